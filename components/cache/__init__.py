@@ -1,0 +1,3 @@
+from components.cache.component import Cache
+
+__all__ = ["Cache"]

@@ -1,0 +1,83 @@
+"""Cache: Redis 7, the L2 cache of DictaMesh, with ACL users and an exporter."""
+
+import json
+
+import pulumi
+
+from components.cache import files
+from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
+from components.secrets import generated_password
+from components.settings import CacheSettings, Resources
+
+REDIS_USER = RunAs(uid=999, gid=999)
+EXPORTER_USER = RunAs(uid=59000, gid=59000)  # as the exporter's alpine image runs
+SECRETS_DIR = "/run/secrets/dictamesh"
+CONFIG_FILE = "/etc/redis/redis.conf"
+
+
+class Cache(pulumi.ComponentResource):
+    host: str
+    port: int
+    host_address: str | None
+    url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: CacheSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("dictamesh:cache:Cache", name, None, opts)
+        app_password = generated_password(f"{name}-app-password", self)
+        monitor_password = generated_password(f"{name}-monitor-password", self)
+        acl = pulumi.Output.all(app_password, monitor_password).apply(lambda pw: files.users_acl(pw[0], pw[1]))
+        acl_file = f"{SECRETS_DIR}/users.acl"
+        monitor_file = f"{SECRETS_DIR}/monitor-password"
+        port = Port("redis", 6379, host_port=args.host_port)
+        ping = (
+            f'REDISCLI_AUTH="$(cat {monitor_file})" redis-cli --no-auth-warning --user {files.MONITOR_USER} ping'
+            " | grep -q PONG"
+        )
+        server = Workload(
+            name="redis",
+            component="cache",
+            image=args.image,
+            run_as=REDIS_USER,
+            resources=args.resources,
+            args=["redis-server", CONFIG_FILE],
+            files={CONFIG_FILE: files.redis_conf(args, acl_file)},
+            secrets={acl_file: acl, monitor_file: monitor_password},
+            ports=[port],
+            volumes={"data": Volume("/data", args.storage)},
+            probe=Probe(command=["sh", "-c", ping], startup_seconds=60),
+            clients=["redis-exporter", *args.clients],
+        )
+        ready = runtime.deploy(server, self)
+        self.host = runtime.address(server.name)
+        self.port = port.port
+        self.host_address = runtime.published(port)
+
+        exporter_target = f"redis://{files.MONITOR_USER}@{self.host}:{port.port}"
+        password_file = f"{SECRETS_DIR}/redis-passwords.json"
+        runtime.deploy(
+            Workload(
+                name="redis-exporter",
+                component="metrics-exporter",
+                image=args.exporter_image,
+                run_as=EXPORTER_USER,
+                resources=Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi"),
+                env={"REDIS_ADDR": exporter_target, "REDIS_PASSWORD_FILE": password_file},
+                # the exporter reads a JSON map of Redis URI -> password
+                secrets={password_file: monitor_password.apply(lambda pw: json.dumps({exporter_target: pw}))},
+                ports=[Port("metrics", 9121)],
+                probe=Probe(
+                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9121/health"],
+                    http_path="/health",
+                    http_port=9121,
+                ),
+                clients=["prometheus"],
+            ),
+            self,
+            depends_on=ready,
+        )
+        self.url = pulumi.Output.secret(
+            pulumi.Output.format("redis://{0}:{1}@{2}:{3}/0", files.APP_USER, app_password, self.host, port.port)
+        )
+        self.register_outputs({"host": self.host, "port": self.port, "url": self.url})

@@ -1,0 +1,3 @@
+from components.catalog.component import CatalogDatabase
+
+__all__ = ["CatalogDatabase"]

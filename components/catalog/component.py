@@ -1,0 +1,130 @@
+"""CatalogDatabase: PostgreSQL 16 with pgvector holding the DictaMesh metadata catalog."""
+
+import pulumi
+
+from components.catalog import files
+from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
+from components.secrets import generated_password
+from components.settings import CatalogSettings, Resources
+
+POSTGRES_USER = RunAs(uid=999, gid=999)
+EXPORTER_USER = RunAs(uid=65534, gid=65534)  # nobody, as the exporter image runs
+SMALL = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
+
+
+class CatalogDatabase(pulumi.ComponentResource):
+    host: str
+    port: int
+    database: str
+    user: str
+    host_address: str | None
+    dsn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: CatalogSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("dictamesh:catalog:CatalogDatabase", name, None, opts)
+        secrets_dir = files.SECRETS_DIR
+        passwords = {
+            role: generated_password(f"{name}-{role}-password", self)
+            for role in ("superuser", "app", "monitor", "backup")
+        }
+        port = Port("postgres", 5432, host_port=args.host_port)
+        server = Workload(
+            name="postgres",
+            component="database",
+            image=args.image,
+            run_as=POSTGRES_USER,
+            resources=args.resources,
+            args=["postgres", "-c", f"config_file={files.CONFIG_FILE}"],
+            env={
+                "POSTGRES_DB": args.database,
+                "POSTGRES_USER": files.SUPERUSER,
+                "POSTGRES_PASSWORD_FILE": f"{secrets_dir}/superuser-password",
+                "PGDATA": files.PGDATA,
+            },
+            files={
+                files.CONFIG_FILE: files.postgresql_conf(args.tuning),
+                **{f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args, secrets_dir).items()},
+            },
+            secrets={f"{secrets_dir}/{role}-password": password for role, password in passwords.items()},
+            ports=[port],
+            volumes={"data": Volume("/var/lib/postgresql/data", args.storage)},
+            scratch=["/tmp", "/var/run/postgresql"],
+            # TCP, not the socket: the image's first-start server listens on the socket alone
+            probe=Probe(command=["pg_isready", "-h", "127.0.0.1", "-U", files.SUPERUSER, "-d", args.database]),
+            clients=["postgres-exporter", "postgres-backup", *args.clients],
+        )
+        ready = runtime.deploy(server, self)
+        self.host = runtime.address(server.name)
+        self.port = port.port
+        self.database = args.database
+        self.user = args.app_user
+        self.host_address = runtime.published(port)
+
+        runtime.deploy(
+            Workload(
+                name="postgres-exporter",
+                component="metrics-exporter",
+                image=args.exporter_image,
+                run_as=EXPORTER_USER,
+                resources=SMALL,
+                env={
+                    "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
+                    "DATA_SOURCE_USER": files.MONITOR_USER,
+                    "DATA_SOURCE_PASS_FILE": f"{secrets_dir}/monitor-password",
+                },
+                secrets={f"{secrets_dir}/monitor-password": passwords["monitor"]},
+                ports=[Port("metrics", 9187)],
+                probe=Probe(
+                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9187/metrics"],
+                    http_path="/metrics",
+                    http_port=9187,
+                ),
+                clients=["prometheus"],
+            ),
+            self,
+            depends_on=ready,
+        )
+        if args.backup.enabled:
+            runtime.deploy(self._backup(args, passwords), self, depends_on=ready)
+
+        self.dsn = pulumi.Output.secret(
+            pulumi.Output.format(
+                "postgresql://{0}:{1}@{2}:{3}/{4}", args.app_user, passwords["app"], self.host, port.port, args.database
+            )
+        )
+        self.register_outputs(
+            {"host": self.host, "port": self.port, "database": self.database, "user": self.user, "dsn": self.dsn}
+        )
+
+    def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
+        secrets_dir = files.SECRETS_DIR
+        script = "/opt/dictamesh/catalog-backup.sh"
+        return Workload(
+            name="postgres-backup",
+            component="backup",
+            image=args.image,
+            run_as=POSTGRES_USER,
+            resources=Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi"),
+            kind="scheduled",
+            schedule=args.backup.schedule,
+            command=["/bin/sh", script],
+            env={
+                "PGHOST": self.host,
+                "PGPORT": str(self.port),
+                "PGDATABASE": args.database,
+                "PGUSER": files.BACKUP_USER,
+                "PGPASSWORD_FILE": f"{secrets_dir}/backup-password",
+                "RESTORE_USER": files.SUPERUSER,
+                "RESTORE_PASSWORD_FILE": f"{secrets_dir}/superuser-password",
+                "BACKUP_DIR": "/backups",
+                "RETENTION_DAYS": str(args.backup.retention_days),
+            },
+            files={script: files.backup_script()},
+            secrets={
+                f"{secrets_dir}/backup-password": passwords["backup"],
+                f"{secrets_dir}/superuser-password": passwords["superuser"],
+            },
+            volumes={"backups": Volume("/backups", args.backup.storage)},
+        )

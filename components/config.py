@@ -1,0 +1,149 @@
+"""Reads the `dictamesh:*` stack config into Settings, or fails with one readable message.
+
+This is the only module that reads Pulumi config. A bad value raises ConfigError (a pulumi.RunError,
+so the CLI prints the message without a traceback) before any resource is registered.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any, get_args
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config, get_config_env
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from components.settings import Settings
+
+NAMESPACE = "dictamesh"
+
+# Laid under the stack file's values, which win. Keys are spelled as in the stack files.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {"target": "docker"},
+    "staging": {
+        "target": "kubernetes",
+        "eventBus": {"devContainer": False, "sasl": True},
+    },
+    "prod": {
+        "target": "kubernetes",
+        "catalog": {
+            "storage": "50Gi",
+            "resources": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "2Gi"},
+            "tuning": {
+                "sharedBuffers": "1GB",
+                "effectiveCacheSize": "3GB",
+                "workMem": "32MB",
+                "maintenanceWorkMem": "256MB",
+                "maxConnections": 200,
+            },
+            "backup": {"enabled": True, "retentionDays": 14, "storage": "100Gi"},
+        },
+        "cache": {
+            "appendonly": True,
+            "maxmemory": "1536mb",
+            "storage": "8Gi",
+            "resources": {"cpu": "500m", "memory": "2Gi"},
+        },
+        "eventBus": {
+            "devContainer": False,
+            "sasl": True,
+            "storage": "100Gi",
+            "resources": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "2Gi"},
+        },
+    },
+}
+
+
+class ConfigError(pulumi.RunError):
+    """Stack config that cannot be deployed; the message names each key, value and what is allowed."""
+
+
+def load_settings() -> Settings:
+    """Settings of the running stack, from the config Pulumi hands the program."""
+    prefix = f"{NAMESPACE}:"
+    keys = {key for key in (*CONFIG.get(), *get_config_env()) if key.startswith(prefix)}
+    raw = {key.removeprefix(prefix): get_config(key) for key in keys}
+    settings = parse(pulumi.get_stack(), raw)
+    for warning in settings.warnings():
+        pulumi.log.warn(warning)
+    return settings
+
+
+def parse(stack: str, raw: Mapping[str, Any]) -> Settings:
+    """Settings from the config values of one stack (keys without the namespace)."""
+    values = {key: _decode(value) for key, value in raw.items()}
+    if "stack" in values:
+        raise ConfigError(f"{NAMESPACE}:stack: the stack name comes from Pulumi and cannot be configured")
+    environment = values.get("environment", stack)
+    if environment not in ENVIRONMENT_DEFAULTS:
+        raise ConfigError(
+            f"Invalid stack config for stack '{stack}':\n  {NAMESPACE}:environment = {environment!r}: "
+            f"set it to one of {', '.join(ENVIRONMENT_DEFAULTS)} (stacks named after an environment may omit it)"
+        )
+    merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], values)
+    try:
+        return Settings.model_validate({**merged, "stack": stack, "environment": environment})
+    except ValidationError as error:
+        lines = "\n".join(f"  {_describe(detail)}" for detail in error.errors())
+        raise ConfigError(f"Invalid stack config for stack '{stack}':\n{lines}") from None
+
+
+def _decode(value: Any) -> Any:
+    """Structured config arrives as JSON text; scalars stay as they are for pydantic to coerce."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    text = NAMESPACE + ":"
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if index else "") + part
+    return text
+
+
+def _describe(detail: ErrorDetails) -> str:
+    loc = tuple(detail["loc"])
+    message = detail["msg"].removeprefix("Value error, ")
+    if detail["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc[:-1])) or "none"
+        return f"{_key(loc)}: unknown key (a typo?); allowed here: {allowed}"
+    if detail["type"] == "missing":
+        return f"{_key(loc)}: required"
+    if detail["type"] == "value_error" and isinstance(detail["input"], Mapping):
+        # a check across fields of one section: its message names the fields itself
+        return f"{_key(loc)}{'.' if loc else ''}{message}"
+    return f"{_key(loc)} = {detail['input']!r}: {message}"
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if model is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        annotation = field.annotation if field else None
+        candidates = [annotation, *get_args(annotation)]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if model is None:
+        return []
+    hidden = {"stack"} if model is Settings else set()
+    return sorted(f.alias or name for name, f in model.model_fields.items() if name not in hidden)

@@ -1,0 +1,3 @@
+from components.event_bus.component import EventBus
+
+__all__ = ["EventBus"]

@@ -1,0 +1,144 @@
+"""EventBus: a Redpanda cluster with Schema Registry, HTTP proxy, admin API, Console and managed topics."""
+
+from collections.abc import Sequence
+
+import pulumi
+
+from components.event_bus import files
+from components.model import Port, Probe, Replica, RunAs, Runtime, Volume, Workload
+from components.secrets import generated_password
+from components.settings import EventBusSettings, Resources
+
+REDPANDA_USER = RunAs(uid=101, gid=101)
+CONSOLE_USER = RunAs(uid=99, gid=99)
+SECRETS_DIR = "/run/secrets/dictamesh"
+
+
+class EventBus(pulumi.ComponentResource):
+    bootstrap_servers: str
+    host_bootstrap_servers: str | None
+    schema_registry_url: str
+    http_proxy_url: str
+    admin_urls: list[str]
+    console_url: str
+    sasl_username: str | None
+    sasl_password: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: EventBusSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("dictamesh:eventbus:EventBus", name, None, opts)
+        brokers = [runtime.address("redpanda", n) for n in range(args.brokers)]
+        password = generated_password(f"{name}-superuser-password", self) if args.sasl else None
+        host = args.host_ports
+        ports = [
+            Port("kafka", files.KAFKA),
+            Port("schema-registry", files.SCHEMA_REGISTRY),
+            Port("http-proxy", files.HTTP_PROXY),
+            Port("admin", files.ADMIN, host_port=host.admin),
+            Port("rpc", files.RPC),
+            Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True),
+            Port(
+                "schema-registry-external",
+                files.EXTERNAL["schema-registry-external"],
+                host.schema_registry,
+                external=True,
+            ),
+            Port("http-proxy-external", files.EXTERNAL["http-proxy-external"], host.http_proxy, external=True),
+        ]
+
+        def args_for(replica: Replica) -> Sequence[str]:
+            return files.broker_args(args, replica, brokers)
+
+        healthy = "rpk cluster health | grep -Eq 'Healthy:.+true'"
+        cluster = Workload(
+            name="redpanda",
+            component="event-bus",
+            image=args.image,
+            run_as=REDPANDA_USER,
+            resources=args.resources,
+            replicas=args.brokers,
+            args=args_for,
+            files={"/etc/redpanda/.bootstrap.yaml": files.bootstrap_yaml()} if args.sasl else {},
+            secret_env={"RP_BOOTSTRAP_USER": pulumi.Output.concat(files.SUPERUSER, ":", password)} if password else {},
+            ports=ports,
+            volumes={"data": Volume("/var/lib/redpanda/data", args.storage)},
+            scratch=["/tmp", "/etc/redpanda"],
+            probe=Probe(command=["sh", "-c", healthy], http_path="/v1/status/ready", http_port=files.ADMIN),
+            clients=["redpanda", "redpanda-console", "redpanda-topics", "prometheus", *args.clients],
+        )
+        ready = runtime.deploy(cluster, self)
+
+        console_port = Port("http", 8080, host_port=host.console)
+        console_file = "/etc/redpanda-console/config.yaml"
+        console_config = (
+            {console_file: password.apply(lambda pw: files.console_config(brokers, pw))} if password else {}
+        )
+        runtime.deploy(
+            Workload(
+                name="redpanda-console",
+                component="event-bus-console",
+                image=args.console_image,
+                run_as=CONSOLE_USER,
+                resources=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"),
+                env={"CONFIG_FILEPATH": console_file},
+                files={} if password else {console_file: files.console_config(brokers)},
+                secrets=console_config,
+                ports=[console_port],
+                probe=Probe(
+                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/admin/health"],
+                    http_path="/admin/health",
+                    http_port=8080,
+                ),
+                clients=args.clients,
+            ),
+            self,
+            depends_on=ready,
+        )
+
+        if args.topics:
+            runtime.deploy(self._topic_job(args, brokers, password), self, depends_on=ready)
+
+        self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
+        published = [runtime.published(ports[5], n) for n in range(args.brokers)]
+        self.host_bootstrap_servers = ",".join(p for p in published if p) or None
+        self.schema_registry_url = f"http://{runtime.address('redpanda')}:{files.SCHEMA_REGISTRY}"
+        self.http_proxy_url = f"http://{runtime.address('redpanda')}:{files.HTTP_PROXY}"
+        self.admin_urls = [f"http://{b}:{files.ADMIN}" for b in brokers]
+        self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
+        self.sasl_username = files.SUPERUSER if password else None
+        self.sasl_password = password
+        self.register_outputs(
+            {
+                "bootstrap_servers": self.bootstrap_servers,
+                "schema_registry_url": self.schema_registry_url,
+                "console_url": self.console_url,
+            }
+        )
+
+    def _topic_job(self, args: EventBusSettings, brokers: list[str], password: pulumi.Output[str] | None) -> Workload:
+        script, spec, password_file = (
+            "/opt/dictamesh/topics.sh",
+            "/etc/dictamesh/topics.tsv",
+            f"{SECRETS_DIR}/sasl-password",
+        )
+        env = {
+            "TOPICS_FILE": spec,
+            "RPK_BROKERS": ",".join(f"{b}:{files.KAFKA}" for b in brokers),
+            "RPK_ADMIN_HOSTS": ",".join(f"{b}:{files.ADMIN}" for b in brokers),
+            "HOME": "/tmp",
+        }
+        if password:
+            env |= {"RPK_USER": files.SUPERUSER, "RPK_SASL_MECHANISM": "SCRAM-SHA-256", "RPK_PASS_FILE": password_file}
+        return Workload(
+            name="redpanda-topics",
+            component="event-bus-topics",
+            image=args.image,
+            run_as=REDPANDA_USER,
+            resources=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"),
+            kind="job",
+            command=["/bin/bash", script],
+            env=env,
+            files={script: files.topics_script(), spec: files.topics_spec(args.topics)},
+            secrets={password_file: password} if password else {},
+        )

@@ -1,0 +1,99 @@
+"""Broker arguments, Console config and the topic spec: what the event bus runs on."""
+
+from collections.abc import Sequence
+from importlib import resources
+
+import yaml
+
+from components.model import Replica
+from components.quantity import cpu_cores, mebibytes
+from components.settings import EventBusSettings, Topic
+
+KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
+# container side of the listeners published to the developer's machine
+EXTERNAL = {"kafka-external": 19092, "schema-registry-external": 18081, "http-proxy-external": 18082}
+SUPERUSER = "admin"
+
+
+def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[str]) -> list[str]:
+    """`redpanda start` for one broker: its own advertised names, the shared seed list, its size."""
+    host, published = replica.host, replica.published
+
+    def listener(port: int, external: str) -> tuple[str, str]:
+        bind, advertise = f"internal://0.0.0.0:{port}", f"internal://{host}:{port}"
+        if external in published:
+            bind += f",external://0.0.0.0:{EXTERNAL[external]}"
+            advertise += f",external://localhost:{published[external]}"
+        return bind, advertise
+
+    kafka_bind, kafka_advertise = listener(KAFKA, "kafka-external")
+    proxy_bind, proxy_advertise = listener(HTTP_PROXY, "http-proxy-external")
+    registry_bind, _ = listener(SCHEMA_REGISTRY, "schema-registry-external")
+    args = [
+        "redpanda",
+        "start",
+        f"--kafka-addr={kafka_bind}",
+        f"--advertise-kafka-addr={kafka_advertise}",
+        f"--pandaproxy-addr={proxy_bind}",
+        f"--advertise-pandaproxy-addr={proxy_advertise}",
+        f"--schema-registry-addr={registry_bind}",
+        f"--rpc-addr={host}:{RPC}",
+        f"--advertise-rpc-addr={host}:{RPC}",
+        "--seeds=" + ",".join(f"{seed}:{RPC}" for seed in seeds),
+        "--default-log-level=info",
+        "--reserve-memory=0M",
+    ]
+    if settings.dev_container:
+        # no fsync, one core: a laptop's cluster
+        return [*args, "--mode=dev-container", "--smp=1", f"--memory={_redpanda_memory(settings)}M"]
+    cores = max(1, int(cpu_cores(settings.resources.cpu)))
+    return [*args, f"--smp={cores}", f"--memory={_redpanda_memory(settings)}M"]
+
+
+def _redpanda_memory(settings: EventBusSettings) -> int:
+    """80% of the container's memory; the rest is for the process itself and the page cache."""
+    return mebibytes(settings.resources.memory) * 8 // 10
+
+
+def bootstrap_yaml() -> str:
+    """Cluster properties applied when the cluster first forms."""
+    return yaml.safe_dump({"enable_sasl": True, "superusers": [SUPERUSER]}, sort_keys=False)
+
+
+def console_config(brokers: Sequence[str], sasl_password: str | None = None) -> str:
+    """Redpanda Console v3: every broker, the Schema Registry and the admin API."""
+    kafka: dict[str, object] = {"brokers": [f"{b}:{KAFKA}" for b in brokers]}
+    if sasl_password is not None:
+        kafka["sasl"] = {
+            "enabled": True,
+            "username": SUPERUSER,
+            "password": sasl_password,
+            "mechanism": "SCRAM-SHA-256",
+        }
+    config = {
+        "kafka": kafka,
+        "schemaRegistry": {"enabled": True, "urls": [f"http://{b}:{SCHEMA_REGISTRY}" for b in brokers]},
+        "redpanda": {"adminApi": {"enabled": True, "urls": [f"http://{b}:{ADMIN}" for b in brokers]}},
+        "server": {"listenPort": 8080},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def topics_spec(topics: Sequence[Topic]) -> str:
+    lines = [
+        "\t".join(
+            [
+                topic.name,
+                str(topic.partitions),
+                str(topic.replicas),
+                "delete" if topic.delete else "keep",
+                *(f"{key}={value}" for key, value in sorted(topic.config.items())),
+            ]
+        )
+        for topic in topics
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def topics_script() -> str:
+    return (resources.files("components.event_bus") / "topics.sh").read_text()

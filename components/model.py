@@ -1,0 +1,117 @@
+"""The target-neutral workload model: what runs, said once, for every runtime to translate.
+
+Components build Workloads; a runtime (components/runtime/) turns each into Docker or Kubernetes
+resources and owns how: naming, labels, hardening, probes, limits and storage.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import pulumi
+
+from components.settings import Resources
+
+
+@dataclass(frozen=True)
+class Replica:
+    """Who a replica is, as its own process sees it.
+
+    `ordinal` is None where one pod template serves every replica (a Kubernetes StatefulSet): `host`
+    then holds `$(POD_NAME)`, which Kubernetes expands per pod.
+    """
+
+    ordinal: int | None
+    host: str
+    published: Mapping[str, int]  # port name -> port on the host's loopback, where the target publishes
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    host_port: int | None = None  # docker: published on 127.0.0.1 as host_port + replica ordinal
+    external: bool = False  # a listener for the developer's machine alone: opened only where ports are published
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A health check. Every target runs `command`; targets with HTTP probes prefer `http_path`."""
+
+    command: Sequence[str]
+    http_path: str | None = None
+    http_port: int | None = None
+    period_seconds: int = 10
+    timeout_seconds: int = 5
+    failure_threshold: int = 6
+    startup_seconds: int = 120  # how long start-up may take before the liveness check counts
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The image's own non-root user: a fixed UID for every image breaks some of them."""
+
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Persistent storage that outlives any replacement of its workload."""
+
+    path: str
+    size: str
+
+
+Args = Sequence[str] | Callable[[Replica], Sequence[str]]
+Kind = Literal["service", "job", "scheduled"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    component: str  # app.kubernetes.io/component: database, cache, event-bus, ...
+    image: str
+    run_as: RunAs
+    resources: Resources
+    kind: Kind = "service"
+    schedule: str | None = None  # cron, for kind "scheduled"
+    command: Sequence[str] = ()
+    args: Args = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    secret_env: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # only where the image reads no file
+    files: Mapping[str, str] = field(default_factory=dict)  # path -> content, read-only
+    secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # path -> content, owner-read-only
+    ports: Sequence[Port] = ()
+    replicas: int = 1
+    volumes: Mapping[str, Volume] = field(default_factory=dict)
+    scratch: Sequence[str] = ("/tmp",)  # writable paths under the read-only root
+    probe: Probe | None = None
+    clients: Sequence[str] = ()  # workloads allowed to connect to its ports
+
+    def args_for(self, replica: Replica) -> list[str]:
+        return list(self.args(replica) if callable(self.args) else self.args)
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self.volumes) and self.kind == "service"
+
+
+class Runtime(Protocol):
+    """How workloads become resources on one target."""
+
+    target: str
+
+    def address(self, workload: str, ordinal: int | None = None) -> str:
+        """The DNS name other workloads use for a workload (or one of its replicas)."""
+        ...
+
+    def published(self, port: Port, ordinal: int = 0) -> str | None:
+        """`host:port` for clients on the developer's machine, where the target publishes ports."""
+        ...
+
+    def deploy(
+        self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+    ) -> list[pulumi.Resource]:
+        """Creates the workload's resources; returns the ones that are ready when it is."""
+        ...

@@ -1,0 +1,162 @@
+"""Workloads on a local Docker engine: one container per replica on the stack's own network.
+
+Hardening lives here once: the image's non-root user, every capability dropped, no-new-privileges,
+ports on 127.0.0.1 only, memory and CPU limits, and a health check the deployment waits for.
+The root filesystem is read-only unless files are uploaded: the engine refuses to copy files into a
+read-only root (moby/moby#35987), so such containers keep a writable root with everything else.
+"""
+
+import re
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.model import Port, Replica, Workload
+from components.quantity import cpu_cores, mebibytes
+from components.secrets import as_secret
+from components.settings import Settings
+
+
+class DockerRuntime:
+    target = "docker"
+
+    def __init__(self, settings: Settings) -> None:
+        self._stack = settings.stack
+        self._protect = settings.protect
+        self._provider = docker.Provider("docker", host=settings.docker.host)
+        self._network = docker.Network(
+            "network",
+            name=f"dictamesh-{self._stack}",
+            driver="bridge",
+            opts=pulumi.ResourceOptions(provider=self._provider),
+        )
+        self._images: dict[str, docker.RemoteImage] = {}
+
+    def address(self, workload: str, ordinal: int | None = None) -> str:
+        return workload if ordinal is None else f"{workload}-{ordinal}"
+
+    def published(self, port: Port, ordinal: int = 0) -> str | None:
+        return None if port.host_port is None else f"127.0.0.1:{port.host_port + ordinal}"
+
+    def deploy(
+        self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+    ) -> list[pulumi.Resource]:
+        if workload.kind == "scheduled":
+            raise ValueError(f"{workload.name}: the docker target runs no scheduled jobs; use the kubernetes target")
+        replicas = workload.replicas if workload.kind == "service" else 1
+        ordinals: list[int | None] = list(range(replicas)) if replicas > 1 else [None]
+        return [self._container(workload, ordinal, parent, depends_on) for ordinal in ordinals]
+
+    def _container(
+        self, workload: Workload, ordinal: int | None, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]
+    ) -> docker.Container:
+        suffix = "" if ordinal is None else f"-{ordinal}"
+        index = ordinal or 0
+        replica = Replica(
+            ordinal=index,
+            host=self.address(workload.name, index),
+            published={p.name: p.host_port + index for p in workload.ports if p.host_port is not None},
+        )
+        opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
+        uploads = self._uploads(workload)
+        service = workload.kind == "service"
+        probe = workload.probe
+        return docker.Container(
+            f"{workload.name}{suffix}",
+            name=f"dictamesh-{self._stack}-{workload.name}{suffix}",
+            image=self._image(workload.image).image_id,
+            entrypoints=list(workload.command) or None,
+            command=workload.args_for(replica) or None,
+            envs=self._env(workload),
+            uploads=uploads,
+            user=f"{workload.run_as.uid}:{workload.run_as.gid}",
+            read_only=not uploads,
+            tmpfs={path: "rw,nosuid,nodev,size=256m,mode=1777" for path in workload.scratch} if not uploads else None,
+            mounts=[
+                docker.ContainerMountArgs(
+                    type="volume", target=volume.path, source=self._volume(workload, key, suffix, parent)
+                )
+                for key, volume in workload.volumes.items()
+            ],
+            ports=[
+                docker.ContainerPortArgs(internal=port.port, external=port.host_port + index, ip="127.0.0.1")
+                for port in workload.ports
+                if port.host_port is not None
+            ],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(
+                    name=self._network.name, aliases=[workload.name, self.address(workload.name, index)]
+                )
+            ],
+            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+            security_opts=["no-new-privileges:true"],
+            memory=mebibytes(workload.resources.memory),
+            cpus=str(cpu_cores(workload.resources.cpu)),
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", *probe.command],
+                interval=f"{probe.period_seconds}s",
+                timeout=f"{probe.timeout_seconds}s",
+                retries=probe.failure_threshold,
+                start_period=f"{probe.startup_seconds}s",
+                start_interval="2s",
+            )
+            if probe
+            else None,
+            wait=service and probe is not None,
+            wait_timeout=probe.startup_seconds + 60 if probe else None,
+            restart="unless-stopped" if service else "no",
+            must_run=service,
+            attach=not service,  # a one-shot job: wait for it to finish
+            logs=not service,
+            labels=[
+                docker.ContainerLabelArgs(label=key, value=value)
+                for key, value in {
+                    "dev.dictamesh.stack": self._stack,
+                    "dev.dictamesh.workload": workload.name,
+                    "dev.dictamesh.component": workload.component,
+                }.items()
+            ],
+            opts=pulumi.ResourceOptions.merge(
+                opts,
+                # a fixed container name cannot be created twice: remove the old one first
+                pulumi.ResourceOptions(depends_on=list(depends_on), delete_before_replace=True),
+            ),
+        )
+
+    def _env(self, workload: Workload) -> list[pulumi.Input[str]]:
+        plain: list[pulumi.Input[str]] = [f"{key}={value}" for key, value in workload.env.items()]
+        secret = [as_secret(pulumi.Output.concat(key, "=", value)) for key, value in workload.secret_env.items()]
+        return plain + secret
+
+    def _uploads(self, workload: Workload) -> list[docker.ContainerUploadArgs]:
+        owner, group = str(workload.run_as.uid), str(workload.run_as.gid)
+        files = [
+            docker.ContainerUploadArgs(file=path, content=content, permissions="0444", owner=owner, group=group)
+            for path, content in workload.files.items()
+        ]
+        secrets = [
+            docker.ContainerUploadArgs(
+                file=path, content=as_secret(content), permissions="0400", owner=owner, group=group
+            )
+            for path, content in workload.secrets.items()
+        ]
+        return files + secrets
+
+    def _volume(self, workload: Workload, key: str, suffix: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+        volume = docker.Volume(
+            f"{workload.name}{suffix}-{key}",
+            name=f"dictamesh-{self._stack}-{workload.name}{suffix}-{key}",
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, protect=self._protect),
+        )
+        return volume.name
+
+    def _image(self, ref: str) -> docker.RemoteImage:
+        if ref not in self._images:
+            self._images[ref] = docker.RemoteImage(
+                "image-" + re.sub(r"[^a-zA-Z0-9.-]+", "-", ref),
+                name=ref,
+                keep_locally=True,
+                opts=pulumi.ResourceOptions(provider=self._provider),
+            )
+        return self._images[ref]

@@ -1,0 +1,3 @@
+from components.runtime.kubernetes.runtime import KubernetesRuntime
+
+__all__ = ["KubernetesRuntime"]

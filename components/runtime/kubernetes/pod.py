@@ -1,0 +1,157 @@
+"""The pod template of a workload: containers, mounts, probes, limits and the `restricted` security context."""
+
+import hashlib
+import posixpath
+from typing import Any
+
+from components.model import Probe, Replica, Workload
+
+Json = dict[str, Any]
+
+RESTRICTED_CONTAINER: Json = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def file_key(path: str) -> str:
+    """The ConfigMap or Secret key of a mounted file: its base name."""
+    return posixpath.basename(path)
+
+
+def pod_template(workload: Workload, labels: Json, host: str, spread: str | None) -> Json:
+    """`host` is how a replica names itself; `spread` is "required", "preferred" or None for one replica."""
+    replica = Replica(ordinal=None, host=host, published={})
+    container: Json = {
+        "name": workload.name,
+        "image": workload.image,
+        "env": _env(workload),
+        "ports": [{"name": port.name, "containerPort": port.port} for port in workload.ports],
+        "resources": _resources(workload),
+        "securityContext": {
+            **RESTRICTED_CONTAINER,
+            "runAsUser": workload.run_as.uid,
+            "runAsGroup": workload.run_as.gid,
+        },
+        "volumeMounts": _mounts(workload),
+    }
+    if workload.command:
+        container["command"] = list(workload.command)
+    if args := workload.args_for(replica):
+        container["args"] = args
+    if workload.probe and workload.kind == "service":
+        container.update(_probes(workload.probe))
+    spec: Json = {
+        "serviceAccountName": workload.name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": workload.run_as.uid,
+            "runAsGroup": workload.run_as.gid,
+            "fsGroup": workload.run_as.gid,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": _volumes(workload),
+    }
+    if workload.kind != "service":
+        spec["restartPolicy"] = "Never"
+    if spread:
+        selector = {"matchLabels": {k: labels[k] for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}}
+        spec["affinity"] = _anti_affinity(selector, spread)
+        spec["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": selector,
+            }
+        ]
+    return {
+        "metadata": {"labels": labels, "annotations": {"dictamesh.dev/files-sha256": _files_hash(workload)}},
+        "spec": spec,
+    }
+
+
+def _env(workload: Workload) -> list[Json]:
+    env: list[Json] = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    env += [{"name": key, "value": value} for key, value in workload.env.items()]
+    env += [
+        {"name": key, "valueFrom": {"secretKeyRef": {"name": f"{workload.name}-secrets", "key": key}}}
+        for key in workload.secret_env
+    ]
+    return env
+
+
+def _resources(workload: Workload) -> Json:
+    quantities = {
+        "cpu": workload.resources.cpu,
+        "memory": workload.resources.memory,
+        "ephemeral-storage": workload.resources.ephemeral_storage,
+    }
+    return {"requests": quantities, "limits": dict(quantities)}
+
+
+def _mounts(workload: Workload) -> list[Json]:
+    mounts: list[Json] = [{"name": f"scratch-{i}", "mountPath": path} for i, path in enumerate(workload.scratch)]
+    mounts += [{"name": key, "mountPath": volume.path} for key, volume in workload.volumes.items()]
+    mounts += [
+        {"name": "files", "mountPath": path, "subPath": file_key(path), "readOnly": True} for path in workload.files
+    ]
+    mounts += [
+        {"name": "secrets", "mountPath": path, "subPath": file_key(path), "readOnly": True} for path in workload.secrets
+    ]
+    return mounts
+
+
+def _volumes(workload: Workload) -> list[Json]:
+    volumes: list[Json] = [
+        {"name": f"scratch-{i}", "emptyDir": {"sizeLimit": "256Mi"}} for i in range(len(workload.scratch))
+    ]
+    if workload.files:
+        volumes.append({"name": "files", "configMap": {"name": f"{workload.name}-files", "defaultMode": 0o444}})
+    if workload.secrets:
+        # 0440: readable by the owner and by fsGroup (the workload's group), by no one else
+        volumes.append({"name": "secrets", "secret": {"secretName": f"{workload.name}-secrets", "defaultMode": 0o440}})
+    if workload.kind != "service":
+        volumes += [
+            {"name": key, "persistentVolumeClaim": {"claimName": f"{workload.name}-{key}"}} for key in workload.volumes
+        ]
+    return volumes
+
+
+def _probes(probe: Probe) -> Json:
+    if probe.http_path and probe.http_port:
+        check: Json = {"httpGet": {"path": probe.http_path, "port": probe.http_port}}
+    else:
+        check = {"exec": {"command": list(probe.command)}}
+    timing = {"periodSeconds": probe.period_seconds, "timeoutSeconds": probe.timeout_seconds}
+    return {
+        "startupProbe": {**check, **timing, "failureThreshold": max(1, probe.startup_seconds // probe.period_seconds)},
+        "readinessProbe": {**check, **timing, "failureThreshold": 3},
+        "livenessProbe": {**check, **timing, "failureThreshold": probe.failure_threshold},
+    }
+
+
+def _anti_affinity(selector: Json, spread: str) -> Json:
+    term = {"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"}
+    if spread == "required":
+        return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+    return {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]
+        }
+    }
+
+
+def _files_hash(workload: Workload) -> str:
+    """Changes when a config file changes, so the pods roll (subPath mounts never see updates)."""
+    digest = hashlib.sha256()
+    for path, content in sorted(workload.files.items()):
+        digest.update(f"{path}\0{content}\0".encode())
+    return digest.hexdigest()

@@ -1,0 +1,176 @@
+"""Workloads on Kubernetes: a namespace under Pod Security `restricted`, one set of objects per workload.
+
+Stateful services become a StatefulSet behind a headless Service, the rest a Deployment behind a
+ClusterIP Service; jobs become a Job or a CronJob. Every workload gets its own ServiceAccount (no
+token), its files in a ConfigMap, its secrets in a Secret mounted as files, a NetworkPolicy for its
+clients, and, when replicated, a PodDisruptionBudget and anti-affinity.
+"""
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.model import Port, Workload
+from components.runtime.kubernetes import network
+from components.runtime.kubernetes.pod import file_key, pod_template
+from components.secrets import as_secret
+from components.settings import Settings
+
+Json = dict[str, Any]
+
+
+class KubernetesRuntime:
+    target = "kubernetes"
+
+    def __init__(self, settings: Settings) -> None:
+        self._stack = settings.stack
+        self._namespace = settings.namespace
+        self._protect = settings.protect
+        self._storage_class = settings.kubernetes.storage_class
+        self._spread = "required" if settings.environment == "prod" else "preferred"
+        render_dir = settings.kubernetes.render_dir
+        if render_dir:
+            pulumi.log.warn(f"rendering manifests to {render_dir}: Secrets are written there in plain text")
+        self._provider = k8s.Provider(
+            "kubernetes", context=settings.kubernetes.context, render_yaml_to_directory=render_dir
+        )
+        namespace = k8s.core.v1.Namespace(
+            "namespace",
+            metadata={
+                "name": self._namespace,
+                "labels": {
+                    **{f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
+                    "app.kubernetes.io/part-of": "dictamesh",
+                    "app.kubernetes.io/managed-by": "pulumi",
+                },
+            },
+            # deleting a namespace deletes every claim in it
+            opts=pulumi.ResourceOptions(provider=self._provider, protect=self._protect),
+        )
+        self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=[namespace])
+        for policy in (network.default_deny(self._namespace), network.namespace_egress(self._namespace)):
+            k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
+
+    def address(self, workload: str, ordinal: int | None = None) -> str:
+        service = f"{workload}.{self._namespace}.svc.cluster.local"
+        return service if ordinal is None else f"{workload}-{ordinal}.{service}"
+
+    def published(self, port: Port, ordinal: int = 0) -> str | None:
+        return None
+
+    def labels(self, workload: Workload) -> Json:
+        return {
+            "app.kubernetes.io/name": workload.name,
+            "app.kubernetes.io/instance": f"dictamesh-{self._stack}",
+            "app.kubernetes.io/component": workload.component,
+            "app.kubernetes.io/part-of": "dictamesh",
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+
+    def deploy(
+        self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
+    ) -> list[pulumi.Resource]:
+        # the cluster publishes nothing to a developer's machine: no external listeners
+        workload = dataclasses.replace(workload, ports=[port for port in workload.ports if not port.external])
+        labels = self.labels(workload)
+        selector = {k: labels[k] for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
+        opts = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(parent=parent))
+        name = workload.name
+
+        def meta(object_name: str = name) -> Json:
+            return {"name": object_name, "namespace": self._namespace, "labels": labels}
+
+        k8s.core.v1.ServiceAccount(name, metadata=meta(), automount_service_account_token=False, opts=opts)
+        inputs: list[pulumi.Resource] = []
+        if workload.files:
+            data = {file_key(path): content for path, content in workload.files.items()}
+            inputs.append(k8s.core.v1.ConfigMap(f"{name}-files", metadata=meta(f"{name}-files"), data=data, opts=opts))
+        secret_data = {file_key(path): value for path, value in workload.secrets.items()} | dict(workload.secret_env)
+        if secret_data:
+            inputs.append(
+                k8s.core.v1.Secret(
+                    f"{name}-secrets",
+                    metadata=meta(f"{name}-secrets"),
+                    type="Opaque",
+                    string_data={key: as_secret(value) for key, value in secret_data.items()},
+                    opts=opts,
+                )
+            )
+        if policy := network.allow_clients(workload, self._namespace, selector):
+            k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+
+        replicated = workload.kind == "service" and workload.replicas > 1
+        host = f"$(POD_NAME).{self.address(name)}"
+        template = pod_template(workload, labels, host, self._spread if replicated else None)
+        ready_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*inputs, *depends_on]))
+        if workload.kind != "service":
+            return [self._job(workload, meta(), template, ready_opts)]
+        if workload.ports:
+            self._service(workload, meta(), selector, opts)
+        if replicated:
+            k8s.policy.v1.PodDisruptionBudget(
+                name,
+                metadata=meta(),
+                spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+                opts=opts,
+            )
+        spec: Json = {"replicas": workload.replicas, "selector": {"matchLabels": selector}, "template": template}
+        if not workload.stateful:
+            return [k8s.apps.v1.Deployment(name, metadata=meta(), spec=spec, opts=ready_opts)]
+        spec |= {
+            "serviceName": name,
+            "podManagementPolicy": "Parallel",
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+            "volumeClaimTemplates": [
+                {"metadata": {"name": key, "labels": labels}, "spec": self._claim(volume.size)}
+                for key, volume in workload.volumes.items()
+            ],
+        }
+        stateful_opts = pulumi.ResourceOptions.merge(ready_opts, pulumi.ResourceOptions(protect=self._protect))
+        return [k8s.apps.v1.StatefulSet(name, metadata=meta(), spec=spec, opts=stateful_opts)]
+
+    def _service(self, workload: Workload, metadata: Json, selector: Json, opts: pulumi.ResourceOptions) -> None:
+        spec: Json = {
+            "selector": selector,
+            "ports": [{"name": port.name, "port": port.port, "targetPort": port.name} for port in workload.ports],
+        }
+        if workload.stateful:
+            # headless: every replica gets a stable DNS name; peers must find each other before they are ready
+            spec |= {"clusterIP": "None", "publishNotReadyAddresses": True}
+        k8s.core.v1.Service(workload.name, metadata=metadata, spec=spec, opts=opts)
+
+    def _job(self, workload: Workload, metadata: Json, template: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+        for key, volume in workload.volumes.items():
+            claim = k8s.core.v1.PersistentVolumeClaim(
+                f"{workload.name}-{key}",
+                metadata={**metadata, "name": f"{workload.name}-{key}"},
+                spec=self._claim(volume.size),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=self._protect)),
+            )
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[claim]))
+        job: Json = {"backoffLimit": 3, "template": template}
+        if workload.kind == "job":
+            # a changed job is a new run: its name is fixed, so the old one goes first
+            job_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+            return k8s.batch.v1.Job(workload.name, metadata=metadata, spec=job, opts=job_opts)
+        return k8s.batch.v1.CronJob(
+            workload.name,
+            metadata=metadata,
+            spec={
+                "schedule": workload.schedule,
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"metadata": {"labels": metadata["labels"]}, "spec": job},
+            },
+            opts=opts,
+        )
+
+    def _claim(self, size: str) -> Json:
+        claim: Json = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+        if self._storage_class:
+            claim["storageClassName"] = self._storage_class
+        return claim

@@ -1,0 +1,290 @@
+"""The typed settings of a stack: every value a component reads, validated before anything is built.
+
+Field names are snake_case here and camelCase in the stack files (`dictamesh:eventBus.brokers`).
+Defaults are the dev values; `config.ENVIRONMENT_DEFAULTS` lays staging and prod values under the
+stack file's own.
+"""
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.quantity import CPU_PATTERN, MEMORY_PATTERN, memory_bytes
+
+Environment = Literal["dev", "staging", "prod"]
+Target = Literal["docker", "kubernetes"]
+
+
+def _pinned_image(ref: str) -> str:
+    name, _, digest = ref.partition("@")
+    if digest:
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            raise ValueError("a digest must be sha256:<64 hex digits>")
+        return ref
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last:
+        raise ValueError("the image must be pinned to a tag or digest, e.g. redis:7.4.5")
+    if last.endswith(":latest"):
+        raise ValueError("'latest' is not a pin: name a version tag or a digest")
+    return ref
+
+
+def _cron(schedule: str) -> str:
+    field = r"(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*"
+    macros = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly"}
+    if schedule in macros or re.fullmatch(rf"{field}( {field}){{4}}", schedule):
+        return schedule
+    raise ValueError(
+        "expected a cron schedule of five fields, e.g. '0 2 * * *', or one of " + ", ".join(sorted(macros))
+    )
+
+
+Image = Annotated[str, AfterValidator(_pinned_image)]
+Cron = Annotated[str, AfterValidator(_cron)]
+
+
+def _matching(pattern: str, allowed: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"expected {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+Memory = Annotated[str, _matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
+Cpu = Annotated[str, _matching(CPU_PATTERN, "cores such as 250m, 1 or 1.5")]
+PostgresMemory = Annotated[str, _matching(r"[0-9]+(kB|MB|GB|TB)", "a PostgreSQL size in kB, MB, GB or TB, e.g. 256MB")]
+RedisMemory = Annotated[str, _matching(r"[0-9]+(kb|mb|gb)", "a Redis size in kb, mb or gb, e.g. 512mb")]
+HostPort = Annotated[int, Field(ge=1024, le=65535)]
+DnsLabel = Annotated[
+    str, _matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: lower-case letters, digits and '-'")
+]
+SqlName = Annotated[str, _matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
+
+
+# The DictaMesh services that use the platform (seed report: planned application charts).
+APP_CLIENTS = ["metadata-catalog", "graphql-gateway", "event-router"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
+
+
+class Resources(Section):
+    """Requests equal limits: the scheduler reserves what the container may use."""
+
+    cpu: Cpu = "250m"
+    memory: Memory = "256Mi"
+    ephemeral_storage: Memory = "1Gi"
+
+
+class DockerSettings(Section):
+    host: str | None = Field(
+        default=None, description="Docker engine address; DOCKER_HOST or the local socket when unset"
+    )
+
+
+class KubernetesSettings(Section):
+    context: str | None = Field(default=None, description="kubeconfig context; the current one when unset")
+    namespace: DnsLabel | None = Field(default=None, description="defaults to dictamesh-<stack>")
+    storage_class: str | None = Field(default=None, description="the cluster default when unset")
+    render_dir: str | None = Field(default=None, description="write manifests here instead of applying them")
+
+
+class PostgresTuning(Section):
+    shared_buffers: PostgresMemory = "256MB"
+    effective_cache_size: PostgresMemory = "1GB"
+    work_mem: PostgresMemory = "16MB"
+    maintenance_work_mem: PostgresMemory = "64MB"
+    max_connections: int = Field(default=100, ge=10, le=5000)
+
+
+class BackupSettings(Section):
+    enabled: bool = False
+    schedule: Cron = "0 2 * * *"
+    retention_days: int = Field(default=7, ge=1, le=365)
+    storage: Memory = "20Gi"
+
+
+class CatalogSettings(Section):
+    image: Image = "pgvector/pgvector:0.8.1-pg16"
+    exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
+    database: SqlName = "dictamesh_catalog"
+    app_user: SqlName = "dictamesh"
+    host_port: HostPort = 5432
+    storage: Memory = "10Gi"
+    resources: Resources = Resources(cpu="500m", memory="1Gi")
+    tuning: PostgresTuning = PostgresTuning()
+    backup: BackupSettings = BackupSettings()
+    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+
+    @model_validator(mode="after")
+    def _buffers_fit(self) -> Self:
+        if postgres_bytes(self.tuning.shared_buffers) * 2 > memory_bytes(self.resources.memory):
+            raise ValueError(
+                f"tuning.sharedBuffers = {self.tuning.shared_buffers!r}: must be at most half of "
+                f"resources.memory {self.resources.memory}"
+            )
+        return self
+
+
+def postgres_bytes(size: str) -> int:
+    """PostgreSQL reads 'MB' as 1024*1024 bytes."""
+    units = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+    return int(size[:-2]) * units[size[-2:]]
+
+
+EvictionPolicy = Literal[
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "noeviction",
+]
+
+
+class CacheSettings(Section):
+    image: Image = "redis:7.4.5-bookworm"
+    exporter_image: Image = "oliver006/redis_exporter:v1.67.0-alpine"
+    host_port: HostPort = 6379
+    maxmemory: RedisMemory = "512mb"
+    maxmemory_policy: EvictionPolicy = "allkeys-lru"
+    save: list[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]]] = [(3600, 1), (300, 100), (60, 10000)]
+    appendonly: bool = False
+    timeout: int = Field(default=300, ge=0, description="seconds before an idle client is closed; 0 never")
+    tcp_keepalive: int = Field(default=60, ge=0)
+    storage: Memory = "2Gi"
+    resources: Resources = Resources(cpu="250m", memory="768Mi")
+    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+
+    @model_validator(mode="after")
+    def _maxmemory_fits(self) -> Self:
+        if redis_bytes(self.maxmemory) >= memory_bytes(self.resources.memory):
+            raise ValueError(
+                f"maxmemory = {self.maxmemory!r}: must stay below resources.memory {self.resources.memory}, "
+                "leaving room for Redis itself and snapshot forks"
+            )
+        return self
+
+
+def redis_bytes(size: str) -> int:
+    """Redis reads 'mb' as 1024*1024 bytes."""
+    units = {"kb": 2**10, "mb": 2**20, "gb": 2**30}
+    return int(size[:-2]) * units[size[-2:]]
+
+
+class Topic(Section):
+    name: Annotated[str, _matching(r"[a-zA-Z0-9._-]{1,249}", "letters, digits, '.', '_' and '-'")]
+    partitions: int = Field(default=3, ge=1, le=10000)
+    replicas: int = Field(default=3, ge=1)
+    config: dict[str, str] = Field(default_factory=dict, description="topic configs, e.g. retention.ms")
+    delete: bool = Field(default=False, description="delete the topic; topics left out of config are kept")
+
+
+class EventBusPorts(Section):
+    """Host ports of broker 0 in dev; broker N publishes on port + N."""
+
+    kafka: HostPort = 19092
+    schema_registry: HostPort = 18081
+    http_proxy: HostPort = 18182
+    admin: HostPort = 19644
+    console: HostPort = 8080
+
+
+class EventBusSettings(Section):
+    image: Image = "docker.redpanda.com/redpandadata/redpanda:v26.2.1"
+    console_image: Image = "docker.redpanda.com/redpandadata/console:v3.3.1"
+    brokers: int = Field(default=3, ge=1, le=15)
+    dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
+    sasl: bool = False
+    storage: Memory = "20Gi"
+    resources: Resources = Resources(cpu="1", memory="1536Mi")
+    host_ports: EventBusPorts = EventBusPorts()
+    topics: list[Topic] = []
+    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+
+    @model_validator(mode="after")
+    def _topics_fit(self) -> Self:
+        names = [topic.name for topic in self.topics]
+        for index, topic in enumerate(self.topics):
+            where = f"topics[{index}]"
+            if names.count(topic.name) > 1:
+                raise ValueError(f"{where}.name = {topic.name!r}: topic names must be unique")
+            if topic.replicas > self.brokers:
+                raise ValueError(f"{where}.replicas = {topic.replicas}: more than the {self.brokers} brokers")
+            if topic.replicas % 2 == 0:
+                raise ValueError(f"{where}.replicas = {topic.replicas}: must be odd (Redpanda uses Raft majorities)")
+        if memory_bytes(self.resources.memory) < 2**30 + 2**28:
+            raise ValueError(f"resources.memory = {self.resources.memory!r}: a broker needs at least 1280Mi")
+        return self
+
+
+class Settings(Section):
+    stack: str
+    environment: Environment
+    target: Target
+    docker: DockerSettings = DockerSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    catalog: CatalogSettings = CatalogSettings()
+    cache: CacheSettings = CacheSettings()
+    event_bus: EventBusSettings = EventBusSettings()
+
+    @property
+    def protect(self) -> bool:
+        """Prod state is protected: `pulumi destroy` and replacements stop at it."""
+        return self.environment == "prod"
+
+    @property
+    def namespace(self) -> str:
+        return self.kubernetes.namespace or f"dictamesh-{self.stack}"
+
+    @model_validator(mode="after")
+    def _fits_environment(self) -> Self:
+        if self.environment == "prod":
+            if self.event_bus.brokers < 3:
+                raise ValueError(f"eventBus.brokers = {self.event_bus.brokers}: prod needs at least 3 brokers")
+            if self.event_bus.dev_container:
+                raise ValueError(
+                    "eventBus.devContainer = True: dev-container mode disables fsync and is refused in prod"
+                )
+        if self.target == "docker":
+            if self.catalog.backup.enabled:
+                raise ValueError(
+                    "catalog.backup.enabled = True: scheduled backups need the kubernetes target; "
+                    "on docker use `make catalog-dump`"
+                )
+            self._host_ports_unique()
+        return self
+
+    def _host_ports_unique(self) -> None:
+        bus = self.event_bus
+        claimed: dict[int, str] = {}
+        per_broker = {
+            f"eventBus.hostPorts.{to_camel(k)}": v for k, v in bus.host_ports.model_dump().items() if k != "console"
+        }
+        wanted = [(port + n, f"{key} (broker {n})") for key, port in per_broker.items() for n in range(bus.brokers)]
+        wanted += [
+            (bus.host_ports.console, "eventBus.hostPorts.console"),
+            (self.catalog.host_port, "catalog.hostPort"),
+            (self.cache.host_port, "cache.hostPort"),
+        ]
+        for port, owner in wanted:
+            if port in claimed:
+                raise ValueError(f"{owner} = {port}: host port already taken by {claimed[port]}")
+            claimed[port] = owner
+
+    def warnings(self) -> list[str]:
+        if self.event_bus.brokers > 1 and self.event_bus.brokers % 2 == 0:
+            return [
+                f"dictamesh:eventBus.brokers is {self.event_bus.brokers}: an even count tolerates no more failures "
+                f"than {self.event_bus.brokers - 1} brokers"
+            ]
+        return []

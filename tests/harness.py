@@ -1,0 +1,170 @@
+"""Runs the Pulumi program under the mock engine and records every resource it registers.
+
+No Pulumi CLI, engine or cloud: `pulumi.runtime.set_mocks` stands in for the engine, a recording
+monitor keeps each registration (type, name, inputs, parent and options), and the stack's real
+config file supplies the config. Inputs keep the engine's view, so integers arrive as floats.
+"""
+
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_SIG = rpc._special_sig_key
+SECRET_VALUE = rpc._special_secret_sig
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    raw: dict[str, Any]  # the wire form: secrets still wrapped
+    parent: str
+    urn: str
+    protect: bool
+    delete_before_replace: bool
+    depends_on: list[str]
+
+    @property
+    def custom(self) -> bool:
+        return not self.type.startswith("dictamesh:")
+
+    def secret_paths(self) -> list[str]:
+        return _secret_paths(self.raw, "")
+
+
+@dataclass
+class Recording:
+    stack: str
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Registered:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        assert len(found) == 1, f"expected one {type_} named {name}, found {len(found)}"
+        return found[0]
+
+    def children_of(self, urn: str) -> list[Registered]:
+        return [r for r in self.resources if r.parent == urn]
+
+
+def _secret_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_VALUE:
+            return [path]
+        return [p for k, v in value.items() for p in _secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Resource state as a provider would return it, for the outputs the program reads."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = f"mock-{args.name}-" + "x" * int(args.inputs["length"])
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            state["imageId"] = f"sha256:mock-{args.inputs['name']}"
+        if args.typ == "docker:index/network:Network":
+            state.setdefault("name", args.name)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(_Mocks())
+        self.recording = recording
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the engine's RPC name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.recording.resources.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    inputs=rpc.deserialize_properties(request.object),
+                    raw=json_format.MessageToDict(request.object),
+                    parent=request.parent,
+                    urn=response.urn,
+                    protect=request.protect,
+                    delete_before_replace=request.deleteBeforeReplace,
+                    depends_on=list(request.dependencies),
+                )
+            )
+        return response
+
+
+class _WarningLog:
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+
+    def warning(self, message: str, *args: Any) -> None:
+        self.recording.warnings.append(message % args if args else message)
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """The stack file's config as the CLI hands it to the program: structured values as JSON."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {key: _as_config_value(value) for key, value in config.items()}
+
+
+def _as_config_value(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str | None = None) -> Recording:
+    """Runs __main__.py as stack `stack`, with the config of Pulumi.<base or stack>.yaml plus overrides."""
+    recording = Recording(stack)
+    config = stack_config(base or stack)
+    config.update({key: _as_config_value(value) for key, value in (overrides or {}).items()})
+    pulumi.runtime.set_all_config(config)
+    settings.ROOT.set(None)
+    mocks.set_mocks(
+        _Mocks(),
+        project="dictamesh-infra",
+        stack=stack,
+        preview=False,
+        monitor=_RecordingMonitor(recording),
+        logger=_WarningLog(recording),  # type: ignore[arg-type]
+    )
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    program()
+    root = settings.get_root_resource()
+    assert root is not None
+    for key, output in root.outputs.items():  # type: ignore[attr-defined]
+        value = pulumi.Output.from_input(output)
+        recording.outputs[key] = _sync_await(value.future())
+        if _sync_await(value.is_secret()):
+            recording.secret_outputs.add(key)
+    return recording
