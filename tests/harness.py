@@ -42,6 +42,10 @@ class Registered:
     def secret_paths(self) -> list[str]:
         return _secret_paths(self.raw, "")
 
+    def is_secret(self, path: str) -> bool:
+        """Whether the input at `path` (as in `stringData.password`) travels inside a secret."""
+        return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in self.secret_paths())
+
 
 @dataclass
 class Recording:
@@ -73,6 +77,17 @@ def _secret_paths(value: Any, path: str) -> list[str]:
     return []
 
 
+def _reveal(value: Any) -> Any:
+    """The wire form with every secret unwrapped to its value."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_VALUE:
+            return _reveal(value.get("value"))
+        return {key: _reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reveal(item) for item in value]
+    return value
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Resource state as a provider would return it, for the outputs the program reads."""
 
@@ -98,12 +113,13 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the engine's RPC name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
             self.recording.resources.append(
                 Registered(
                     type=request.type,
                     name=request.name,
-                    inputs=rpc.deserialize_properties(request.object),
-                    raw=json_format.MessageToDict(request.object),
+                    inputs=_reveal(raw),
+                    raw=raw,
                     parent=request.parent,
                     urn=response.urn,
                     protect=request.protect,

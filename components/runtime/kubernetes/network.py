@@ -7,18 +7,18 @@ from components.model import Workload
 Json = dict[str, Any]
 
 
-def default_deny(namespace: str) -> Json:
+def default_deny(namespace: str, labels: Json) -> Json:
     return {
-        "metadata": {"name": "default-deny", "namespace": namespace},
+        "metadata": {"name": "default-deny", "namespace": namespace, "labels": labels},
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
 
-def namespace_egress(namespace: str) -> Json:
+def namespace_egress(namespace: str, labels: Json) -> Json:
     """Pods may resolve names and open connections inside the namespace; ingress rules there decide the rest."""
     dns_ports = [{"protocol": protocol, "port": 53} for protocol in ("UDP", "TCP")]
     return {
-        "metadata": {"name": "allow-egress-dns-and-namespace", "namespace": namespace},
+        "metadata": {"name": "allow-egress-dns-and-namespace", "namespace": namespace, "labels": labels},
         "spec": {
             "podSelector": {},
             "policyTypes": ["Egress"],
@@ -33,11 +33,11 @@ def namespace_egress(namespace: str) -> Json:
     }
 
 
-def allow_clients(workload: Workload, namespace: str, selector: Json) -> Json | None:
+def allow_clients(workload: Workload, namespace: str, labels: Json, selector: Json) -> Json | None:
     if not workload.clients or not workload.ports:
         return None
     return {
-        "metadata": {"name": f"{workload.name}-clients", "namespace": namespace},
+        "metadata": {"name": f"{workload.name}-clients", "namespace": namespace, "labels": labels},
         "spec": {
             "podSelector": {"matchLabels": selector},
             "policyTypes": ["Ingress"],

@@ -37,21 +37,23 @@ class KubernetesRuntime:
         self._provider = k8s.Provider(
             "kubernetes", context=settings.kubernetes.context, render_yaml_to_directory=render_dir
         )
+        platform_labels = {
+            "app.kubernetes.io/instance": f"dictamesh-{self._stack}",
+            "app.kubernetes.io/part-of": "dictamesh",
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+        pod_security = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
         namespace = k8s.core.v1.Namespace(
             "namespace",
-            metadata={
-                "name": self._namespace,
-                "labels": {
-                    **{f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
-                    "app.kubernetes.io/part-of": "dictamesh",
-                    "app.kubernetes.io/managed-by": "pulumi",
-                },
-            },
+            metadata={"name": self._namespace, "labels": {**pod_security, **platform_labels}},
             # deleting a namespace deletes every claim in it
             opts=pulumi.ResourceOptions(provider=self._provider, protect=self._protect),
         )
         self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=[namespace])
-        for policy in (network.default_deny(self._namespace), network.namespace_egress(self._namespace)):
+        for policy in (
+            network.default_deny(self._namespace, platform_labels),
+            network.namespace_egress(self._namespace, platform_labels),
+        ):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
@@ -99,7 +101,7 @@ class KubernetesRuntime:
                     opts=opts,
                 )
             )
-        if policy := network.allow_clients(workload, self._namespace, selector):
+        if policy := network.allow_clients(workload, self._namespace, labels, selector):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
 
         replicated = workload.kind == "service" and workload.replicas > 1

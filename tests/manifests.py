@@ -1,0 +1,38 @@
+"""Kubernetes objects as the program registered them, in manifest form for real tools to read."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.harness import Recording, Registered
+
+KUBERNETES_VERSION = "1.30.0"
+
+
+def plain(value: Any) -> Any:
+    """Undo the engine's number encoding: the mock hands integers over as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def kubernetes_objects(recording: Recording) -> list[Registered]:
+    return [r for r in recording.resources if r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:")]
+
+
+def manifest(resource: Registered) -> dict[str, Any]:
+    return {key: plain(value) for key, value in resource.inputs.items()}
+
+
+def write_manifests(recording: Recording, directory: Path) -> list[Path]:
+    paths = []
+    for index, resource in enumerate(kubernetes_objects(recording)):
+        path = directory / f"{index:03d}-{resource.inputs['kind'].lower()}-{resource.name}.yaml"
+        path.write_text(yaml.safe_dump(manifest(resource), sort_keys=False))
+        paths.append(path)
+    return paths

@@ -1,0 +1,103 @@
+"""The dev stack on a local Docker engine: hardened containers on the stack's network, ports on loopback."""
+
+import pytest
+
+from tests.harness import Recording, Registered, run_stack
+
+CONTAINER = "docker:index/container:Container"
+
+
+def containers(recording: Recording) -> dict[str, Registered]:
+    return {r.inputs["name"]: r for r in recording.of_type(CONTAINER)}
+
+
+def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]) -> None:
+    assert set(containers(stacks["dev"])) == {
+        "dictamesh-dev-postgres",
+        "dictamesh-dev-postgres-exporter",
+        "dictamesh-dev-redis",
+        "dictamesh-dev-redis-exporter",
+        "dictamesh-dev-redpanda-0",
+        "dictamesh-dev-redpanda-1",
+        "dictamesh-dev-redpanda-2",
+        "dictamesh-dev-redpanda-console",
+        "dictamesh-dev-redpanda-topics",
+    }
+
+
+def test_every_container_is_hardened(stacks: dict[str, Recording]) -> None:
+    for name, container in containers(stacks["dev"]).items():
+        inputs = container.inputs
+        assert inputs["capabilities"] == {"drops": ["ALL"]}, name
+        assert inputs["securityOpts"] == ["no-new-privileges:true"], name
+        assert not inputs["user"].startswith("0:"), name
+        assert inputs["memory"] > 0 and float(inputs["cpus"]) > 0, name
+        assert "privileged" not in inputs and "networkMode" not in inputs, name
+        assert inputs["networksAdvanced"][0]["name"] == "dictamesh-dev"
+        assert container.delete_before_replace, name
+        for port in inputs.get("ports", []):
+            assert port["ip"] == "127.0.0.1", name
+
+
+def test_services_wait_for_their_health_checks(stacks: dict[str, Recording]) -> None:
+    for name, container in containers(stacks["dev"]).items():
+        inputs = container.inputs
+        if name.endswith("-topics"):
+            assert inputs["mustRun"] is False and inputs["attach"] is True and inputs["restart"] == "no"
+            continue
+        assert inputs["wait"] is True, name
+        assert inputs["restart"] == "unless-stopped", name
+        assert inputs["healthcheck"]["tests"][0] == "CMD", name
+        assert inputs["healthcheck"]["interval"].endswith("s"), name
+
+
+def test_read_only_root_where_nothing_is_uploaded(stacks: dict[str, Recording]) -> None:
+    for name, container in containers(stacks["dev"]).items():
+        inputs = container.inputs
+        assert inputs["readOnly"] is (not inputs.get("uploads")), name
+    broker = containers(stacks["dev"])["dictamesh-dev-redpanda-0"].inputs
+    assert broker["readOnly"] is True
+    assert set(broker["tmpfs"]) == {"/tmp", "/etc/redpanda"}
+
+
+def test_secrets_are_owner_only_files_not_env(stacks: dict[str, Recording]) -> None:
+    postgres = containers(stacks["dev"])["dictamesh-dev-postgres"]
+    uploads = {u["file"]: (i, u) for i, u in enumerate(postgres.inputs["uploads"])}
+    index, password = uploads["/run/secrets/dictamesh/superuser-password"]
+    assert password["permissions"] == "0400" and password["owner"] == "999"
+    assert postgres.is_secret(f"uploads[{index}].content")
+    assert "POSTGRES_PASSWORD_FILE=/run/secrets/dictamesh/superuser-password" in postgres.inputs["envs"]
+    for name, container in containers(stacks["dev"]).items():
+        assert "mock-" not in str(container.inputs.get("envs", [])), name
+        for i, upload in enumerate(container.inputs.get("uploads", [])):
+            if upload["permissions"] == "0444":
+                assert "mock-" not in upload["content"], (name, upload["file"])
+            else:
+                assert container.is_secret(f"uploads[{i}].content"), (name, upload["file"])
+
+
+@pytest.mark.parametrize("stack", ["dev"])
+def test_volumes_outlive_their_containers(stacks: dict[str, Recording], stack: str) -> None:
+    recording = stacks[stack]
+    volumes = {r.inputs["name"] for r in recording.of_type("docker:index/volume:Volume")}
+    assert volumes == {
+        "dictamesh-dev-postgres-data",
+        "dictamesh-dev-redis-data",
+        *(f"dictamesh-dev-redpanda-{n}-data" for n in range(3)),
+    }
+    postgres = containers(recording)["dictamesh-dev-postgres"].inputs
+    assert postgres["mounts"] == [
+        {"target": "/var/lib/postgresql/data", "type": "volume", "source": "dictamesh-dev-postgres-data"}
+    ]
+
+
+def test_prod_on_docker_protects_its_volumes() -> None:
+    recording = run_stack("prod", {"dictamesh:target": "docker", "dictamesh:catalog": {"backup": {"enabled": False}}})
+    volumes = recording.of_type("docker:index/volume:Volume")
+    assert volumes and all(volume.protect for volume in volumes)
+
+
+def test_images_are_pulled_once_by_pinned_tag(stacks: dict[str, Recording]) -> None:
+    images = [r.inputs["name"] for r in stacks["dev"].of_type("docker:index/remoteImage:RemoteImage")]
+    assert len(images) == len(set(images)) == 6  # nine containers share six images
+    assert all(":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest") for image in images)
