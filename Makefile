@@ -1,0 +1,100 @@
+# DictaMesh infrastructure. `make up` brings the dev stack up; `make test` checks everything offline.
+SHELL := /bin/bash
+STACK ?= dev
+UV_VERSION := 0.13.8
+
+# Local-first state: a directory of this checkout, no cloud account (see README: "Moving state").
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# The dev stack's secrets only guard a laptop: an empty passphrase unless you set one.
+ifeq ($(STACK),dev)
+export PULUMI_CONFIG_PASSPHRASE ?=
+endif
+
+PULUMI := pulumi --non-interactive
+DEV := docker exec -it dictamesh-dev
+POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
+
+.PHONY: help setup up preview destroy test lint typecheck unit benchmark outputs status health logs \
+	postgres-cli redis-cli kafka-topics kafka-create-topic kafka-consume catalog-dump catalog-restore
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+.venv: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	uv sync --frozen
+	@touch .venv
+
+setup: .venv ## install the pinned toolchain and dependencies into .venv
+	@mkdir -p .pulumi-state
+
+.pulumi-state/.stack-$(STACK): | setup
+	$(PULUMI) stack select $(STACK) --create --secrets-provider passphrase
+	@touch $@
+
+up: setup ## preflight, then `pulumi up` for STACK (default dev) with the policy pack
+	@scripts/preflight.sh $(STACK)
+	@$(MAKE) --no-print-directory .pulumi-state/.stack-$(STACK)
+	$(PULUMI) up --stack $(STACK) --yes $(POLICY)
+
+preview: setup ## `pulumi preview --diff` for STACK with the policy pack, as pull requests run it
+	@scripts/preflight.sh $(STACK)
+	@$(MAKE) --no-print-directory .pulumi-state/.stack-$(STACK)
+	$(PULUMI) preview --stack $(STACK) --diff $(POLICY)
+
+destroy: setup ## remove the STACK's resources (prod is protected and refuses)
+	$(PULUMI) destroy --stack $(STACK)
+
+outputs: setup ## endpoints of STACK; add SECRETS=1 to show credentials
+	$(PULUMI) stack output --stack $(STACK) $(if $(SECRETS),--show-secrets)
+
+test: lint typecheck unit ## everything CI runs: ruff, mypy and pytest, offline
+
+lint: setup
+	uv run --frozen ruff check .
+	uv run --frozen ruff format --check .
+
+typecheck: setup
+	uv run --frozen mypy
+
+unit: setup
+	uv run --frozen pytest
+
+benchmark: setup ## time the program under the mock engine per stack
+	uv run --frozen python benchmarks/evaluate.py
+
+# Day-to-day commands of the dev stack (the seed's make targets).
+status: ## containers of the dev stack
+	docker ps --all --filter label=dev.dictamesh.stack=dev --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}'
+
+health: ## health of every dev container
+	@docker ps --all --filter label=dev.dictamesh.stack=dev --format '{{.Names}}: {{.Status}}' | sort
+
+logs: ## follow one container's logs: make logs SERVICE=postgres
+	docker logs --follow dictamesh-dev-$(or $(SERVICE),postgres)
+
+postgres-cli: ## psql on the catalog as the superuser
+	$(DEV)-postgres psql -U postgres -d dictamesh_catalog
+
+redis-cli: ## redis-cli as the application user
+	$(DEV)-redis redis-cli -u "$$($(PULUMI) stack output cacheUrl --stack dev --show-secrets)"
+
+kafka-topics: ## list topics
+	$(DEV)-redpanda-0 rpk topic list
+
+kafka-create-topic: ## make kafka-create-topic TOPIC=name (prefer declaring topics in the stack file)
+	$(DEV)-redpanda-0 rpk topic create $(TOPIC) --replicas 3
+
+kafka-consume: ## make kafka-consume TOPIC=name
+	$(DEV)-redpanda-0 rpk topic consume $(TOPIC)
+
+catalog-dump: ## pg_dump the dev catalog into backups/
+	@mkdir -p backups
+	docker exec dictamesh-dev-postgres pg_dump -U postgres --format=custom dictamesh_catalog \
+		> backups/dictamesh_catalog-$$(date -u +%Y%m%dT%H%M%SZ).dump
+	@ls -l backups | tail -n 1
+
+catalog-restore: ## make catalog-restore FILE=backups/x.dump: replace the dev catalog's contents
+	@test -f "$(FILE)" || { echo "FILE=backups/<dump> is required"; exit 1; }
+	docker exec -i dictamesh-dev-postgres pg_restore -U postgres -d dictamesh_catalog \
+		--clean --if-exists --single-transaction --exit-on-error < $(FILE)
