@@ -1,0 +1,148 @@
+"""The cache's generated redis.conf and ACL file on a real redis-server."""
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from components.cache import files
+from components.config import parse
+from components.settings import CacheSettings
+
+APP_PASSWORD = "App0cache0password0for0tests0xxx"
+MONITOR_PASSWORD = "Monitor0cache0password0for0tests"
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """redis-server on loopback with the generated files; only port, bind and data dir differ."""
+
+    def __init__(self, settings: CacheSettings, workdir: Path) -> None:
+        assert REDIS_SERVER, "redis-server is not installed (apt-get install redis-server)"
+        workdir.mkdir(parents=True, exist_ok=True)
+        acl = workdir / "users.acl"
+        acl.write_text(files.users_acl(APP_PASSWORD, MONITOR_PASSWORD))
+        config = workdir / "redis.conf"
+        config.write_text(files.redis_conf(settings, str(acl), data_dir=str(workdir)))
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "no"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client("monitor").ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    output = self.process.stdout.read().decode() if self.process.stdout else ""
+                    raise RuntimeError(f"redis-server did not start:\n{output}") from None
+                time.sleep(0.05)
+
+    def client(self, who: str | None = "app", password: str | None = None) -> "redis.Redis[str]":
+        users = {"app": (files.APP_USER, APP_PASSWORD), "monitor": (files.MONITOR_USER, MONITOR_PASSWORD)}
+        username, secret = users[who] if who else (None, None)
+        return redis.Redis(
+            port=self.port, username=username, password=password or secret, decode_responses=True, socket_timeout=5
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(CacheSettings(), tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+def test_memory_limit_and_eviction_policy_are_applied(server: RedisServer) -> None:
+    monitor = server.client("monitor")
+    assert monitor.config_get("maxmemory") == {"maxmemory": "536870912"}
+    assert monitor.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+    assert monitor.config_get("save") == {"save": "3600 1 300 100 60 10000"}
+    assert monitor.config_get("appendonly") == {"appendonly": "no"}
+    assert monitor.config_get("protected-mode") == {"protected-mode": "yes"}
+    assert monitor.config_get("timeout") == {"timeout": "300"}
+
+
+def test_the_application_user_works_with_data_but_administers_nothing(server: RedisServer) -> None:
+    app = server.client("app")
+    assert app.set("entity:customer:1", "cached") is True
+    assert app.get("entity:customer:1") == "cached"
+    assert app.expire("entity:customer:1", 60) is True
+    for command in (
+        ["FLUSHALL"],
+        ["FLUSHDB"],
+        ["CONFIG", "SET", "maxmemory", "1"],
+        ["CONFIG", "GET", "*"],
+        ["SHUTDOWN"],
+        ["KEYS", "*"],
+        ["ACL", "LIST"],
+    ):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.execute_command(*command)
+    with pytest.raises(redis.ResponseError, match="DEBUG command not allowed"):  # refused before the ACL is asked
+        app.execute_command("DEBUG", "SLEEP", "0")
+    assert app.get("entity:customer:1") == "cached"
+
+
+def test_the_default_user_and_wrong_passwords_are_refused(server: RedisServer) -> None:
+    with pytest.raises((redis.AuthenticationError, redis.ResponseError)):
+        server.client(None).ping()
+    with pytest.raises(redis.AuthenticationError):
+        server.client("app", password="not-the-password").ping()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=server.port, username="default", password="anything").ping()
+
+
+def test_the_monitoring_user_reads_stats_but_no_data(server: RedisServer) -> None:
+    monitor = server.client("monitor")
+    assert "used_memory" in monitor.info("memory")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        monitor.set("x", "1")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        monitor.get("entity:customer:1")
+
+
+def test_a_full_cache_evicts_instead_of_refusing_writes(tmp_path: Path) -> None:
+    small = CacheSettings(maxmemory="2mb")
+    server = RedisServer(small, tmp_path)
+    try:
+        app = server.client("app")
+        value = "x" * 1024
+        for index in range(6000):  # about 6 MB into a 2 MB cache
+            app.set(f"entity:{index}", value)
+        stats = server.client("monitor").info("stats")
+        assert stats["evicted_keys"] > 0
+        assert app.dbsize() < 6000
+        assert app.get("entity:5999") == value  # the newest key is still there
+    finally:
+        server.stop()
+
+
+def test_prod_appends_every_second(tmp_path: Path) -> None:
+    server = RedisServer(parse("prod", {}).cache, tmp_path)
+    try:
+        monitor = server.client("monitor")
+        assert monitor.config_get("appendonly") == {"appendonly": "yes"}
+        assert monitor.config_get("appendfsync") == {"appendfsync": "everysec"}
+        assert monitor.config_get("maxmemory") == {"maxmemory": str(1536 * 2**20)}
+    finally:
+        server.stop()
