@@ -53,7 +53,7 @@ class RedisServer:
                     raise RuntimeError(f"redis-server did not start:\n{output}") from None
                 time.sleep(0.05)
 
-    def client(self, who: str | None = "app", password: str | None = None) -> "redis.Redis[str]":
+    def client(self, who: str | None = "app", password: str | None = None) -> redis.Redis:
         users = {"app": (files.APP_USER, APP_PASSWORD), "monitor": (files.MONITOR_USER, MONITOR_PASSWORD)}
         username, secret = users[who] if who else (None, None)
         return redis.Redis(
@@ -97,9 +97,9 @@ def test_the_application_user_works_with_data_but_administers_nothing(server: Re
         ["ACL", "LIST"],
     ):
         with pytest.raises(redis.exceptions.NoPermissionError):
-            app.execute_command(*command)
+            app.execute_command(*command)  # type: ignore[no-untyped-call]
     with pytest.raises(redis.ResponseError, match="DEBUG command not allowed"):  # refused before the ACL is asked
-        app.execute_command("DEBUG", "SLEEP", "0")
+        app.execute_command("DEBUG", "SLEEP", "0")  # type: ignore[no-untyped-call]
     assert app.get("entity:customer:1") == "cached"
 
 
