@@ -6,16 +6,19 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_hex
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from components.cache import files
 from components.config import parse
 from components.settings import CacheSettings
 
-APP_PASSWORD = "App0cache0password0for0tests0xxx"
-MONITOR_PASSWORD = "Monitor0cache0password0for0tests"
+APP_PASSWORD, MONITOR_PASSWORD = token_hex(16), token_hex(16)
+NO_RETRY = Retry(NoBackoff(), retries=0)  # an authentication error is final, not a flaky connection
 REDIS_SERVER = shutil.which("redis-server")
 
 
@@ -57,7 +60,12 @@ class RedisServer:
         users = {"app": (files.APP_USER, APP_PASSWORD), "monitor": (files.MONITOR_USER, MONITOR_PASSWORD)}
         username, secret = users[who] if who else (None, None)
         return redis.Redis(
-            port=self.port, username=username, password=password or secret, decode_responses=True, socket_timeout=5
+            port=self.port,
+            username=username,
+            password=password or secret,
+            decode_responses=True,
+            socket_timeout=5,
+            retry=NO_RETRY,
         )
 
     def stop(self) -> None:
@@ -107,9 +115,9 @@ def test_the_default_user_and_wrong_passwords_are_refused(server: RedisServer) -
     with pytest.raises((redis.AuthenticationError, redis.ResponseError)):
         server.client(None).ping()
     with pytest.raises(redis.AuthenticationError):
-        server.client("app", password="not-the-password").ping()
+        server.client("app", password=token_hex(16)).ping()
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(port=server.port, username="default", password="anything").ping()
+        redis.Redis(port=server.port, username="default", password=token_hex(16), retry=NO_RETRY).ping()
 
 
 def test_the_monitoring_user_reads_stats_but_no_data(server: RedisServer) -> None:

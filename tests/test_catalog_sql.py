@@ -3,6 +3,7 @@
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_hex
 
 import pytest
 
@@ -20,12 +21,7 @@ TABLES = [
     "dictamesh_event_log",
     "dictamesh_schemas",
 ]
-PASSWORDS = {
-    "superuser": "Super0user0password0for0tests0x",
-    "app": "App0password0for0tests0xxxxxxxxx",
-    "monitor": "Monitor0password0for0tests0xxxxx",
-    "backup": "Backup0password0for0tests0xxxxxx",
-}
+PASSWORDS = {role: token_hex(16) for role in ("superuser", "app", "monitor", "backup")}
 
 
 def provision(secrets: Path, scripts: Path) -> PostgresServer:
@@ -220,7 +216,7 @@ def test_the_application_role_reads_and_writes_but_administers_nothing(server: P
 
 def test_wrong_passwords_and_unknown_roles_are_refused(server: PostgresServer) -> None:
     with pytest.raises(PsqlError, match="password authentication failed"):
-        server.psql("SELECT 1", user=SETTINGS.app_user, password="not-the-password", database=DB)
+        server.psql("SELECT 1", user=SETTINGS.app_user, password=token_hex(16), database=DB)
     assert (
         server.psql(
             "SELECT pg_has_role('dictamesh_monitor', 'pg_monitor', 'member')",

@@ -1,0 +1,137 @@
+"""EventBus under the mock engine: every broker knows itself and the same seeds, on both targets."""
+
+import re
+
+import pytest
+import yaml
+
+from components.config import ConfigError, parse
+from tests.harness import Recording, run_stack
+
+CONTAINER = "docker:index/container:Container"
+SEEDS = "--seeds=redpanda-0:33145,redpanda-1:33145,redpanda-2:33145"
+
+
+def flag(args: list[str], name: str) -> str:
+    values = [arg.split("=", 1)[1] for arg in args if arg.startswith(f"--{name}=")]
+    assert len(values) == 1, (name, args)
+    return values[0]
+
+
+def cluster_args(recording: Recording, stack: str) -> list[list[str]]:
+    """The arguments each broker runs with; in a StatefulSet, the template with its pod's name put in."""
+    if stack == "dev":
+        return [recording.one(CONTAINER, f"redpanda-{n}").inputs["command"] for n in range(3)]
+    template = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["template"]["spec"]
+    container = template["containers"][0]
+    assert {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in container["env"]
+    return [[arg.replace("$(POD_NAME)", f"redpanda-{n}") for arg in container["args"]] for n in range(3)]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_broker_advertises_itself_and_joins_the_same_seeds(stacks: dict[str, Recording], stack: str) -> None:
+    domain = "" if stack == "dev" else f".redpanda.dictamesh-{stack}.svc.cluster.local"
+    brokers = cluster_args(stacks[stack], stack)
+    seeds = {flag(args, "seeds") for args in brokers}
+    assert seeds == {",".join(f"redpanda-{n}{domain}:33145" for n in range(3))}
+    for n, args in enumerate(brokers):
+        me = f"redpanda-{n}{domain}"
+        assert args[:2] == ["redpanda", "start"]
+        assert flag(args, "advertise-kafka-addr").startswith(f"internal://{me}:9092")
+        assert flag(args, "advertise-pandaproxy-addr").startswith(f"internal://{me}:8082")
+        assert flag(args, "advertise-rpc-addr") == f"{me}:33145"
+        assert flag(args, "rpc-addr") == f"{me}:33145"
+        assert flag(args, "schema-registry-addr").startswith("internal://0.0.0.0:8081")
+
+
+def test_dev_brokers_publish_their_own_host_ports(stacks: dict[str, Recording]) -> None:
+    for n, args in enumerate(cluster_args(stacks["dev"], "dev")):
+        assert flag(args, "advertise-kafka-addr") == f"internal://redpanda-{n}:9092,external://localhost:{19092 + n}"
+        assert flag(args, "mode") == "dev-container" and flag(args, "smp") == "1"
+        ports = {p["internal"]: p["external"] for p in stacks["dev"].one(CONTAINER, f"redpanda-{n}").inputs["ports"]}
+        assert ports == {9644: 19644 + n, 19092: 19092 + n, 18081: 18081 + n, 18082: 18182 + n}
+
+
+def test_the_dev_cluster_reserves_a_laptop_sized_footprint(stacks: dict[str, Recording]) -> None:
+    brokers = [stacks["dev"].one(CONTAINER, f"redpanda-{n}").inputs for n in range(3)]
+    assert sum(broker["memory"] for broker in brokers) == 3 * 1536  # MiB of container limits
+    assert {flag(broker["command"], "memory") for broker in brokers} == {"1228M"}  # Redpanda's own share
+
+
+def test_dev_health_check_passes_only_on_a_healthy_cluster(stacks: dict[str, Recording]) -> None:
+    check = stacks["dev"].one(CONTAINER, "redpanda-0").inputs["healthcheck"]["tests"]
+    assert check == ["CMD", "sh", "-c", "rpk cluster health | grep -Eq 'Healthy:.+true'"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_clusters_run_in_production_mode_sized_from_resources(stacks: dict[str, Recording], stack: str) -> None:
+    args = cluster_args(stacks[stack], stack)[0]
+    assert not any(arg.startswith("--mode") for arg in args)
+    expected = {"staging": ("1", "1228M"), "prod": ("2", "3276M")}[stack]
+    assert (flag(args, "smp"), flag(args, "memory")) == expected
+    assert not any("external://" in arg for arg in args)
+    statefulset = stacks[stack].one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]
+    assert statefulset["replicas"] == 3 and statefulset["podManagementPolicy"] == "Parallel"
+    container = statefulset["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/v1/status/ready", "port": 9644}
+    assert {p["name"] for p in container["ports"]} == {"kafka", "schema-registry", "http-proxy", "admin", "rpc"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_sasl_superuser_comes_from_a_secret(stacks: dict[str, Recording], stack: str) -> None:
+    recording = stacks[stack]
+    container = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["template"]["spec"]
+    env = {item["name"]: item for item in container["containers"][0]["env"]}
+    assert env["RP_BOOTSTRAP_USER"]["valueFrom"]["secretKeyRef"] == {
+        "name": "redpanda-secrets",
+        "key": "RP_BOOTSTRAP_USER",
+    }
+    bootstrap = yaml.safe_load(
+        recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"][".bootstrap.yaml"]
+    )
+    assert bootstrap == {"enable_sasl": True, "superusers": ["admin"]}
+    assert "eventBusSaslPassword" in recording.secret_outputs
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_console_config_names_every_broker(stacks: dict[str, Recording], stack: str) -> None:
+    recording = stacks[stack]
+    if stack == "dev":
+        uploads = recording.one(CONTAINER, "redpanda-console").inputs["uploads"]
+        text = next(u["content"] for u in uploads if u["file"] == "/etc/redpanda-console/config.yaml")
+        brokers = [f"redpanda-{n}" for n in range(3)]
+    else:
+        secret = recording.one("kubernetes:core/v1:Secret", "redpanda-console-secrets")
+        assert secret.is_secret("stringData.config.yaml")
+        text = secret.inputs["stringData"]["config.yaml"]
+        brokers = [f"redpanda-{n}.redpanda.dictamesh-{stack}.svc.cluster.local" for n in range(3)]
+    config = yaml.safe_load(text)
+    assert config["kafka"]["brokers"] == [f"{b}:9092" for b in brokers]
+    assert config["schemaRegistry"] == {"enabled": True, "urls": [f"http://{b}:8081" for b in brokers]}
+    assert config["redpanda"]["adminApi"]["urls"] == [f"http://{b}:9644" for b in brokers]
+    assert ("sasl" in config["kafka"]) is (stack != "dev")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_topics_are_applied_by_a_job_after_the_cluster(stacks: dict[str, Recording], stack: str) -> None:
+    recording = stacks[stack]
+    if stack == "dev":
+        job = recording.one(CONTAINER, "redpanda-topics")
+        spec = next(u["content"] for u in job.inputs["uploads"] if u["file"] == "/etc/dictamesh/topics.tsv")
+        brokers = {r.urn for r in recording.of_type(CONTAINER) if re.fullmatch(r"redpanda-\d", r.name)}
+    else:
+        job = recording.one("kubernetes:batch/v1:Job", "redpanda-topics")
+        spec = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-topics-files").inputs["data"]["topics.tsv"]
+        brokers = {recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").urn}
+        assert job.delete_before_replace
+    assert brokers <= set(job.depends_on)
+    names = [line.split("\t")[0] for line in spec.splitlines()]
+    assert names == ["dictamesh.entity-events", "dictamesh.schema-changes", "dictamesh.lineage-events"]
+
+
+def test_prod_refuses_two_brokers_and_dev_container_mode() -> None:
+    with pytest.raises(ConfigError, match=r"dictamesh:eventBus.brokers = 2: prod needs at least 3 brokers"):
+        run_stack("prod", {"dictamesh:eventBus": {"brokers": 2}})
+    with pytest.raises(ConfigError, match=r"eventBus.devContainer = True: dev-container mode .* refused in prod"):
+        parse("prod", {"eventBus": '{"devContainer": true}'})
+    assert parse("dev", {"eventBus": '{"brokers": 1, "topics": []}'}).event_bus.brokers == 1
