@@ -1,0 +1,116 @@
+"""Guardrails for containers on a Docker engine: loopback ports, no privilege, pinned images, hardening."""
+
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from policies.common import config, image_problem, is_credential_name, schema
+
+CONTAINER = "docker:index/container:Container"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+LOOPBACK = {"127.0.0.1", "::1"}
+MANDATORY = EnforcementLevel.MANDATORY
+
+PORT_DEFAULTS: dict[str, Any] = {"allowed": []}
+
+
+def _loopback_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONTAINER:
+        return
+    name = args.props.get("name")
+    if name in config(args.get_config(), PORT_DEFAULTS)["allowed"]:
+        return
+    for port in args.props.get("ports") or []:
+        ip = port.get("ip", "0.0.0.0")  # noqa: S104 (the engine's default we refuse)
+        if ip not in LOOPBACK:
+            external = port.get("external")  # numbers reach policies as floats
+            shown = "a random port" if external is None else f"port {int(external)}"
+            report(
+                f"container {name} publishes {shown} on {ip}: bind it to 127.0.0.1, "
+                "or add the container to this policy's `allowed` list.",
+                None,
+            )
+
+
+def _no_privilege(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONTAINER:
+        return
+    name = args.props.get("name")
+    if args.props.get("privileged"):
+        report(f"container {name} is privileged: drop `privileged`; grant nothing beyond the image's needs.", None)
+    for key in ("networkMode", "pidMode", "ipcMode"):
+        if args.props.get(key) == "host":
+            report(f"container {name} shares the host's {key.removesuffix('Mode')} namespace: remove {key}.", None)
+
+
+def _pinned_images(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == IMAGE:
+        problem = image_problem(str(args.props.get("name", "")))
+    elif args.resource_type == CONTAINER and not str(args.props.get("image", "")).startswith("sha256:"):
+        problem = image_problem(str(args.props.get("image", "")))
+    else:
+        return
+    if problem:
+        report(f"{problem}.", None)
+
+
+def _hardening(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONTAINER:
+        return
+    name = args.props.get("name")
+    if not args.props.get("memory"):
+        report(f"container {name} has no memory limit: set the workload's resources.memory.", None)
+    if args.props.get("mustRun") is False:
+        return  # a one-shot job: it ends, so it neither restarts nor reports health
+    if not (args.props.get("healthcheck") or {}).get("tests"):
+        report(f"container {name} has no healthcheck: give its workload a Probe so `pulumi up` waits for it.", None)
+    if args.props.get("restart") in (None, "no"):
+        report(f"container {name} has no restart policy: long-running containers restart `unless-stopped`.", None)
+
+
+def _no_secret_env(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONTAINER:
+        return
+    for entry in args.props.get("envs") or []:
+        key = str(entry).split("=", 1)[0]
+        if is_credential_name(key):
+            report(
+                f"container {args.props.get('name')} sets {key} as an env literal: upload it as a 0400 file "
+                "and pass its path in a *_FILE variable.",
+                None,
+            )
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="docker-loopback-ports",
+        description="Published ports bind to 127.0.0.1 unless the container is allow-listed.",
+        validate=_loopback_ports,
+        enforcement_level=MANDATORY,
+        config_schema=schema(PORT_DEFAULTS),
+    ),
+    ResourceValidationPolicy(
+        name="docker-no-privilege",
+        description="No privileged containers and no host network, PID or IPC namespace.",
+        validate=_no_privilege,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="docker-pinned-images",
+        description="Images are pinned to a version tag or digest, never `latest`.",
+        validate=_pinned_images,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="docker-container-hardening",
+        description="Containers have a memory limit; long-running ones a healthcheck and a restart policy.",
+        validate=_hardening,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="docker-no-secret-env",
+        description="No credential-like environment variable with a literal value.",
+        validate=_no_secret_env,
+        enforcement_level=MANDATORY,
+    ),
+]

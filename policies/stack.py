@@ -1,0 +1,128 @@
+"""Guardrails over the whole stack: budgets, default-deny, protected state, a quorum of brokers."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policies.common import config, schema
+
+MANDATORY = EnforcementLevel.MANDATORY
+REPLICATED = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
+STATEFUL = {
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "docker:index/volume:Volume",
+}
+
+
+def _namespace(resource: PolicyResource) -> Any:
+    return (resource.props.get("metadata") or {}).get("namespace")
+
+
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    match = selector.get("matchLabels") or {}
+    return bool(match) and all(labels.get(key) == value for key, value in match.items())
+
+
+def _budgets(args: StackValidationArgs, report: ReportViolation) -> None:
+    budgets = [r for r in args.resources if r.resource_type == "kubernetes:policy/v1:PodDisruptionBudget"]
+    for workload in (r for r in args.resources if r.resource_type in REPLICATED):
+        spec = workload.props.get("spec") or {}
+        if (spec.get("replicas") or 1) <= 1:
+            continue
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        covered = (
+            _namespace(b) == _namespace(workload)
+            and _selects((b.props.get("spec") or {}).get("selector") or {}, labels)
+            for b in budgets
+        )
+        if not any(covered):
+            report(
+                f"{workload.name} runs {int(spec['replicas'])} replicas with no PodDisruptionBudget selecting them: "
+                "a node drain could take them all down.",
+                workload.urn,
+            )
+
+
+def _is_default_deny(policy: PolicyResource) -> bool:
+    spec = policy.props.get("spec") or {}
+    return spec.get("podSelector") == {} and "Ingress" in (spec.get("policyTypes") or []) and not spec.get("ingress")
+
+
+def _default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
+    policies = [r for r in args.resources if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"]
+    for namespace in (r for r in args.resources if r.resource_type == "kubernetes:core/v1:Namespace"):
+        name = (namespace.props.get("metadata") or {}).get("name")
+        if not any(_namespace(p) == name and _is_default_deny(p) for p in policies):
+            report(
+                f"namespace {name} has no default-deny NetworkPolicy (empty podSelector, Ingress, no rules).",
+                namespace.urn,
+            )
+
+
+def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
+    for resource in args.resources:
+        if resource.resource_type in STATEFUL and not resource.opts.protect:
+            report(
+                f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name} holds state but is not protected: "
+                "`pulumi destroy` or a replacement would delete its data. Set protect=True.",
+                resource.urn,
+            )
+
+
+BROKER_DEFAULTS = {"minBrokers": 3}
+
+
+def _brokers(args: StackValidationArgs, report: ReportViolation) -> None:
+    minimum = config(args.get_config(), BROKER_DEFAULTS)["minBrokers"]
+    for resource in args.resources:
+        if resource.resource_type == "kubernetes:apps/v1:StatefulSet" and resource.name == "redpanda":
+            brokers = int((resource.props.get("spec") or {}).get("replicas") or 1)
+            break
+    else:
+        labels = [
+            {label.get("label"): label.get("value") for label in r.props.get("labels") or []}
+            for r in args.resources
+            if r.resource_type == "docker:index/container:Container"
+        ]
+        brokers = sum(1 for label in labels if label.get("dev.dictamesh.workload") == "redpanda")
+        if not brokers:
+            return
+    if brokers < minimum:
+        report(f"the event bus runs {brokers} brokers: at least {minimum} keep it available when one fails.", None)
+
+
+POLICIES = [
+    StackValidationPolicy(
+        name="k8s-replicated-workloads-have-budgets",
+        description="Every replicated Deployment or StatefulSet has a PodDisruptionBudget.",
+        validate=_budgets,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="k8s-namespace-default-deny",
+        description="Every namespace has a default-deny NetworkPolicy.",
+        validate=_default_deny,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="stateful-resources-protected",
+        description="StatefulSets, claims and docker volumes are protected (enforced in prod).",
+        validate=_protected,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="event-bus-minimum-brokers",
+        description="The event bus runs at least a quorum-capable number of brokers.",
+        validate=_brokers,
+        enforcement_level=MANDATORY,
+        config_schema=schema(BROKER_DEFAULTS),
+    ),
+]
