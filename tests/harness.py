@@ -7,7 +7,7 @@ config file supplies the config. Inputs keep the engine's view, so integers arri
 
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,10 +157,15 @@ def _as_config_value(value: Any) -> str:
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str | None = None) -> Recording:
     """Runs __main__.py as stack `stack`, with the config of Pulumi.<base or stack>.yaml plus overrides."""
-    recording = Recording(stack)
     config = stack_config(base or stack)
     config.update({key: _as_config_value(value) for key, value in (overrides or {}).items()})
-    pulumi.runtime.set_all_config(config)
+    return run_program(stack, lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config)
+
+
+def run_program(stack: str, program: Callable[[], object], config: Mapping[str, str] | None = None) -> Recording:
+    """Runs `program` under the mock engine as stack `stack` and records what it registers and exports."""
+    recording = Recording(stack)
+    pulumi.runtime.set_all_config(dict(config or {}))
     settings.ROOT.set(None)
     mocks.set_mocks(
         _Mocks(),
@@ -170,12 +175,7 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str 
         monitor=_RecordingMonitor(recording),
         logger=_WarningLog(recording),  # type: ignore[arg-type]
     )
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def program() -> None:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-
-    program()
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     root = settings.get_root_resource()
     assert root is not None
     for key, output in root.outputs.items():  # type: ignore[attr-defined]
