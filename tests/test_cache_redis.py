@@ -70,7 +70,7 @@ class RedisServer:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=10)
+        self.process.communicate(timeout=10)  # reaps the process and closes its pipe
 
 
 @pytest.fixture(scope="module")
