@@ -58,7 +58,7 @@ typecheck: setup
 	uv run --frozen mypy
 
 unit: setup
-	uv run --frozen pytest
+	uv run --frozen pytest -q
 
 benchmark: setup ## time the program under the mock engine per stack
 	uv run --frozen python benchmarks/evaluate.py

@@ -3,6 +3,9 @@
 import copy
 import json
 import runpy
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +190,23 @@ def test_the_pack_declares_its_own_pinned_dependencies() -> None:
     assert json.loads((ROOT / "policies" / "config" / "prod.json").read_text())
     assert Path(ROOT / "policies" / "PulumiPolicy.yaml").read_text().count("runtime") == 1
     assert LABELS
+
+
+def test_the_policy_modules_import_with_only_the_packs_dependencies(tmp_path: Path) -> None:
+    uv = shutil.which("uv")
+    assert uv, "uv is needed: `make setup` installs it"
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    requirements = str(ROOT / "policies" / "requirements.txt")
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", python, "-r", requirements], check=True)
+    imported = subprocess.run(
+        [python, "-c", "import policies.kubernetes, policies.docker, policies.secrets, policies.stack; print('ok')"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.stdout.strip() == "ok", imported.stderr
+    leaked = subprocess.run([python, "-c", "import pydantic"], capture_output=True, check=False)
+    assert leaked.returncode != 0  # the pack really runs without the program's own dependencies
