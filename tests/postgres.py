@@ -70,6 +70,7 @@ class PostgresServer:
         self._as_server = _server_user()
         self._config = self.root / "postgresql.conf"
         shutil.copy(config_file, self._config)
+        stand_in = shutil.copytree(STAND_IN, self.root / STAND_IN.name)  # where the server user can read it
         password_file = self.root / "superuser-password"
         password_file.write_text(superuser_password)
         self._own(self.root, password_file, self._config)
@@ -94,7 +95,7 @@ class PostgresServer:
                 f"-c ident_file={self.data}/pg_ident.conf",
                 # uuid-ossp is not in the wheel: a SQL-only stand-in of uuid_generate_v4() fills in
                 # pg_ctl starts the server through a shell: keep $system from being expanded
-                f"-c extension_control_path=\\$system:{STAND_IN}",
+                f"-c extension_control_path=\\$system:{stand_in}",
             ]
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start")
