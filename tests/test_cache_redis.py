@@ -1,7 +1,6 @@
 """The cache's generated redis.conf and ACL file on a real redis-server."""
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,17 +15,11 @@ from redis.retry import Retry
 from components.cache import files
 from components.config import parse
 from components.settings import CacheSettings
+from tests.ports import free_port
 
 APP_PASSWORD, MONITOR_PASSWORD = token_hex(16), token_hex(16)
 NO_RETRY = Retry(NoBackoff(), retries=0)  # an authentication error is final, not a flaky connection
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RedisServer:

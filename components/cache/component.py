@@ -5,9 +5,10 @@ import json
 import pulumi
 
 from components.cache import files
+from components.exporter import metrics_exporter
 from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
-from components.settings import CacheSettings, Resources
+from components.settings import CacheSettings
 
 REDIS_USER = RunAs(uid=999, gid=999)
 EXPORTER_USER = RunAs(uid=59000, gid=59000)  # as the exporter's alpine image runs
@@ -57,22 +58,15 @@ class Cache(pulumi.ComponentResource):
         exporter_target = f"redis://{files.MONITOR_USER}@{self.host}:{port.port}"
         password_file = f"{SECRETS_DIR}/redis-passwords.json"
         runtime.deploy(
-            Workload(
-                name="redis-exporter",
-                component="metrics-exporter",
+            metrics_exporter(
+                "redis-exporter",
                 image=args.exporter_image,
                 run_as=EXPORTER_USER,
-                resources=Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi"),
+                port=9121,
+                health_path="/health",
                 env={"REDIS_ADDR": exporter_target, "REDIS_PASSWORD_FILE": password_file},
                 # the exporter reads a JSON map of Redis URI -> password
                 secrets={password_file: monitor_password.apply(lambda pw: json.dumps({exporter_target: pw}))},
-                ports=[Port("metrics", 9121)],
-                probe=Probe(
-                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9121/health"],
-                    http_path="/health",
-                    http_port=9121,
-                ),
-                clients=["prometheus"],
             ),
             self,
             depends_on=ready,

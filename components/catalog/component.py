@@ -3,13 +3,13 @@
 import pulumi
 
 from components.catalog import files
+from components.exporter import metrics_exporter
 from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CatalogSettings, Resources
 
 POSTGRES_USER = RunAs(uid=999, gid=999)
 EXPORTER_USER = RunAs(uid=65534, gid=65534)  # nobody, as the exporter image runs
-SMALL = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
 
 
 class CatalogDatabase(pulumi.ComponentResource):
@@ -63,25 +63,18 @@ class CatalogDatabase(pulumi.ComponentResource):
         self.host_address = runtime.published(port)
 
         runtime.deploy(
-            Workload(
-                name="postgres-exporter",
-                component="metrics-exporter",
+            metrics_exporter(
+                "postgres-exporter",
                 image=args.exporter_image,
                 run_as=EXPORTER_USER,
-                resources=SMALL,
+                port=9187,
+                health_path="/metrics",
                 env={
                     "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
                     "DATA_SOURCE_USER": files.MONITOR_USER,
                     "DATA_SOURCE_PASS_FILE": f"{secrets_dir}/monitor-password",
                 },
                 secrets={f"{secrets_dir}/monitor-password": passwords["monitor"]},
-                ports=[Port("metrics", 9187)],
-                probe=Probe(
-                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9187/metrics"],
-                    http_path="/metrics",
-                    http_port=9187,
-                ),
-                clients=["prometheus"],
             ),
             self,
             depends_on=ready,

@@ -1,0 +1,39 @@
+"""A Prometheus exporter beside a service: the shape every component's metrics sidecar shares."""
+
+from collections.abc import Mapping
+
+import pulumi
+
+from components.model import Port, Probe, RunAs, Workload
+from components.settings import Resources
+
+EXPORTER_RESOURCES = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
+
+
+def metrics_exporter(
+    name: str,
+    *,
+    image: str,
+    run_as: RunAs,
+    port: int,
+    health_path: str,
+    env: Mapping[str, str],
+    secrets: Mapping[str, pulumi.Output[str]],
+) -> Workload:
+    """An exporter on `port` that Prometheus alone may scrape; its image has busybox wget for the check."""
+    return Workload(
+        name=name,
+        component="metrics-exporter",
+        image=image,
+        run_as=run_as,
+        resources=EXPORTER_RESOURCES,
+        env=env,
+        secrets=secrets,
+        ports=[Port("metrics", port)],
+        probe=Probe(
+            command=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{health_path}"],
+            http_path=health_path,
+            http_port=port,
+        ),
+        clients=["prometheus"],
+    )
