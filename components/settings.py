@@ -12,22 +12,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 
 from components.quantity import CPU_PATTERN, MEMORY_PATTERN, memory_bytes
+from policies.images import image_problem
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["docker", "kubernetes"]
 
 
 def _pinned_image(ref: str) -> str:
-    name, _, digest = ref.partition("@")
-    if digest:
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
-            raise ValueError("a digest must be sha256:<64 hex digits>")
-        return ref
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last:
-        raise ValueError("the image must be pinned to a tag or digest, e.g. redis:7.4.5")
-    if last.endswith(":latest"):
-        raise ValueError("'latest' is not a pin: name a version tag or a digest")
+    problem = image_problem(ref)
+    if problem:
+        raise ValueError(problem)
     return ref
 
 

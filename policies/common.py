@@ -1,4 +1,4 @@
-"""What several policies share: credential-like names, image pins and per-policy config with defaults."""
+"""What several policies share: credential-like names and per-policy config with defaults."""
 
 import re
 from collections.abc import Mapping
@@ -13,21 +13,6 @@ _FILE_POINTER = re.compile(r"(?i)(_FILE|__FILE|_FILEPATH|_FILE_PATH|_PATH)$")
 
 def is_credential_name(name: str) -> bool:
     return bool(_CREDENTIAL.search(name)) and not _FILE_POINTER.search(name)
-
-
-def image_problem(ref: str, require_digest: bool = False) -> str | None:
-    """Why an image reference is not pinned, or None when it is."""
-    name, _, digest = ref.partition("@")
-    if digest:
-        return None
-    if require_digest:
-        return f"image {ref} must be pinned by digest (name@sha256:...)"
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return f"image {ref} has no tag: pin a version tag or a digest"
-    if last.endswith(":latest"):
-        return f"image {ref} uses 'latest': pin a version tag or a digest"
-    return None
 
 
 def schema(defaults: Mapping[str, Any]) -> PolicyConfigSchema:

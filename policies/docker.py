@@ -4,7 +4,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policies.common import config, image_problem, is_credential_name, schema
+from policies.common import config, is_credential_name, schema
+from policies.images import image_problem
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"

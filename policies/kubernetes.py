@@ -10,7 +10,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from policies.common import config, image_problem, is_credential_name, schema
+from policies.common import config, is_credential_name, schema
+from policies.images import image_problem
 from policies.pod_security import containers, pod_spec, restricted_violations
 
 MANDATORY = EnforcementLevel.MANDATORY

@@ -256,3 +256,9 @@ def test_policies_leave_the_resource_they_read_untouched() -> None:
     for policy in ALL_POLICIES:
         violations(policy, resource(DEPLOYMENT, props))
     assert props == before
+
+
+def test_a_malformed_digest_is_not_a_pin() -> None:
+    policy = by_name("docker-pinned-images")
+    found = violations(policy, resource("docker:index/remoteImage:RemoteImage", {"name": "redis@sha256:abc"}))
+    assert found == ["image redis@sha256:abc: a digest is sha256:<64 hex>."]

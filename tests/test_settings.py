@@ -36,11 +36,15 @@ BAD_CONFIG = [
         {"dictamesh:cache": {"maxmemoryPolicy": "lru"}},
         ["dictamesh:cache.maxmemoryPolicy = 'lru'", "'allkeys-lru'"],
     ),
-    ("dev", {"dictamesh:catalog": {"image": "postgres"}}, ["dictamesh:catalog.image = 'postgres'", "pinned"]),
+    (
+        "dev",
+        {"dictamesh:catalog": {"image": "postgres"}},
+        ["dictamesh:catalog.image = 'postgres'", "no tag: pin a version tag or a digest"],
+    ),
     (
         "dev",
         {"dictamesh:catalog": {"image": "pgvector/pgvector:latest"}},
-        ["dictamesh:catalog.image", "'latest' is not a pin"],
+        ["dictamesh:catalog.image", "uses 'latest': pin a version tag"],
     ),
     (
         "dev",
