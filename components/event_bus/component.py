@@ -31,13 +31,14 @@ class EventBus(pulumi.ComponentResource):
         brokers = [runtime.address("redpanda", n) for n in range(args.brokers)]
         password = generated_password(f"{name}-superuser-password", self) if args.sasl else None
         host = args.host_ports
+        kafka_external = Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True)
         ports = [
             Port("kafka", files.KAFKA),
             Port("schema-registry", files.SCHEMA_REGISTRY),
             Port("http-proxy", files.HTTP_PROXY),
             Port("admin", files.ADMIN, host_port=host.admin),
             Port("rpc", files.RPC),
-            Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True),
+            kafka_external,
             Port(
                 "schema-registry-external",
                 files.EXTERNAL["schema-registry-external"],
@@ -100,7 +101,7 @@ class EventBus(pulumi.ComponentResource):
             runtime.deploy(self._topic_job(args, brokers, password), self, depends_on=ready)
 
         self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
-        published = [runtime.published(ports[5], n) for n in range(args.brokers)]
+        published = [runtime.published(kafka_external, n) for n in range(args.brokers)]
         self.host_bootstrap_servers = ",".join(p for p in published if p) or None
         self.schema_registry_url = f"http://{runtime.address('redpanda')}:{files.SCHEMA_REGISTRY}"
         self.http_proxy_url = f"http://{runtime.address('redpanda')}:{files.HTTP_PROXY}"

@@ -26,7 +26,6 @@ class KubernetesRuntime:
     target = "kubernetes"
 
     def __init__(self, settings: Settings) -> None:
-        self._stack = settings.stack
         self._namespace = settings.namespace
         self._protect = settings.protect
         self._storage_class = settings.kubernetes.storage_class
@@ -37,22 +36,22 @@ class KubernetesRuntime:
         self._provider = k8s.Provider(
             "kubernetes", context=settings.kubernetes.context, render_yaml_to_directory=render_dir
         )
-        platform_labels = {
-            "app.kubernetes.io/instance": f"dictamesh-{self._stack}",
+        self._platform_labels = {
+            "app.kubernetes.io/instance": f"dictamesh-{settings.stack}",
             "app.kubernetes.io/part-of": "dictamesh",
             "app.kubernetes.io/managed-by": "pulumi",
         }
         pod_security = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
         namespace = k8s.core.v1.Namespace(
             "namespace",
-            metadata={"name": self._namespace, "labels": {**pod_security, **platform_labels}},
+            metadata={"name": self._namespace, "labels": {**pod_security, **self._platform_labels}},
             # deleting a namespace deletes every claim in it
             opts=pulumi.ResourceOptions(provider=self._provider, protect=self._protect),
         )
         self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=[namespace])
         for policy in (
-            network.default_deny(self._namespace, platform_labels),
-            network.namespace_egress(self._namespace, platform_labels),
+            network.default_deny(self._namespace, self._platform_labels),
+            network.namespace_egress(self._namespace, self._platform_labels),
         ):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
 
@@ -64,12 +63,11 @@ class KubernetesRuntime:
         return None
 
     def labels(self, workload: Workload) -> Json:
+        """The recommended app.kubernetes.io labels of a workload's objects."""
         return {
             "app.kubernetes.io/name": workload.name,
-            "app.kubernetes.io/instance": f"dictamesh-{self._stack}",
             "app.kubernetes.io/component": workload.component,
-            "app.kubernetes.io/part-of": "dictamesh",
-            "app.kubernetes.io/managed-by": "pulumi",
+            **self._platform_labels,
         }
 
     def deploy(
