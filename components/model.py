@@ -12,6 +12,8 @@ import pulumi
 
 from components.settings import Resources
 
+SECRETS_DIR = "/run/secrets/dictamesh"  # where every workload finds its secret files
+
 
 @dataclass(frozen=True)
 class Replica:

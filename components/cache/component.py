@@ -6,13 +6,12 @@ import pulumi
 
 from components.cache import files
 from components.exporter import metrics_exporter
-from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CacheSettings
 
 REDIS_USER = RunAs(uid=999, gid=999)
 EXPORTER_USER = RunAs(uid=59000, gid=59000)  # as the exporter's alpine image runs
-SECRETS_DIR = "/run/secrets/dictamesh"
 CONFIG_FILE = "/etc/redis/redis.conf"
 
 

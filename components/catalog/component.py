@@ -4,7 +4,7 @@ import pulumi
 
 from components.catalog import files
 from components.exporter import metrics_exporter
-from components.model import Port, Probe, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CatalogSettings, Resources
 
@@ -24,7 +24,7 @@ class CatalogDatabase(pulumi.ComponentResource):
         self, name: str, args: CatalogSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("dictamesh:catalog:CatalogDatabase", name, None, opts)
-        secrets_dir = files.SECRETS_DIR
+        secrets_dir = SECRETS_DIR
         passwords = {
             role: generated_password(f"{name}-{role}-password", self)
             for role in ("superuser", "app", "monitor", "backup")
@@ -92,7 +92,7 @@ class CatalogDatabase(pulumi.ComponentResource):
         )
 
     def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
-        secrets_dir = files.SECRETS_DIR
+        secrets_dir = SECRETS_DIR
         script = "/opt/dictamesh/catalog-backup.sh"
         return Workload(
             name="postgres-backup",

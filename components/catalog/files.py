@@ -2,10 +2,10 @@
 
 from importlib import resources
 
+from components.model import SECRETS_DIR
 from components.settings import CatalogSettings, PostgresTuning
 
 PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root may hold lost+found
-SECRETS_DIR = "/run/secrets/dictamesh"
 INITDB_DIR = "/docker-entrypoint-initdb.d"
 CONFIG_FILE = "/etc/postgresql/postgresql.conf"
 MONITOR_USER = "dictamesh_monitor"

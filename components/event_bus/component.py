@@ -5,13 +5,12 @@ from collections.abc import Sequence
 import pulumi
 
 from components.event_bus import files
-from components.model import Port, Probe, Replica, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, Replica, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
 from components.settings import EventBusSettings, Resources
 
 REDPANDA_USER = RunAs(uid=101, gid=101)
 CONSOLE_USER = RunAs(uid=99, gid=99)
-SECRETS_DIR = "/run/secrets/dictamesh"
 
 
 class EventBus(pulumi.ComponentResource):
