@@ -2,15 +2,14 @@
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policies.common import config, is_credential_name, schema
+from policies.common import config, is_credential_name, resource_policy
 from policies.images import image_problem
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 LOOPBACK = {"127.0.0.1", "::1"}
-MANDATORY = EnforcementLevel.MANDATORY
 
 PORT_DEFAULTS: dict[str, Any] = {"allowed": []}
 
@@ -83,35 +82,24 @@ def _no_secret_env(args: ResourceValidationArgs, report: ReportViolation) -> Non
 
 
 POLICIES = [
-    ResourceValidationPolicy(
-        name="docker-loopback-ports",
-        description="Published ports bind to 127.0.0.1 unless the container is allow-listed.",
-        validate=_loopback_ports,
-        enforcement_level=MANDATORY,
-        config_schema=schema(PORT_DEFAULTS),
+    resource_policy(
+        "docker-loopback-ports",
+        "Published ports bind to 127.0.0.1 unless the container is allow-listed.",
+        _loopback_ports,
+        PORT_DEFAULTS,
     ),
-    ResourceValidationPolicy(
-        name="docker-no-privilege",
-        description="No privileged containers and no host network, PID or IPC namespace.",
-        validate=_no_privilege,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "docker-no-privilege", "No privileged containers and no host network, PID or IPC namespace.", _no_privilege
     ),
-    ResourceValidationPolicy(
-        name="docker-pinned-images",
-        description="Images are pinned to a version tag or digest, never `latest`.",
-        validate=_pinned_images,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "docker-pinned-images", "Images are pinned to a version tag or digest, never `latest`.", _pinned_images
     ),
-    ResourceValidationPolicy(
-        name="docker-container-hardening",
-        description="Containers have a memory limit; long-running ones a healthcheck and a restart policy.",
-        validate=_hardening,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "docker-container-hardening",
+        "Containers have a memory limit; long-running ones a healthcheck and a restart policy.",
+        _hardening,
     ),
-    ResourceValidationPolicy(
-        name="docker-no-secret-env",
-        description="No credential-like environment variable with a literal value.",
-        validate=_no_secret_env,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "docker-no-secret-env", "No credential-like environment variable with a literal value.", _no_secret_env
     ),
 ]

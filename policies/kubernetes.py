@@ -4,17 +4,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policies.common import config, is_credential_name, schema
+from policies.common import config, is_credential_name, resource_policy
 from policies.images import image_problem
 from policies.pod_security import containers, pod_spec, restricted_violations
 
-MANDATORY = EnforcementLevel.MANDATORY
 RECOMMENDED_LABELS = tuple(
     f"app.kubernetes.io/{key}" for key in ("name", "instance", "component", "part-of", "managed-by")
 )
@@ -188,68 +185,50 @@ def _labels(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 POLICIES = [
-    ResourceValidationPolicy(
-        name="k8s-pod-security-restricted",
-        description="Pod templates pass Pod Security Standards `restricted`.",
-        validate=_for_pods(_pod_security),
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-pod-security-restricted",
+        "Pod templates pass Pod Security Standards `restricted`.",
+        _for_pods(_pod_security),
     ),
-    ResourceValidationPolicy(
-        name="k8s-resource-requests-and-limits",
-        description="Every container requests and limits cpu, memory and ephemeral-storage.",
-        validate=_for_pods(_resources),
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-resource-requests-and-limits",
+        "Every container requests and limits cpu, memory and ephemeral-storage.",
+        _for_pods(_resources),
     ),
-    ResourceValidationPolicy(
-        name="k8s-health-probes",
-        description="Long-running containers have readiness and liveness probes.",
-        validate=_for_pods(_probes),
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-health-probes", "Long-running containers have readiness and liveness probes.", _for_pods(_probes)
     ),
-    ResourceValidationPolicy(
-        name="k8s-pinned-images",
-        description="Images are pinned to a version tag, never `latest` (to a digest where configured).",
-        validate=_for_pods(_images),
-        enforcement_level=MANDATORY,
-        config_schema=schema(IMAGE_DEFAULTS),
+    resource_policy(
+        "k8s-pinned-images",
+        "Images are pinned to a version tag, never `latest` (to a digest where configured).",
+        _for_pods(_images),
+        IMAGE_DEFAULTS,
     ),
-    ResourceValidationPolicy(
-        name="k8s-no-secret-literals",
-        description="No credential as an env literal or in a ConfigMap.",
-        validate=_no_secret_literals,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-no-secret-literals", "No credential as an env literal or in a ConfigMap.", _no_secret_literals
     ),
-    ResourceValidationPolicy(
-        name="k8s-no-default-namespace",
-        description="Namespaced objects live in the stack's namespace, never `default`.",
-        validate=_namespace,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-no-default-namespace", "Namespaced objects live in the stack's namespace, never `default`.", _namespace
     ),
-    ResourceValidationPolicy(
-        name="k8s-namespace-pod-security-label",
-        description="Namespaces enforce a Pod Security level through the admission label.",
-        validate=_namespace_label,
-        enforcement_level=MANDATORY,
-        config_schema=schema(PSA_DEFAULTS),
+    resource_policy(
+        "k8s-namespace-pod-security-label",
+        "Namespaces enforce a Pod Security level through the admission label.",
+        _namespace_label,
+        PSA_DEFAULTS,
     ),
-    ResourceValidationPolicy(
-        name="k8s-service-type-allowlist",
-        description="Services of type LoadBalancer or NodePort only from an allow-list of namespace/name.",
-        validate=_service_type,
-        enforcement_level=MANDATORY,
-        config_schema=schema(SERVICE_DEFAULTS),
+    resource_policy(
+        "k8s-service-type-allowlist",
+        "Services of type LoadBalancer or NodePort only from an allow-list of namespace/name.",
+        _service_type,
+        SERVICE_DEFAULTS,
     ),
-    ResourceValidationPolicy(
-        name="k8s-no-service-account-token",
-        description="Pods and ServiceAccounts do not mount API tokens unless allow-listed.",
-        validate=_service_account_token,
-        enforcement_level=MANDATORY,
-        config_schema=schema(TOKEN_DEFAULTS),
+    resource_policy(
+        "k8s-no-service-account-token",
+        "Pods and ServiceAccounts do not mount API tokens unless allow-listed.",
+        _service_account_token,
+        TOKEN_DEFAULTS,
     ),
-    ResourceValidationPolicy(
-        name="k8s-recommended-labels",
-        description="Workloads and Services carry the app.kubernetes.io recommended labels.",
-        validate=_labels,
-        enforcement_level=MANDATORY,
+    resource_policy(
+        "k8s-recommended-labels", "Workloads and Services carry the app.kubernetes.io recommended labels.", _labels
     ),
 ]

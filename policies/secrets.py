@@ -3,9 +3,9 @@
 import re
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from policies.common import config, schema
+from policies.common import config, resource_policy
 
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105 (a type token)
 URL_SAFE_SPECIALS = re.compile(r"[-_.~]*")
@@ -30,11 +30,10 @@ def _password_strength(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 POLICIES = [
-    ResourceValidationPolicy(
-        name="generated-password-strength",
-        description="Generated passwords are long enough and free of URL-breaking characters.",
-        validate=_password_strength,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=schema(DEFAULTS),
+    resource_policy(
+        "generated-password-strength",
+        "Generated passwords are long enough and free of URL-breaking characters.",
+        _password_strength,
+        DEFAULTS,
     ),
 ]

@@ -4,16 +4,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyResource,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
-from policies.common import config, schema
+from policies.common import config, stack_policy
 
-MANDATORY = EnforcementLevel.MANDATORY
 REPLICATED = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
 STATEFUL = {
     "kubernetes:apps/v1:StatefulSet",
@@ -100,29 +97,21 @@ def _brokers(args: StackValidationArgs, report: ReportViolation) -> None:
 
 
 POLICIES = [
-    StackValidationPolicy(
-        name="k8s-replicated-workloads-have-budgets",
-        description="Every replicated Deployment or StatefulSet has a PodDisruptionBudget.",
-        validate=_budgets,
-        enforcement_level=MANDATORY,
+    stack_policy(
+        "k8s-replicated-workloads-have-budgets",
+        "Every replicated Deployment or StatefulSet has a PodDisruptionBudget.",
+        _budgets,
     ),
-    StackValidationPolicy(
-        name="k8s-namespace-default-deny",
-        description="Every namespace has a default-deny NetworkPolicy.",
-        validate=_default_deny,
-        enforcement_level=MANDATORY,
+    stack_policy("k8s-namespace-default-deny", "Every namespace has a default-deny NetworkPolicy.", _default_deny),
+    stack_policy(
+        "stateful-resources-protected",
+        "StatefulSets, claims and docker volumes are protected (enforced in prod).",
+        _protected,
     ),
-    StackValidationPolicy(
-        name="stateful-resources-protected",
-        description="StatefulSets, claims and docker volumes are protected (enforced in prod).",
-        validate=_protected,
-        enforcement_level=MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="event-bus-minimum-brokers",
-        description="The event bus runs at least a quorum-capable number of brokers.",
-        validate=_brokers,
-        enforcement_level=MANDATORY,
-        config_schema=schema(BROKER_DEFAULTS),
+    stack_policy(
+        "event-bus-minimum-brokers",
+        "The event bus runs at least a quorum-capable number of brokers.",
+        _brokers,
+        BROKER_DEFAULTS,
     ),
 ]
