@@ -102,8 +102,6 @@ class Workload:
 class Runtime(Protocol):
     """How workloads become resources on one target."""
 
-    target: str
-
     def address(self, workload: str, ordinal: int | None = None) -> str:
         """The DNS name other workloads use for a workload (or one of its replicas)."""
         ...

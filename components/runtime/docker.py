@@ -19,8 +19,6 @@ from components.settings import Settings
 
 
 class DockerRuntime:
-    target = "docker"
-
     def __init__(self, settings: Settings) -> None:
         self._stack = settings.stack
         self._protect = settings.protect

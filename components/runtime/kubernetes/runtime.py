@@ -23,8 +23,6 @@ Json = dict[str, Any]
 
 
 class KubernetesRuntime:
-    target = "kubernetes"
-
     def __init__(self, settings: Settings) -> None:
         self._namespace = settings.namespace
         self._protect = settings.protect
