@@ -182,3 +182,9 @@ def test_replica_identity_is_what_the_args_see() -> None:
         (0, "sample-0", {"http": 28080, "debug": 29999}),
         (1, "sample-1", {"http": 28081, "debug": 30000}),
     ]
+
+
+def test_kubernetes_refuses_two_files_that_would_share_a_key() -> None:
+    clash = sample(files={"/etc/a/app.conf": "a", "/etc/b/app.conf": "b"})
+    with pytest.raises(ValueError, match=r"sample: /etc/b/app.conf shares the key 'app.conf' with another file"):
+        deploy("staging", clash)

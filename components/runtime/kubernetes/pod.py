@@ -2,11 +2,13 @@
 
 import hashlib
 import posixpath
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from components.model import Probe, Replica, Workload
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 RESTRICTED_CONTAINER: Json = {
     "allowPrivilegeEscalation": False,
@@ -20,6 +22,17 @@ RESTRICTED_CONTAINER: Json = {
 def file_key(path: str) -> str:
     """The ConfigMap or Secret key of a mounted file: its base name."""
     return posixpath.basename(path)
+
+
+def keyed(workload: str, entries: Mapping[str, T]) -> dict[str, T]:
+    """Entries by ConfigMap or Secret key; two entries under one key would silently overwrite each other."""
+    found: dict[str, T] = {}
+    for name, value in entries.items():
+        key = file_key(name)
+        if key in found:
+            raise ValueError(f"{workload}: {name} shares the key {key!r} with another file or secret; rename one")
+        found[key] = value
+    return found
 
 
 def pod_template(workload: Workload, labels: Json, host: str, spread: str | None) -> Json:

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components.model import Port, Workload
 from components.runtime.kubernetes import network
-from components.runtime.kubernetes.pod import file_key, pod_template
+from components.runtime.kubernetes.pod import keyed, pod_template
 from components.secrets import as_secret
 from components.settings import Settings
 
@@ -84,9 +84,9 @@ class KubernetesRuntime:
         k8s.core.v1.ServiceAccount(name, metadata=meta(), automount_service_account_token=False, opts=opts)
         inputs: list[pulumi.Resource] = []
         if workload.files:
-            data = {file_key(path): content for path, content in workload.files.items()}
+            data = keyed(name, workload.files)
             inputs.append(k8s.core.v1.ConfigMap(f"{name}-files", metadata=meta(f"{name}-files"), data=data, opts=opts))
-        secret_data = {file_key(path): value for path, value in workload.secrets.items()} | dict(workload.secret_env)
+        secret_data = keyed(name, {**workload.secrets, **workload.secret_env})
         if secret_data:
             inputs.append(
                 k8s.core.v1.Secret(
