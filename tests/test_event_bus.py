@@ -40,7 +40,7 @@ def test_each_broker_advertises_itself_and_joins_the_same_seeds(stacks: dict[str
         assert flag(args, "advertise-kafka-addr").startswith(f"internal://{me}:9092")
         assert flag(args, "advertise-pandaproxy-addr").startswith(f"internal://{me}:8082")
         assert flag(args, "advertise-rpc-addr") == f"{me}:33145"
-        assert flag(args, "rpc-addr") == f"{me}:33145"
+        assert flag(args, "rpc-addr") == "0.0.0.0:33145"
         assert flag(args, "schema-registry-addr").startswith("internal://0.0.0.0:8081")
 
 

@@ -37,7 +37,8 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
         f"--pandaproxy-addr={proxy_bind}",
         f"--advertise-pandaproxy-addr={proxy_advertise}",
         f"--schema-registry-addr={registry_bind}",
-        f"--rpc-addr={host}:{RPC}",
+        # bind every interface: a pod's own DNS name may not resolve yet when it starts
+        f"--rpc-addr=0.0.0.0:{RPC}",
         f"--advertise-rpc-addr={host}:{RPC}",
         "--seeds=" + ",".join(f"{seed}:{RPC}" for seed in seeds),
         "--default-log-level=info",
