@@ -107,7 +107,7 @@ class BackupSettings(Section):
 
 class CatalogSettings(Section):
     image: Image = "pgvector/pgvector:0.8.1-pg16"
-    exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
+    exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
     database: SqlName = "dictamesh_catalog"
     app_user: SqlName = "dictamesh"
     host_port: HostPort = 5432
@@ -146,7 +146,7 @@ EvictionPolicy = Literal[
 
 
 class CacheSettings(Section):
-    image: Image = "redis:7.4.5-bookworm"
+    image: Image = "redis:7.4.6-bookworm"
     exporter_image: Image = "oliver006/redis_exporter:v1.67.0-alpine"
     host_port: HostPort = 6379
     maxmemory: RedisMemory = "512mb"
@@ -194,8 +194,8 @@ class EventBusPorts(Section):
 
 
 class EventBusSettings(Section):
-    image: Image = "docker.redpanda.com/redpandadata/redpanda:v26.2.1"
-    console_image: Image = "docker.redpanda.com/redpandadata/console:v3.3.1"
+    image: Image = "docker.redpanda.com/redpandadata/redpanda:v26.2.3"
+    console_image: Image = "docker.redpanda.com/redpandadata/console:v3.3.2"
     brokers: int = Field(default=3, ge=1, le=15)
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
     sasl: bool = False
