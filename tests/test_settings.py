@@ -1,11 +1,13 @@
 """Bad stack config fails before any resource exists, with one message naming key, value and what is allowed."""
 
+import json
 import re
 
 import pytest
 
-from components.config import ConfigError, parse
-from tests.harness import Recording, run_stack
+from components.config import ConfigError, load_settings, parse
+from components.settings import Settings
+from tests.harness import Recording, run_program, run_stack
 
 BAD_CONFIG = [
     # (stack, overrides, words the message must contain)
@@ -131,3 +133,13 @@ def test_an_even_broker_count_warns() -> None:
     brokers = [r for r in recording.of_type("docker:index/container:Container") if re.fullmatch(r"redpanda-\d", r.name)]
     assert len(brokers) == 4
     assert run_stack("dev").warnings == []
+
+
+def test_settings_are_read_from_the_environment_the_cli_hands_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi up` passes config to the program as JSON in PULUMI_CONFIG, structured values as JSON text."""
+    config = {"dictamesh:target": "docker", "dictamesh:cache": json.dumps({"maxmemory": "256mb"}), "other:key": "x"}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    loaded: list[Settings] = []
+    run_program("dev", lambda: loaded.append(load_settings()))
+    assert loaded[0].cache.maxmemory == "256mb"
+    assert loaded[0].target == "docker"
