@@ -24,7 +24,6 @@ class CatalogDatabase(pulumi.ComponentResource):
         self, name: str, args: CatalogSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("dictamesh:catalog:CatalogDatabase", name, None, opts)
-        secrets_dir = SECRETS_DIR
         passwords = {
             role: generated_password(f"{name}-{role}-password", self)
             for role in ("superuser", "app", "monitor", "backup")
@@ -40,14 +39,14 @@ class CatalogDatabase(pulumi.ComponentResource):
             env={
                 "POSTGRES_DB": args.database,
                 "POSTGRES_USER": files.SUPERUSER,
-                "POSTGRES_PASSWORD_FILE": f"{secrets_dir}/superuser-password",
+                "POSTGRES_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "PGDATA": files.PGDATA,
             },
             files={
                 files.CONFIG_FILE: files.postgresql_conf(args.tuning),
-                **{f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args, secrets_dir).items()},
+                **{f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args).items()},
             },
-            secrets={f"{secrets_dir}/{role}-password": password for role, password in passwords.items()},
+            secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
             ports=[port],
             volumes={"data": Volume("/var/lib/postgresql/data", args.storage)},
             scratch=["/tmp", "/var/run/postgresql"],
@@ -72,9 +71,9 @@ class CatalogDatabase(pulumi.ComponentResource):
                 env={
                     "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
                     "DATA_SOURCE_USER": files.MONITOR_USER,
-                    "DATA_SOURCE_PASS_FILE": f"{secrets_dir}/monitor-password",
+                    "DATA_SOURCE_PASS_FILE": f"{SECRETS_DIR}/monitor-password",
                 },
-                secrets={f"{secrets_dir}/monitor-password": passwords["monitor"]},
+                secrets={f"{SECRETS_DIR}/monitor-password": passwords["monitor"]},
             ),
             self,
             depends_on=ready,
@@ -92,7 +91,6 @@ class CatalogDatabase(pulumi.ComponentResource):
         )
 
     def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
-        secrets_dir = SECRETS_DIR
         script = "/opt/dictamesh/catalog-backup.sh"
         return Workload(
             name="postgres-backup",
@@ -108,16 +106,16 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "PGPORT": str(self.port),
                 "PGDATABASE": args.database,
                 "PGUSER": files.BACKUP_USER,
-                "PGPASSWORD_FILE": f"{secrets_dir}/backup-password",
+                "PGPASSWORD_FILE": f"{SECRETS_DIR}/backup-password",
                 "RESTORE_USER": files.SUPERUSER,
-                "RESTORE_PASSWORD_FILE": f"{secrets_dir}/superuser-password",
+                "RESTORE_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "BACKUP_DIR": "/backups",
                 "RETENTION_DAYS": str(args.backup.retention_days),
             },
             files={script: files.backup_script()},
             secrets={
-                f"{secrets_dir}/backup-password": passwords["backup"],
-                f"{secrets_dir}/superuser-password": passwords["superuser"],
+                f"{SECRETS_DIR}/backup-password": passwords["backup"],
+                f"{SECRETS_DIR}/superuser-password": passwords["superuser"],
             },
             volumes={"backups": Volume("/backups", args.backup.storage)},
         )
