@@ -34,15 +34,21 @@ class Port:
     port: int
     host_port: int | None = None  # docker: published on 127.0.0.1 as host_port + replica ordinal
     external: bool = False  # a listener for the developer's machine alone: opened only where ports are published
+    clients: Sequence[str] | None = None  # who may connect to this port; None: the workload's clients
 
 
 @dataclass(frozen=True)
 class Probe:
-    """A health check. Every target runs `command`; targets with HTTP probes prefer `http_path`."""
+    """A health check. Every target runs `command`; targets with HTTP probes prefer `http_path`.
+
+    Liveness reuses the check unless `liveness_tcp_port` is set: then a process that accepts
+    connections counts as alive, so a busy or not-yet-ready server is not restarted for it.
+    """
 
     command: Sequence[str]
     http_path: str | None = None
     http_port: int | None = None
+    liveness_tcp_port: int | None = None
     period_seconds: int = 10
     timeout_seconds: int = 5
     failure_threshold: int = 6
@@ -83,6 +89,9 @@ class Workload:
     env: Mapping[str, str] = field(default_factory=dict)
     secret_env: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # only where the image reads no file
     files: Mapping[str, str] = field(default_factory=dict)  # path -> content, read-only
+    # path -> content, read-only, read once on the first start of an empty data directory: a change
+    # reaches new volumes only, so it restarts nothing
+    init_files: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # path -> content, owner-read-only
     ports: Sequence[Port] = ()
     replicas: int = 1
@@ -90,6 +99,10 @@ class Workload:
     scratch: Sequence[str] = ("/tmp",)  # writable paths under the read-only root
     probe: Probe | None = None
     clients: Sequence[str] = ()  # workloads allowed to connect to its ports
+    peer_discovery: bool = False  # replicas must find each other before they are ready (a Raft cluster)
+    stop_grace_seconds: int = 30  # from the stop signal to the kill
+    deadline_seconds: int | None = None  # jobs: a run still going after this long is stopped and failed
+    shm_size: str | None = None  # /dev/shm, where the image's default of 64 MiB is too small
 
     def args_for(self, replica: Replica) -> list[str]:
         return list(self.args(replica) if callable(self.args) else self.args)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.quantity import CPU_PATTERN, MEMORY_PATTERN, memory_bytes
+from components.quantity import CPU_PATTERN, MEMORY_PATTERN, cpu_cores, memory_bytes
 from policies.images import image_problem
 
 Environment = Literal["dev", "staging", "prod"]
@@ -83,11 +83,25 @@ class DockerSettings(Section):
     )
 
 
+Cidr = Annotated[
+    str,
+    _matching(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", "an IPv4 CIDR block such as 169.254.20.10/32"),
+]
+
+
 class KubernetesSettings(Section):
     context: str | None = Field(default=None, description="kubeconfig context; the current one when unset")
     namespace: DnsLabel | None = Field(default=None, description="defaults to dictamesh-<stack>")
     storage_class: str | None = Field(default=None, description="the cluster default when unset")
     render_dir: str | None = Field(default=None, description="write manifests here instead of applying them")
+    dns_ip_blocks: list[Cidr] = Field(
+        default=["169.254.20.10/32", "169.254.169.254/32"],
+        description="DNS servers on the host network that pods may query: NodeLocal DNSCache and GKE's metadata DNS",
+    )
+    client_namespaces: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict,
+        description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",
+    )
 
 
 class PostgresTuning(Section):
@@ -103,6 +117,9 @@ class BackupSettings(Section):
     schedule: Cron = "0 2 * * *"
     retention_days: int = Field(default=7, ge=1, le=365)
     storage: Memory = "20Gi"
+    timeout_minutes: int = Field(
+        default=60, ge=5, le=1440, description="a backup still running after this is stopped and counted failed"
+    )
 
 
 class CatalogSettings(Section):
@@ -175,11 +192,27 @@ def redis_bytes(size: str) -> int:
     return int(size[:-2]) * units[size[-2:]]
 
 
+# Topic configs Redpanda accepts and ignores: sending them would only pretend to change something.
+IGNORED_TOPIC_CONFIGS = {
+    "min.insync.replicas": "Redpanda ignores it: with acks=all a write waits for a Raft majority of the replicas, "
+    "so 3 replicas already need 2 in sync",
+}
+
+
+def _topic_config(config: dict[str, str]) -> dict[str, str]:
+    for key in config:
+        if key in IGNORED_TOPIC_CONFIGS:
+            raise ValueError(f"{key} is not allowed: {IGNORED_TOPIC_CONFIGS[key]}; remove it")
+    return config
+
+
 class Topic(Section):
     name: Annotated[str, _matching(r"[a-zA-Z0-9._-]{1,249}", "letters, digits, '.', '_' and '-'")]
     partitions: int = Field(default=3, ge=1, le=10000)
     replicas: int = Field(default=3, ge=1)
-    config: dict[str, str] = Field(default_factory=dict, description="topic configs, e.g. retention.ms")
+    config: Annotated[dict[str, str], AfterValidator(_topic_config)] = Field(
+        default_factory=dict, description="topic configs, e.g. retention.ms"
+    )
     delete: bool = Field(default=False, description="delete the topic; topics left out of config are kept")
 
 
@@ -218,7 +251,21 @@ class EventBusSettings(Section):
                 raise ValueError(f"{where}.replicas = {topic.replicas}: must be odd (Redpanda uses Raft majorities)")
         if memory_bytes(self.resources.memory) < 2**30 + 2**28:
             raise ValueError(f"resources.memory = {self.resources.memory!r}: a broker needs at least 1280Mi")
+        if not self.dev_container:
+            cores = max(1, int(cpu_cores(self.resources.cpu)))
+            per_core = memory_bytes(self.resources.memory) * 8 // 10 // cores
+            if per_core < 2**30:
+                raise ValueError(
+                    f"resources: {self.resources.memory} for {cores} core(s) gives Redpanda "
+                    f"{per_core // 2**20}Mi per core (80% of memory / cores); production mode needs at least "
+                    "1Gi per core: raise resources.memory or lower resources.cpu"
+                )
         return self
+
+    @property
+    def default_replication(self) -> int:
+        """Replicas of topics nobody declared: three where there are three brokers to hold them."""
+        return 3 if self.brokers >= 3 else 1
 
 
 class Settings(Section):
@@ -255,25 +302,26 @@ class Settings(Section):
                     "catalog.backup.enabled = True: scheduled backups need the kubernetes target; "
                     "on docker use `make catalog-dump`"
                 )
-            self._host_ports_unique()
+            claimed: dict[int, str] = {}
+            for port, owner in self.published_ports():
+                if port in claimed:
+                    raise ValueError(f"{owner} = {port}: host port already taken by {claimed[port]}")
+                claimed[port] = owner
         return self
 
-    def _host_ports_unique(self) -> None:
+    def published_ports(self) -> list[tuple[int, str]]:
+        """Every port the docker target publishes on 127.0.0.1, with the setting that chose it."""
         bus = self.event_bus
-        claimed: dict[int, str] = {}
         per_broker = {
             f"eventBus.hostPorts.{to_camel(k)}": v for k, v in bus.host_ports.model_dump().items() if k != "console"
         }
-        wanted = [(port + n, f"{key} (broker {n})") for key, port in per_broker.items() for n in range(bus.brokers)]
-        wanted += [
+        ports = [(port + n, f"{key} (broker {n})") for key, port in per_broker.items() for n in range(bus.brokers)]
+        return [
+            *ports,
             (bus.host_ports.console, "eventBus.hostPorts.console"),
             (self.catalog.host_port, "catalog.hostPort"),
             (self.cache.host_port, "cache.hostPort"),
         ]
-        for port, owner in wanted:
-            if port in claimed:
-                raise ValueError(f"{owner} = {port}: host port already taken by {claimed[port]}")
-            claimed[port] = owner
 
     def warnings(self) -> list[str]:
         if self.event_bus.brokers > 1 and self.event_bus.brokers % 2 == 0:

@@ -34,6 +34,7 @@ class Registered:
     protect: bool
     delete_before_replace: bool
     depends_on: list[str]
+    ignore_changes: list[str]
 
     @property
     def custom(self) -> bool:
@@ -89,10 +90,16 @@ def _reveal(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    """Resource state as a provider would return it, for the outputs the program reads."""
+    """Resource state as a provider would return it, for the outputs the program reads.
+
+    `outcomes` adds provider-computed state by resource name, e.g. a job container's exit code.
+    """
+
+    def __init__(self, outcomes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.outcomes = outcomes or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
+        state = {**args.inputs, **self.outcomes.get(args.name, {})}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"mock-{args.name}-" + "x" * int(args.inputs["length"])
         if args.typ == "docker:index/remoteImage:RemoteImage":
@@ -106,8 +113,8 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 class _RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, recording: Recording) -> None:
-        super().__init__(_Mocks())
+    def __init__(self, recording: Recording, mocks: _Mocks) -> None:
+        super().__init__(mocks)
         self.recording = recording
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the engine's RPC name)
@@ -125,6 +132,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     protect=request.protect,
                     delete_before_replace=request.deleteBeforeReplace,
                     depends_on=list(request.dependencies),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response
@@ -162,17 +170,23 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str 
     return run_program(stack, lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config)
 
 
-def run_program(stack: str, program: Callable[[], object], config: Mapping[str, str] | None = None) -> Recording:
+def run_program(
+    stack: str,
+    program: Callable[[], object],
+    config: Mapping[str, str] | None = None,
+    outcomes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Recording:
     """Runs `program` under the mock engine as stack `stack` and records what it registers and exports."""
     recording = Recording(stack)
     pulumi.runtime.set_all_config(dict(config or {}))
     settings.ROOT.set(None)
+    engine = _Mocks(outcomes)
     mocks.set_mocks(
-        _Mocks(),
+        engine,
         project="dictamesh-infra",
         stack=stack,
         preview=False,
-        monitor=_RecordingMonitor(recording),
+        monitor=_RecordingMonitor(recording, engine),
         logger=_WarningLog(recording),  # type: ignore[arg-type]
     )
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]

@@ -1,8 +1,10 @@
 """The cache's generated redis.conf and ACL file on a real redis-server."""
 
+import os
 import shutil
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from secrets import token_hex
@@ -20,6 +22,7 @@ from tests.ports import free_port
 APP_PASSWORD, MONITOR_PASSWORD = token_hex(16), token_hex(16)
 NO_RETRY = Retry(NoBackoff(), retries=0)  # an authentication error is final, not a flaky connection
 REDIS_SERVER = shutil.which("redis-server")
+REDIS_EXPORTER = shutil.which("prometheus-redis-exporter")  # Debian's build of oliver006/redis_exporter
 
 
 class RedisServer:
@@ -147,3 +150,42 @@ def test_prod_appends_every_second(tmp_path: Path) -> None:
         assert monitor.config_get("maxmemory") == {"maxmemory": str(1536 * 2**20)}
     finally:
         server.stop()
+
+
+def test_the_exporter_logs_in_as_the_monitor_user_with_the_generated_settings(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    assert REDIS_EXPORTER, "prometheus-redis-exporter is not installed (make test-deps)"
+    address = f"redis://127.0.0.1:{server.port}"
+    passwords = tmp_path / "redis-passwords.json"
+    passwords.write_text(files.exporter_passwords(address, MONITOR_PASSWORD))
+    port = free_port()
+    env = {**files.exporter_env(address, str(passwords)), "PATH": os.environ["PATH"]}
+    exporter = subprocess.Popen(
+        [REDIS_EXPORTER, "-web.listen-address", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        metrics = _scrape(f"http://127.0.0.1:{port}/metrics", exporter)
+        assert "redis_up 1" in metrics.splitlines()
+        assert any(line.startswith("redis_memory_max_bytes 5.36870912e+08") for line in metrics.splitlines())
+    finally:
+        exporter.terminate()
+        _, errors = exporter.communicate(timeout=10)
+    assert MONITOR_PASSWORD not in errors
+
+
+def _scrape(url: str, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a loopback URL)
+                text: str = response.read().decode()
+                return text
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -58,9 +58,10 @@ def test_the_dev_cluster_reserves_a_laptop_sized_footprint(stacks: dict[str, Rec
     assert {flag(broker["command"], "memory") for broker in brokers} == {"1228M"}  # Redpanda's own share
 
 
-def test_dev_health_check_passes_only_on_a_healthy_cluster(stacks: dict[str, Recording]) -> None:
+def test_dev_health_check_passes_only_once_the_broker_reports_ready(stacks: dict[str, Recording]) -> None:
     check = stacks["dev"].one(CONTAINER, "redpanda-0").inputs["healthcheck"]["tests"]
-    assert check == ["CMD", "sh", "-c", "rpk cluster health | grep -Eq 'Healthy:.+true'"]
+    assert check[:3] == ["CMD", "sh", "-c"]
+    assert "/v1/status/ready" in check[3] and "grep -q '\"ready\"'" in check[3]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -73,8 +74,47 @@ def test_clusters_run_in_production_mode_sized_from_resources(stacks: dict[str, 
     statefulset = stacks[stack].one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]
     assert statefulset["replicas"] == 3 and statefulset["podManagementPolicy"] == "Parallel"
     container = statefulset["template"]["spec"]["containers"][0]
-    assert container["readinessProbe"]["httpGet"] == {"path": "/v1/status/ready", "port": 9644}
     assert {p["name"] for p in container["ports"]} == {"kafka", "schema-registry", "http-proxy", "admin", "rpc"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_brokers_start_from_a_production_redpanda_yaml(stacks: dict[str, Recording], stack: str) -> None:
+    """Without a redpanda.yaml, rpk takes its defaults (developer_mode: true) and bypasses fsync."""
+    recording = stacks[stack]
+    template = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["template"]["spec"]
+    container = template["containers"][0]
+    script = container["command"][2]
+    assert container["command"][:2] == ["/bin/sh", "-c"] and container["command"][3] == "rpk"
+    assert script == 'cp /etc/dictamesh/redpanda.yaml /etc/redpanda/redpanda.yaml && exec rpk "$@"'
+    data = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"]
+    assert yaml.safe_load(data["redpanda.yaml"]) == {
+        "redpanda": {"data_directory": "/var/lib/redpanda/data", "developer_mode": False}
+    }
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/etc/dictamesh/redpanda.yaml"]["subPath"] == "redpanda.yaml"
+    assert "subPath" not in mounts["/etc/redpanda"]  # writable: rpk writes its config back at start
+    for args in cluster_args(recording, stack):
+        assert not {"--mode=dev-container", "--unsafe-bypass-fsync", "--overprovisioned", "--check=false"} & set(args)
+
+
+def test_production_mode_needs_a_gibibyte_per_core() -> None:
+    with pytest.raises(
+        ConfigError, match=r"2Gi for 2 core\(s\) gives Redpanda 819Mi per core .* at least 1Gi per core"
+    ):
+        parse("staging", {"eventBus": '{"resources": {"cpu": "2", "memory": "2Gi"}}'})
+    assert parse("dev", {"eventBus": '{"resources": {"cpu": "2", "memory": "2Gi"}}'}).event_bus.dev_container
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_broker_probes_wait_for_a_new_cluster_and_read_the_ready_body(stacks: dict[str, Recording], stack: str) -> None:
+    template = stacks[stack].one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["template"]["spec"]
+    container = template["containers"][0]
+    startup, ready, alive = (container[f"{kind}Probe"] for kind in ("startup", "readiness", "liveness"))
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 1200  # the chart allows 20 minutes
+    # /v1/status/ready answers 200 with {"status":"booting"}: only the body tells
+    assert "/v1/status/ready" in ready["exec"]["command"][2] and '"ready"' in ready["exec"]["command"][2]
+    assert alive == {"tcpSocket": {"port": 9644}, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6}
+    assert template["terminationGracePeriodSeconds"] == 90
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -89,8 +129,52 @@ def test_sasl_superuser_comes_from_a_secret(stacks: dict[str, Recording], stack:
     bootstrap = yaml.safe_load(
         recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"][".bootstrap.yaml"]
     )
-    assert bootstrap == {"enable_sasl": True, "superusers": ["admin"]}
+    assert bootstrap == {
+        "default_topic_replications": 3,
+        "enable_sasl": True,
+        "superusers": ["admin"],
+        "admin_api_require_auth": True,
+    }
     assert "eventBusSaslPassword" in recording.secret_outputs
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_http_proxy_and_schema_registry_ask_for_basic_auth_under_sasl(stacks: dict[str, Recording], stack: str) -> None:
+    for args in cluster_args(stacks[stack], stack):
+        assert flag(args, "pandaproxy-addr") == "internal://0.0.0.0:8082|http_basic"
+        assert flag(args, "schema-registry-addr") == "internal://0.0.0.0:8081|http_basic"
+        assert flag(args, "kafka-addr") == "internal://0.0.0.0:9092"
+    for args in cluster_args(stacks["dev"], "dev"):  # no SASL in dev: no auth on any listener
+        assert "|" not in flag(args, "pandaproxy-addr") + flag(args, "schema-registry-addr")
+
+
+def test_topics_nobody_declared_get_three_replicas_where_there_are_three_brokers() -> None:
+    from components.event_bus import files  # noqa: PLC0415
+
+    assert yaml.safe_load(files.bootstrap_yaml(parse("dev", {}).event_bus)) == {"default_topic_replications": 3}
+    one = parse("dev", {"eventBus": '{"brokers": 1, "topics": []}'}).event_bus
+    assert yaml.safe_load(files.bootstrap_yaml(one)) == {"default_topic_replications": 1}
+
+
+def test_min_insync_replicas_is_refused_with_the_reason() -> None:
+    topics = '{"topics": [{"name": "a", "config": {"min.insync.replicas": "2"}}]}'
+    with pytest.raises(ConfigError, match=r"eventBus.topics\[0\].config.min.insync.replicas is not allowed: Redpanda"):
+        parse("staging", {"eventBus": topics})
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_broker_ports_admit_only_who_needs_them(stacks: dict[str, Recording], stack: str) -> None:
+    policy = stacks[stack].one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "redpanda-clients").inputs["spec"]
+    admitted = {
+        int(port["port"]): set(rule["from"][0]["podSelector"]["matchExpressions"][0]["values"])
+        for rule in policy["ingress"]
+        for port in rule["ports"]
+    }
+    assert admitted[33145] == {"redpanda"}
+    assert admitted[9644] == {"redpanda-console", "redpanda-topics", "prometheus"}
+    for port in (9092, 8081, 8082):
+        assert {"redpanda-console", "redpanda-topics", "metadata-catalog"} <= admitted[port]
+        assert "redpanda" not in admitted[port] and "prometheus" not in admitted[port]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
@@ -107,9 +191,16 @@ def test_console_config_names_every_broker(stacks: dict[str, Recording], stack: 
         brokers = [f"redpanda-{n}.redpanda.dictamesh-{stack}.svc.cluster.local" for n in range(3)]
     config = yaml.safe_load(text)
     assert config["kafka"]["brokers"] == [f"{b}:9092" for b in brokers]
-    assert config["schemaRegistry"] == {"enabled": True, "urls": [f"http://{b}:8081" for b in brokers]}
+    assert config["schemaRegistry"]["urls"] == [f"http://{b}:8081" for b in brokers]
     assert config["redpanda"]["adminApi"]["urls"] == [f"http://{b}:9644" for b in brokers]
     assert ("sasl" in config["kafka"]) is (stack != "dev")
+    if stack != "dev":  # the Schema Registry and admin API ask for the same superuser as Kafka
+        password = config["kafka"]["sasl"]["password"]
+        for api in (config["schemaRegistry"], config["redpanda"]["adminApi"]):
+            assert api["authentication"] == {
+                "impersonateUser": False,
+                "basic": {"username": "admin", "password": password},
+            }
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

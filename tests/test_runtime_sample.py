@@ -36,14 +36,18 @@ def sample(**changes: object) -> Workload:
     return Workload(**fields)  # type: ignore[arg-type]
 
 
-def deploy(stack: str, *workloads: Workload) -> Recording:
+def deploy(
+    stack: str, *workloads: Workload, outcomes: dict[str, dict[str, object]] | None = None, **config: str
+) -> Recording:
+    """The workloads on the runtime of `stack`, with stack config values (JSON text) and provider outcomes."""
+
     def program() -> None:
-        runtime = create_runtime(parse(stack, {}))
+        runtime = create_runtime(parse(stack, config))
         parent = pulumi.ComponentResource("dictamesh:test:Sample", "sample-parent")
         for workload in workloads:
             runtime.deploy(workload, parent)
 
-    return run_program(stack, program)
+    return run_program(stack, program, outcomes=outcomes)
 
 
 def test_docker_makes_one_container_per_replica_with_its_own_identity() -> None:

@@ -59,7 +59,7 @@ def test_an_unchanged_topic_list_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_new_topic_is_created_once_with_its_configs(tmp_path: Path) -> None:
-    events = Topic(name="entity-events", partitions=12, replicas=3, config={"min.insync.replicas": "2"})
+    events = Topic(name="entity-events", partitions=12, replicas=3, config={"max.message.bytes": "2097152"})
     result, calls = converge(tmp_path, [ORDERS, LINEAGE, events], {"topics": EXISTING})
     assert result.returncode == 0, result.stderr
     assert mutations(calls) == [
@@ -72,7 +72,7 @@ def test_a_new_topic_is_created_once_with_its_configs(tmp_path: Path) -> None:
             "--replicas",
             "3",
             "--topic-config",
-            "min.insync.replicas=2",
+            "max.message.bytes=2097152",
         ]
     ]
 

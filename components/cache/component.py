@@ -1,7 +1,5 @@
 """Cache: Redis 7, the L2 cache of DictaMesh, with ACL users and an exporter."""
 
-import json
-
 import pulumi
 
 from components.cache import files
@@ -46,7 +44,8 @@ class Cache(pulumi.ComponentResource):
             secrets={acl_file: acl, monitor_file: monitor_password},
             ports=[port],
             volumes={"data": Volume("/data", args.storage)},
-            probe=Probe(command=["sh", "-c", ping], startup_seconds=60),
+            # loading a large RDB or AOF happens before Redis answers: room for that on every restart
+            probe=Probe(command=["sh", "-c", ping], startup_seconds=600),
             clients=["redis-exporter", *args.clients],
         )
         ready = runtime.deploy(server, self)
@@ -54,7 +53,7 @@ class Cache(pulumi.ComponentResource):
         self.port = port.port
         self.host_address = runtime.published(port)
 
-        exporter_target = f"redis://{files.MONITOR_USER}@{self.host}:{port.port}"
+        exporter_target = f"redis://{self.host}:{port.port}"
         password_file = f"{SECRETS_DIR}/redis-passwords.json"
         runtime.deploy(
             metrics_exporter(
@@ -63,9 +62,10 @@ class Cache(pulumi.ComponentResource):
                 run_as=EXPORTER_USER,
                 port=9121,
                 health_path="/health",
-                env={"REDIS_ADDR": exporter_target, "REDIS_PASSWORD_FILE": password_file},
-                # the exporter reads a JSON map of Redis URI -> password
-                secrets={password_file: monitor_password.apply(lambda pw: json.dumps({exporter_target: pw}))},
+                env=files.exporter_env(exporter_target, password_file),
+                secrets={
+                    password_file: monitor_password.apply(lambda pw: files.exporter_passwords(exporter_target, pw))
+                },
             ),
             self,
             depends_on=ready,

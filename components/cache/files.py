@@ -1,6 +1,7 @@
 """redis.conf and the ACL file the cache runs on."""
 
 import hashlib
+import json
 
 from components.settings import CacheSettings
 
@@ -55,3 +56,14 @@ def users_acl(app_password: str, monitor_password: str) -> str:
             "",
         ]
     )
+
+
+def exporter_env(address: str, password_file: str) -> dict[str, str]:
+    """redis_exporter as the monitor user. The address carries no user: redigo takes a lone user-info
+    part for a password (redis-cli compatibility), so the user goes in REDIS_USER instead."""
+    return {"REDIS_ADDR": address, "REDIS_USER": MONITOR_USER, "REDIS_PASSWORD_FILE": password_file}
+
+
+def exporter_passwords(address: str, password: str) -> str:
+    """The exporter's password file: a JSON map from the exact REDIS_ADDR to its password."""
+    return json.dumps({address: password})

@@ -20,7 +20,8 @@ PGPASSWORD=$(cat "${PGPASSWORD_FILE:?}")
 export PGPASSWORD
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 target="${BACKUP_DIR}/${PGDATABASE}-${stamp}.dump"
-pg_dump --format=custom --file "${target}.partial"
+# a lock held by a long transaction fails the run instead of hanging it until the job's deadline
+pg_dump --format=custom --lock-wait-timeout="${LOCK_WAIT_TIMEOUT:-300s}" --file "${target}.partial"
 mv "${target}.partial" "${target}"
 echo "backup written: ${target} ($(wc -c < "${target}") bytes)"
 find "${BACKUP_DIR}" -name "${PGDATABASE}-*.dump" -mtime +"${RETENTION_DAYS:-7}" -print -delete

@@ -42,10 +42,8 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "POSTGRES_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "PGDATA": files.PGDATA,
             },
-            files={
-                files.CONFIG_FILE: files.postgresql_conf(args.tuning),
-                **{f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args).items()},
-            },
+            files={files.CONFIG_FILE: files.postgresql_conf(args.tuning)},
+            init_files={f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args).items()},
             secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
             ports=[port],
             volumes={"data": Volume("/var/lib/postgresql/data", args.storage)},
@@ -53,6 +51,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             # TCP, not the socket: the image's first-start server listens on the socket alone
             probe=Probe(command=["pg_isready", "-h", "127.0.0.1", "-U", files.SUPERUSER, "-d", args.database]),
             clients=["postgres-exporter", "postgres-backup", *args.clients],
+            shm_size=files.shm_size(args.tuning),
         )
         ready = runtime.deploy(server, self)
         self.host = runtime.address(server.name)
@@ -67,7 +66,7 @@ class CatalogDatabase(pulumi.ComponentResource):
                 image=args.exporter_image,
                 run_as=EXPORTER_USER,
                 port=9187,
-                health_path="/metrics",
+                health_path="/",  # the landing page: /metrics would run a full scrape on every check
                 env={
                     "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
                     "DATA_SOURCE_USER": files.MONITOR_USER,
@@ -100,6 +99,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             resources=Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi"),
             kind="scheduled",
             schedule=args.backup.schedule,
+            deadline_seconds=args.backup.timeout_minutes * 60,
             command=["/bin/sh", script],
             env={
                 "PGHOST": self.host,

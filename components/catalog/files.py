@@ -3,7 +3,7 @@
 from importlib import resources
 
 from components.model import SECRETS_DIR
-from components.settings import CatalogSettings, PostgresTuning
+from components.settings import CatalogSettings, PostgresTuning, postgres_bytes
 
 PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root may hold lost+found
 INITDB_DIR = "/docker-entrypoint-initdb.d"
@@ -39,6 +39,11 @@ def postgresql_conf(tuning: PostgresTuning, pgdata: str = PGDATA) -> str:
             "",
         ]
     )
+
+
+def shm_size(tuning: PostgresTuning) -> str:
+    """/dev/shm for parallel workers: pgvector's parallel HNSW builds keep up to maintenance_work_mem there."""
+    return f"{postgres_bytes(tuning.maintenance_work_mem) // 2**20 + 64}Mi"
 
 
 def init_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:

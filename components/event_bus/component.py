@@ -11,6 +11,7 @@ from components.settings import EventBusSettings, Resources
 
 REDPANDA_USER = RunAs(uid=101, gid=101)
 CONSOLE_USER = RunAs(uid=99, gid=99)
+OPERATORS = ["redpanda-console", "redpanda-topics"]  # the platform's own clients of the Kafka and admin APIs
 
 
 class EventBus(pulumi.ComponentResource):
@@ -35,8 +36,8 @@ class EventBus(pulumi.ComponentResource):
             Port("kafka", files.KAFKA),
             Port("schema-registry", files.SCHEMA_REGISTRY),
             Port("http-proxy", files.HTTP_PROXY),
-            Port("admin", files.ADMIN, host_port=host.admin),
-            Port("rpc", files.RPC),
+            Port("admin", files.ADMIN, host_port=host.admin, clients=[*OPERATORS, "prometheus"]),
+            Port("rpc", files.RPC, clients=["redpanda"]),
             kafka_external,
             Port(
                 "schema-registry-external",
@@ -50,7 +51,6 @@ class EventBus(pulumi.ComponentResource):
         def args_for(replica: Replica) -> Sequence[str]:
             return files.broker_args(args, replica, brokers)
 
-        healthy = "rpk cluster health | grep -Eq 'Healthy:.+true'"
         cluster = Workload(
             name="redpanda",
             component="event-bus",
@@ -58,14 +58,21 @@ class EventBus(pulumi.ComponentResource):
             run_as=REDPANDA_USER,
             resources=args.resources,
             replicas=args.brokers,
+            command=files.START_COMMAND,
             args=args_for,
-            files={"/etc/redpanda/.bootstrap.yaml": files.bootstrap_yaml()} if args.sasl else {},
+            files={
+                files.BASE_CONFIG: files.redpanda_yaml(args),
+                f"{files.CONFIG_DIR}/.bootstrap.yaml": files.bootstrap_yaml(args),
+            },
             secret_env={"RP_BOOTSTRAP_USER": pulumi.Output.concat(files.SUPERUSER, ":", password)} if password else {},
             ports=ports,
-            volumes={"data": Volume("/var/lib/redpanda/data", args.storage)},
-            scratch=["/tmp", "/etc/redpanda"],
-            probe=Probe(command=["sh", "-c", healthy], http_path="/v1/status/ready", http_port=files.ADMIN),
-            clients=["redpanda", "redpanda-console", "redpanda-topics", "prometheus", *args.clients],
+            volumes={"data": Volume(files.DATA_DIR, args.storage)},
+            scratch=["/tmp", files.CONFIG_DIR],
+            # a new cluster's brokers open the admin API only once every seed answers: 20 minutes, as the chart
+            probe=Probe(command=["sh", "-c", files.READY_CHECK], liveness_tcp_port=files.ADMIN, startup_seconds=1200),
+            clients=[*OPERATORS, *args.clients],
+            peer_discovery=True,
+            stop_grace_seconds=90,  # leadership moves away before the broker stops
         )
         ready = runtime.deploy(cluster, self)
 

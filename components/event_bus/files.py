@@ -13,22 +13,33 @@ KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
 # container side of the listeners published to the developer's machine
 EXTERNAL = {"kafka-external": 19092, "schema-registry-external": 18081, "http-proxy-external": 18082}
 SUPERUSER = "admin"
+DATA_DIR = "/var/lib/redpanda/data"
+CONFIG_DIR = "/etc/redpanda"  # rpk rewrites redpanda.yaml here on every start: a writable scratch directory
+BASE_CONFIG = "/etc/dictamesh/redpanda.yaml"
+
+# rpk falls back to built-in defaults, which have developer_mode on, when no redpanda.yaml exists, and then
+# starts in dev-container mode (no fsync). Every broker therefore starts from our own file.
+START_COMMAND = ["/bin/sh", "-c", f'cp {BASE_CONFIG} {CONFIG_DIR}/redpanda.yaml && exec rpk "$@"', "rpk"]
+# 200 with {"status":"booting"} until the broker has joined: the body tells ready from starting
+READY_CHECK = f"curl --silent --fail --max-time 5 http://127.0.0.1:{ADMIN}/v1/status/ready | grep -q '\"ready\"'"
 
 
 def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[str]) -> list[str]:
     """`redpanda start` for one broker: its own advertised names, the shared seed list, its size."""
     host, published = replica.host, replica.published
 
-    def listener(port: int, external: str) -> tuple[str, str]:
-        bind, advertise = f"internal://0.0.0.0:{port}", f"internal://{host}:{port}"
+    def listener(port: int, external: str, authn: str = "") -> tuple[str, str]:
+        bind, advertise = f"internal://0.0.0.0:{port}{authn}", f"internal://{host}:{port}"
         if external in published:
-            bind += f",external://0.0.0.0:{EXTERNAL[external]}"
+            bind += f",external://0.0.0.0:{EXTERNAL[external]}{authn}"
             advertise += f",external://localhost:{published[external]}"
         return bind, advertise
 
+    # with SASL the HTTP APIs ask for the same SCRAM users, as HTTP basic auth (`address|method`)
+    http_authn = "|http_basic" if settings.sasl else ""
     kafka_bind, kafka_advertise = listener(KAFKA, "kafka-external")
-    proxy_bind, proxy_advertise = listener(HTTP_PROXY, "http-proxy-external")
-    registry_bind, _ = listener(SCHEMA_REGISTRY, "schema-registry-external")
+    proxy_bind, proxy_advertise = listener(HTTP_PROXY, "http-proxy-external", http_authn)
+    registry_bind, _ = listener(SCHEMA_REGISTRY, "schema-registry-external", http_authn)
     args = [
         "redpanda",
         "start",
@@ -56,14 +67,26 @@ def _redpanda_memory(settings: EventBusSettings) -> int:
     return mebibytes(settings.resources.memory) * 8 // 10
 
 
-def bootstrap_yaml() -> str:
-    """Cluster properties applied when the cluster first forms."""
-    return yaml.safe_dump({"enable_sasl": True, "superusers": [SUPERUSER]}, sort_keys=False)
+def redpanda_yaml(settings: EventBusSettings) -> str:
+    """The node config rpk starts from; the start flags fill in listeners, seeds and sizes."""
+    node = {"data_directory": DATA_DIR, "developer_mode": settings.dev_container}
+    return yaml.safe_dump({"redpanda": node}, sort_keys=False)
+
+
+def bootstrap_yaml(settings: EventBusSettings) -> str:
+    """Cluster properties applied when the cluster first forms (later changes: `rpk cluster config set`)."""
+    cluster: dict[str, object] = {"default_topic_replications": settings.default_replication}
+    if settings.sasl:
+        # /v1/status/ready and the metrics endpoints stay open for probes and Prometheus
+        cluster |= {"enable_sasl": True, "superusers": [SUPERUSER], "admin_api_require_auth": True}
+    return yaml.safe_dump(cluster, sort_keys=False)
 
 
 def console_config(brokers: Sequence[str], sasl_password: str | None = None) -> str:
-    """Redpanda Console v3: every broker, the Schema Registry and the admin API."""
+    """Redpanda Console v3: every broker, the Schema Registry and the admin API, as the superuser under SASL."""
     kafka: dict[str, object] = {"brokers": [f"{b}:{KAFKA}" for b in brokers]}
+    registry: dict[str, object] = {"enabled": True, "urls": [f"http://{b}:{SCHEMA_REGISTRY}" for b in brokers]}
+    admin: dict[str, object] = {"enabled": True, "urls": [f"http://{b}:{ADMIN}" for b in brokers]}
     if sasl_password is not None:
         kafka["sasl"] = {
             "enabled": True,
@@ -71,10 +94,15 @@ def console_config(brokers: Sequence[str], sasl_password: str | None = None) -> 
             "password": sasl_password,
             "mechanism": "SCRAM-SHA-256",
         }
+        for api in (registry, admin):
+            api["authentication"] = {
+                "impersonateUser": False,
+                "basic": {"username": SUPERUSER, "password": sasl_password},
+            }
     config = {
         "kafka": kafka,
-        "schemaRegistry": {"enabled": True, "urls": [f"http://{b}:{SCHEMA_REGISTRY}" for b in brokers]},
-        "redpanda": {"adminApi": {"enabled": True, "urls": [f"http://{b}:{ADMIN}" for b in brokers]}},
+        "schemaRegistry": registry,
+        "redpanda": {"adminApi": admin},
         "server": {"listenPort": 8080},
     }
     return yaml.safe_dump(config, sort_keys=False)

@@ -11,9 +11,11 @@ if [[ -n ${RPK_PASS_FILE:-} ]]; then
     export RPK_PASS
 fi
 
+# 60 checks 5 s apart: the wait stays well inside the 10 minutes Pulumi gives a Kubernetes Job
 attempts=${HEALTH_ATTEMPTS:-60}
 for ((attempt = 1; ; attempt++)); do
-    if rpk cluster health | grep -Eq 'Healthy:.+true'; then
+    # read the whole report first: `rpk ... | grep -q` under pipefail fails when grep stops reading early
+    if health=$(rpk cluster health 2>&1) && grep -Eq 'Healthy:.+true' <<<"$health"; then
         break
     fi
     if ((attempt >= attempts)); then

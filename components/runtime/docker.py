@@ -14,6 +14,7 @@ import pulumi_docker as docker
 
 from components.model import Port, Replica, Workload
 from components.quantity import cpu_cores, mebibytes
+from components.runtime.docker_readback import cpus, duration
 from components.secrets import as_secret
 from components.settings import Settings
 
@@ -60,7 +61,7 @@ class DockerRuntime:
         uploads = self._uploads(workload)
         service = workload.kind == "service"
         probe = workload.probe
-        return docker.Container(
+        container = docker.Container(
             f"{workload.name}{suffix}",
             name=f"dictamesh-{self._stack}-{workload.name}{suffix}",
             image=self._image(workload.image).image_id,
@@ -90,17 +91,20 @@ class DockerRuntime:
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
             security_opts=["no-new-privileges:true"],
             memory=mebibytes(workload.resources.memory),
-            cpus=str(cpu_cores(workload.resources.cpu)),
+            shm_size=mebibytes(workload.shm_size) if workload.shm_size else None,
+            # written as the provider reads them back: any other spelling replaces the container on every `up`
+            cpus=cpus(cpu_cores(workload.resources.cpu)),
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=["CMD", *probe.command],
-                interval=f"{probe.period_seconds}s",
-                timeout=f"{probe.timeout_seconds}s",
+                interval=duration(probe.period_seconds),
+                timeout=duration(probe.timeout_seconds),
                 retries=probe.failure_threshold,
-                start_period=f"{probe.startup_seconds}s",
-                start_interval="2s",
+                start_period=duration(probe.startup_seconds),
+                # no start_interval: it needs Docker Engine 25 (API 1.44), and older engines refuse the container
             )
             if probe
             else None,
+            stop_timeout=workload.stop_grace_seconds,
             wait=service and probe is not None,
             wait_timeout=probe.startup_seconds + 60 if probe else None,
             restart="unless-stopped" if service else "no",
@@ -121,6 +125,12 @@ class DockerRuntime:
                 pulumi.ResourceOptions(depends_on=list(depends_on), delete_before_replace=True),
             ),
         )
+        if not service:
+            # the provider only records a one-shot container's exit code: a failed job must fail the update
+            pulumi.Output.all(container.urn, container.exit_code, container.container_logs).apply(
+                lambda outcome: job_outcome(*outcome)
+            )
+        return container
 
     def _env(self, workload: Workload) -> list[pulumi.Input[str]]:
         plain: list[pulumi.Input[str]] = [f"{key}={value}" for key, value in workload.env.items()]
@@ -131,7 +141,7 @@ class DockerRuntime:
         owner, group = str(workload.run_as.uid), str(workload.run_as.gid)
         files = [
             docker.ContainerUploadArgs(file=path, content=content, permissions="0444", owner=owner, group=group)
-            for path, content in workload.files.items()
+            for path, content in {**workload.files, **workload.init_files}.items()
         ]
         secrets = [
             docker.ContainerUploadArgs(
@@ -158,3 +168,16 @@ class DockerRuntime:
                 opts=pulumi.ResourceOptions(provider=self._provider),
             )
         return self._images[ref]
+
+
+def job_outcome(urn: str, exit_code: int | None, logs: str | None) -> None:
+    """Fails the update when a one-shot container exited non-zero, with its log. Unknown in a preview: no check.
+
+    The failed container stays in the state, so every later `up` fails here too until the job is run again.
+    """
+    if exit_code:
+        name = urn.rsplit("::", 1)[-1]
+        raise pulumi.RunError(
+            f"the job {name} exited with code {exit_code}; its log:\n{(logs or '').strip() or '(empty)'}\n"
+            f"Fix the cause, then run it again: pulumi up --replace '{urn}'"
+        )

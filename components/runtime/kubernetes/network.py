@@ -1,5 +1,6 @@
 """NetworkPolicies: the namespace denies all traffic; each workload admits the clients it declares."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.model import Workload
@@ -14,27 +15,39 @@ def default_deny(namespace: str, labels: Json) -> Json:
     }
 
 
-def namespace_egress(namespace: str, labels: Json) -> Json:
-    """Pods may resolve names and open connections inside the namespace; ingress rules there decide the rest."""
+def namespace_egress(namespace: str, labels: Json, dns_ip_blocks: Sequence[str]) -> Json:
+    """Pods may resolve names and open connections inside the namespace; ingress rules there decide the rest.
+
+    DNS servers that run on the host network (NodeLocal DNSCache, a cloud's metadata DNS) have no pod
+    to select: they are admitted by address.
+    """
     dns_ports = [{"protocol": protocol, "port": 53} for protocol in ("UDP", "TCP")]
+    dns_peers: list[Json] = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}]
+    dns_peers += [{"ipBlock": {"cidr": cidr}} for cidr in dns_ip_blocks]
     return {
         "metadata": {"name": "allow-egress-dns-and-namespace", "namespace": namespace, "labels": labels},
         "spec": {
             "podSelector": {},
             "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
-                    "ports": dns_ports,
-                },
-                {"to": [{"podSelector": {}}]},
-            ],
+            "egress": [{"to": dns_peers, "ports": dns_ports}, {"to": [{"podSelector": {}}]}],
         },
     }
 
 
-def allow_clients(workload: Workload, namespace: str, labels: Json, selector: Json) -> Json | None:
-    if not workload.clients or not workload.ports:
+def allow_clients(
+    workload: Workload, namespace: str, labels: Json, selector: Json, client_namespaces: Mapping[str, str]
+) -> Json | None:
+    """One ingress rule per set of clients, each opening only the ports that set may reach.
+
+    A client named in `client_namespaces` is also admitted from that namespace (a cluster-wide
+    Prometheus in `monitoring`, say), selected there by the same app.kubernetes.io/name.
+    """
+    rules: dict[tuple[str, ...], list[int]] = {}
+    for port in workload.ports:
+        clients = tuple(sorted(set(workload.clients if port.clients is None else port.clients)))
+        if clients:
+            rules.setdefault(clients, []).append(port.port)
+    if not rules:
         return None
     return {
         "metadata": {"name": f"{workload.name}-clients", "namespace": namespace, "labels": labels},
@@ -43,21 +56,27 @@ def allow_clients(workload: Workload, namespace: str, labels: Json, selector: Js
             "policyTypes": ["Ingress"],
             "ingress": [
                 {
-                    "from": [
-                        {
-                            "podSelector": {
-                                "matchExpressions": [
-                                    {
-                                        "key": "app.kubernetes.io/name",
-                                        "operator": "In",
-                                        "values": sorted(workload.clients),
-                                    }
-                                ]
-                            }
-                        }
-                    ],
-                    "ports": [{"protocol": "TCP", "port": port.port} for port in workload.ports],
+                    "from": _peers(clients, client_namespaces),
+                    "ports": [{"protocol": "TCP", "port": port} for port in ports],
                 }
+                for clients, ports in rules.items()
             ],
         },
     }
+
+
+def _peers(clients: Sequence[str], client_namespaces: Mapping[str, str]) -> list[Json]:
+    local: Json = {
+        "podSelector": {
+            "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": list(clients)}]
+        }
+    }
+    remote = [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": client_namespaces[client]}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": client}},
+        }
+        for client in clients
+        if client in client_namespaces
+    ]
+    return [local, *remote]

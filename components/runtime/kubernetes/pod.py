@@ -5,7 +5,10 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import pulumi
+
 from components.model import Probe, Replica, Workload
+from components.quantity import mebibytes
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -71,6 +74,7 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
         },
         "containers": [container],
         "volumes": _volumes(workload),
+        "terminationGracePeriodSeconds": workload.stop_grace_seconds,
     }
     if workload.kind != "service":
         spec["restartPolicy"] = "Never"
@@ -85,10 +89,10 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
                 "labelSelector": selector,
             }
         ]
-    return {
-        "metadata": {"labels": labels, "annotations": {"dictamesh.dev/files-sha256": _files_hash(workload)}},
-        "spec": spec,
-    }
+    annotations: Json = {"dictamesh.dev/files-sha256": _files_hash(workload)}
+    if secrets := {**workload.secrets, **workload.secret_env}:
+        annotations["dictamesh.dev/secrets-sha256"] = _secrets_hash(secrets)
+    return {"metadata": {"labels": labels, "annotations": annotations}, "spec": spec}
 
 
 def _env(workload: Workload) -> list[Json]:
@@ -113,8 +117,11 @@ def _resources(workload: Workload) -> Json:
 def _mounts(workload: Workload) -> list[Json]:
     mounts: list[Json] = [{"name": f"scratch-{i}", "mountPath": path} for i, path in enumerate(workload.scratch)]
     mounts += [{"name": key, "mountPath": volume.path} for key, volume in workload.volumes.items()]
+    if workload.shm_size:
+        mounts.append({"name": "shm", "mountPath": "/dev/shm"})
     mounts += [
-        {"name": "files", "mountPath": path, "subPath": file_key(path), "readOnly": True} for path in workload.files
+        {"name": "files", "mountPath": path, "subPath": file_key(path), "readOnly": True}
+        for path in {**workload.files, **workload.init_files}
     ]
     mounts += [
         {"name": "secrets", "mountPath": path, "subPath": file_key(path), "readOnly": True} for path in workload.secrets
@@ -126,7 +133,11 @@ def _volumes(workload: Workload) -> list[Json]:
     volumes: list[Json] = [
         {"name": f"scratch-{i}", "emptyDir": {"sizeLimit": "256Mi"}} for i in range(len(workload.scratch))
     ]
-    if workload.files:
+    if workload.shm_size:
+        volumes.append(
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{mebibytes(workload.shm_size)}Mi"}}
+        )
+    if workload.files or workload.init_files:
         volumes.append({"name": "files", "configMap": {"name": f"{workload.name}-files", "defaultMode": 0o444}})
     if workload.secrets:
         # 0440: readable by the owner and by fsGroup (the workload's group), by no one else
@@ -144,10 +155,11 @@ def _probes(probe: Probe) -> Json:
     else:
         check = {"exec": {"command": list(probe.command)}}
     timing = {"periodSeconds": probe.period_seconds, "timeoutSeconds": probe.timeout_seconds}
+    alive = {"tcpSocket": {"port": probe.liveness_tcp_port}} if probe.liveness_tcp_port else check
     return {
         "startupProbe": {**check, **timing, "failureThreshold": max(1, probe.startup_seconds // probe.period_seconds)},
         "readinessProbe": {**check, **timing, "failureThreshold": 3},
-        "livenessProbe": {**check, **timing, "failureThreshold": probe.failure_threshold},
+        "livenessProbe": {**alive, **timing, "failureThreshold": probe.failure_threshold},
     }
 
 
@@ -163,8 +175,24 @@ def _anti_affinity(selector: Json, spread: str) -> Json:
 
 
 def _files_hash(workload: Workload) -> str:
-    """Changes when a config file changes, so the pods roll (subPath mounts never see updates)."""
-    digest = hashlib.sha256()
-    for path, content in sorted(workload.files.items()):
-        digest.update(f"{path}\0{content}\0".encode())
-    return digest.hexdigest()
+    """Changes when a config file changes, so the pods roll (subPath mounts never see updates).
+
+    Init files are left out: they are read on an empty data directory only, so a change needs no restart.
+    """
+    return digest(workload.files)
+
+
+def _secrets_hash(secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[str]:
+    """Changes when a mounted secret changes, so the pods roll; a digest of random values reveals none of them."""
+    names = sorted(secrets)
+    values = pulumi.Output.all(*(secrets[name] for name in names))
+    hashed = values.apply(lambda contents: digest(dict(zip(names, contents, strict=True))))
+    return pulumi.Output.unsecret(hashed)
+
+
+def digest(entries: Mapping[str, str]) -> str:
+    """SHA-256 over names and contents, in name order."""
+    sha = hashlib.sha256()
+    for name, content in sorted(entries.items()):
+        sha.update(f"{name}\0{content}\0".encode())
+    return sha.hexdigest()

@@ -28,6 +28,7 @@ class KubernetesRuntime:
         self._protect = settings.protect
         self._storage_class = settings.kubernetes.storage_class
         self._spread = "required" if settings.environment == "prod" else "preferred"
+        self._client_namespaces = settings.kubernetes.client_namespaces
         render_dir = settings.kubernetes.render_dir
         if render_dir:
             pulumi.log.warn(f"rendering manifests to {render_dir}: Secrets are written there in plain text")
@@ -49,7 +50,7 @@ class KubernetesRuntime:
         self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=[namespace])
         for policy in (
             network.default_deny(self._namespace, self._platform_labels),
-            network.namespace_egress(self._namespace, self._platform_labels),
+            network.namespace_egress(self._namespace, self._platform_labels, settings.kubernetes.dns_ip_blocks),
         ):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
 
@@ -83,8 +84,8 @@ class KubernetesRuntime:
 
         k8s.core.v1.ServiceAccount(name, metadata=meta(), automount_service_account_token=False, opts=opts)
         inputs: list[pulumi.Resource] = []
-        if workload.files:
-            data = keyed(name, workload.files)
+        if workload.files or workload.init_files:
+            data = keyed(name, {**workload.files, **workload.init_files})
             inputs.append(k8s.core.v1.ConfigMap(f"{name}-files", metadata=meta(f"{name}-files"), data=data, opts=opts))
         secret_data = keyed(name, {**workload.secrets, **workload.secret_env})
         if secret_data:
@@ -97,7 +98,7 @@ class KubernetesRuntime:
                     opts=opts,
                 )
             )
-        if policy := network.allow_clients(workload, self._namespace, labels, selector):
+        if policy := network.allow_clients(workload, self._namespace, labels, selector, self._client_namespaces):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
 
         replicated = workload.kind == "service" and workload.replicas > 1
@@ -127,8 +128,38 @@ class KubernetesRuntime:
                 for key, volume in workload.volumes.items()
             ],
         }
-        stateful_opts = pulumi.ResourceOptions.merge(ready_opts, pulumi.ResourceOptions(protect=self._protect))
-        return [k8s.apps.v1.StatefulSet(name, metadata=meta(), spec=spec, opts=stateful_opts)]
+        stateful_opts = pulumi.ResourceOptions.merge(
+            ready_opts,
+            # claim templates cannot change in place: a new size reaches the claims below, not a replacement
+            pulumi.ResourceOptions(protect=self._protect, ignore_changes=["spec.volumeClaimTemplates"]),
+        )
+        statefulset = k8s.apps.v1.StatefulSet(name, metadata=meta(), spec=spec, opts=stateful_opts)
+        self._resize_claims(
+            workload, labels, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[statefulset]))
+        )
+        return [statefulset]
+
+    def _resize_claims(self, workload: Workload, labels: Json, opts: pulumi.ResourceOptions) -> None:
+        """Holds every replica's claim at the configured size, growing it in place (the class must allow expansion).
+
+        The StatefulSet keeps its first claim templates, so a new size never replaces it; the claims
+        its controller made are patched instead. A smaller size is refused by the API server.
+        """
+        for key, volume in workload.volumes.items():
+            for ordinal in range(workload.replicas):
+                claim = f"{key}-{workload.name}-{ordinal}"
+                k8s.core.v1.PersistentVolumeClaimPatch(
+                    claim,
+                    metadata={
+                        "name": claim,
+                        "namespace": self._namespace,
+                        "labels": labels,
+                        # the controller created the claim: take the size field over from it
+                        "annotations": {"pulumi.com/patchForce": "true"},
+                    },
+                    spec={"resources": {"requests": {"storage": volume.size}}},
+                    opts=opts,
+                )
 
     def _service(self, workload: Workload, metadata: Json, selector: Json, opts: pulumi.ResourceOptions) -> None:
         spec: Json = {
@@ -136,8 +167,9 @@ class KubernetesRuntime:
             "ports": [{"name": port.name, "port": port.port, "targetPort": port.name} for port in workload.ports],
         }
         if workload.stateful:
-            # headless: every replica gets a stable DNS name; peers must find each other before they are ready
-            spec |= {"clusterIP": "None", "publishNotReadyAddresses": True}
+            spec["clusterIP"] = "None"  # headless: every replica gets a stable DNS name
+        if workload.peer_discovery:
+            spec["publishNotReadyAddresses"] = True  # peers must find each other before they are ready
         k8s.core.v1.Service(workload.name, metadata=metadata, spec=spec, opts=opts)
 
     def _job(self, workload: Workload, metadata: Json, template: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
@@ -150,10 +182,14 @@ class KubernetesRuntime:
             )
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[claim]))
         job: Json = {"backoffLimit": 3, "template": template}
+        if workload.deadline_seconds:
+            job["activeDeadlineSeconds"] = workload.deadline_seconds
         if workload.kind == "job":
             # a changed job is a new run: its name is fixed, so the old one goes first
             job_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-            return k8s.batch.v1.Job(workload.name, metadata=metadata, spec=job, opts=job_opts)
+            # a job that failed is run again by the next `pulumi up`, not kept as a failure
+            retried = {**metadata, "annotations": {"pulumi.com/replaceUnready": "true"}}
+            return k8s.batch.v1.Job(workload.name, metadata=retried, spec=job, opts=job_opts)
         return k8s.batch.v1.CronJob(
             workload.name,
             metadata=metadata,
