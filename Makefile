@@ -2,6 +2,18 @@
 SHELL := /bin/bash
 STACK ?= dev
 UV_VERSION := 0.13.8
+# uv from PATH, or a private copy in a venv of its own: pip refuses system-wide installs under PEP 668
+UV_HOME := $(HOME)/.cache/dictamesh/uv-$(UV_VERSION)
+UV := $(or $(shell command -v uv 2>/dev/null),$(UV_HOME)/bin/uv)
+
+# The Docker provider reads DOCKER_HOST only, not the CLI's current context (Docker Desktop on Linux,
+# Colima, Rancher Desktop): take the context's endpoint when DOCKER_HOST is unset.
+ifndef DOCKER_HOST
+DOCKER_CONTEXT_HOST := $(shell docker context inspect --format '{{.Endpoints.docker.Host}}' 2>/dev/null)
+ifneq ($(DOCKER_CONTEXT_HOST),)
+export DOCKER_HOST := $(DOCKER_CONTEXT_HOST)
+endif
+endif
 
 # Local-first state: a directory of this checkout, no cloud account (see README: "Moving state").
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
@@ -14,54 +26,73 @@ PULUMI := pulumi --non-interactive
 DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help setup up preview destroy test lint typecheck unit benchmark outputs status health logs \
-	postgres-cli redis-cli kafka-topics kafka-create-topic kafka-consume catalog-dump catalog-restore
+.PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit benchmark outputs \
+	status health logs postgres-cli redis-cli kafka-topics kafka-create-topic kafka-consume catalog-dump catalog-restore
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-.venv: pyproject.toml uv.lock
-	@command -v uv >/dev/null || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	uv sync --frozen
+$(UV_HOME)/bin/uv:
+	@echo "uv not found: installing uv $(UV_VERSION) into $(UV_HOME)"
+	@python3 -m venv "$(UV_HOME)" || { echo "make: cannot create a Python venv. Install uv (https://docs.astral.sh/uv/getting-started/installation/) or python3-venv, then run make again" >&2; exit 1; }
+	"$(UV_HOME)/bin/pip" install --quiet "uv==$(UV_VERSION)"
+
+.venv: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
 	@touch .venv
 
 setup: .venv ## install the pinned toolchain and dependencies into .venv
 	@mkdir -p .pulumi-state
 
+preflight: ## check the tools, engine, passphrase and host ports that `pulumi up` needs for STACK
+	@scripts/preflight.sh $(STACK)
+	@$(MAKE) --no-print-directory setup
+	@$(UV) run --frozen python -m scripts.host_ports $(STACK)
+
+# The CLI runs a local policy pack from its own venv but never creates it.
+policies/venv: policies/requirements.txt | $(UV)
+	$(UV) venv --quiet --seed --python 3.11 policies/venv
+	$(UV) pip install --quiet --python policies/venv/bin/python -r policies/requirements.txt
+	@touch policies/venv
+
+policy-pack: policies/venv ## the policy pack's own venv, which `pulumi --policy-pack policies` runs in
+
 .pulumi-state/.stack-$(STACK): | setup
 	$(PULUMI) stack select $(STACK) --create --secrets-provider passphrase
 	@touch $@
 
-up: setup ## preflight, then `pulumi up` for STACK (default dev) with the policy pack
-	@scripts/preflight.sh $(STACK)
+up: preflight policy-pack ## preflight, then `pulumi up` for STACK (default dev) with the policy pack
 	@$(MAKE) --no-print-directory .pulumi-state/.stack-$(STACK)
 	$(PULUMI) up --stack $(STACK) --yes $(POLICY)
 
-preview: setup ## `pulumi preview --diff` for STACK with the policy pack, as pull requests run it
-	@scripts/preflight.sh $(STACK)
+preview: preflight policy-pack ## `pulumi preview --diff` for STACK with the policy pack, as pull requests run it
 	@$(MAKE) --no-print-directory .pulumi-state/.stack-$(STACK)
 	$(PULUMI) preview --stack $(STACK) --diff $(POLICY)
 
 destroy: setup ## remove the STACK's resources (prod is protected and refuses)
-	$(PULUMI) destroy --stack $(STACK)
+	$(PULUMI) destroy --stack $(STACK) --yes
 
 outputs: setup ## endpoints of STACK; add SECRETS=1 to show credentials
 	$(PULUMI) stack output --stack $(STACK) $(if $(SECRETS),--show-secrets)
 
-test: lint typecheck unit ## everything CI runs: ruff, mypy and pytest, offline
+test: lint typecheck unit ## everything CI runs: ruff, mypy and pytest, offline (needs `make test-deps` once)
+
+test-deps: ## install the real servers the tests run (Debian/Ubuntu: apt-get, with sudo unless root)
+	@scripts/test-deps.sh install
 
 lint: setup
-	uv run --frozen ruff check .
-	uv run --frozen ruff format --check .
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
 
 typecheck: setup
-	uv run --frozen mypy
+	$(UV) run --frozen mypy
 
 unit: setup
-	uv run --frozen pytest -q
+	@scripts/test-deps.sh check
+	$(UV) run --frozen pytest -q
 
 benchmark: setup ## time the program under the mock engine per stack
-	uv run --frozen python benchmarks/evaluate.py
+	$(UV) run --frozen python benchmarks/evaluate.py
 
 # Day-to-day commands of the dev stack (the seed's make targets).
 status: ## containers of the dev stack

@@ -11,8 +11,8 @@ fail() {
     missing=1
 }
 
-if ! command -v uv >/dev/null 2>&1; then
-    fail "uv is not installed. Install it: 'python3 -m pip install uv' or see https://docs.astral.sh/uv/"
+if ! command -v uv >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
+    fail "neither uv nor python3 is installed. Install uv: https://docs.astral.sh/uv/getting-started/installation/"
 fi
 
 if ! command -v pulumi >/dev/null 2>&1; then

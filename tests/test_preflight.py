@@ -2,8 +2,14 @@
 
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
+
+import pytest
+
+from components.config import parse
+from scripts import host_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +64,30 @@ def test_cluster_stacks_need_a_passphrase_but_no_docker(tmp_path: Path) -> None:
     ready = preflight(tmp_path, "prod", tools, PULUMI_CONFIG_PASSPHRASE=os.urandom(8).hex())
     assert ready.returncode == 0, ready.stderr
     assert "target kubernetes" in ready.stdout
+
+
+def test_a_busy_host_port_is_named_with_the_setting_that_chose_it() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        settings = parse("dev", {"catalog": {"hostPort": port}})
+        assert host_ports.problems(settings, ours=set()) == [
+            f"127.0.0.1:{port} (catalog.hostPort) is already in use: stop what listens there, "
+            "or move it with dictamesh:catalog.hostPort in Pulumi.dev.yaml"
+        ]
+        assert host_ports.problems(settings, ours={port}) == []  # held by the stack itself: a second `up`
+    assert host_ports.problems(parse("staging", {}), ours=set()) == []  # nothing is published from a cluster
+
+
+def test_the_stacks_own_ports_are_read_from_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(
+        '#!/bin/sh\necho "127.0.0.1:5432->5432/tcp"\necho "127.0.0.1:19644->9644/tcp, 127.0.0.1:19092->19092/tcp"\n'
+    )
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert host_ports.published_by_the_stack("dev") == {5432, 19644, 19092}
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert host_ports.published_by_the_stack("dev") == set()  # no docker CLI: nothing is ours

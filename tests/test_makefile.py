@@ -1,0 +1,58 @@
+"""The Makefile as a new user meets it: uv bootstrapped, the policy pack's venv, the Docker context."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make(tmp_path: Path, *args: str, tools: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`make` with only `tools` (name -> shell body) beside make and python3 on PATH, and a fresh HOME."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name in ("make", "python3", "sh", "bash"):
+        found = shutil.which(name)
+        assert found, name
+        if not (bin_dir / name).exists():
+            (bin_dir / name).symlink_to(found)
+    for name, body in (tools or {}).items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path / "home")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_uv_is_bootstrapped_into_a_venv_of_its_own_when_missing(tmp_path: Path) -> None:
+    result = make(tmp_path, "-n", "--always-make", "setup")
+    uv_home = tmp_path / "home" / ".cache" / "dictamesh" / "uv-0.13.8"
+    # a venv, not `pip install` into the system Python, which PEP 668 refuses
+    assert f'python3 -m venv "{uv_home}"' in result.stdout
+    assert f'"{uv_home}/bin/pip" install --quiet "uv==0.13.8"' in result.stdout
+    assert f"{uv_home}/bin/uv sync --frozen" in result.stdout
+
+
+def test_the_policy_pack_gets_its_venv_before_up_and_preview(tmp_path: Path) -> None:
+    result = make(tmp_path, "-n", "preview", tools={"uv": "exit 0"})
+    assert "venv --quiet --seed --python 3.11 policies/venv" in result.stdout
+    assert "-r policies/requirements.txt" in result.stdout
+    lines = result.stdout.splitlines()
+    preflight = next(i for i, line in enumerate(lines) if "scripts/preflight.sh" in line)
+    preview = next(i for i, line in enumerate(lines) if "pulumi --non-interactive preview" in line)
+    assert preflight < preview
+
+
+def test_destroy_does_not_wait_for_a_prompt_it_cannot_get(tmp_path: Path) -> None:
+    result = make(tmp_path, "-n", "destroy", "STACK=staging", tools={"uv": "exit 0"})
+    assert "pulumi --non-interactive destroy --stack staging --yes" in result.stdout
+
+
+def test_docker_host_follows_the_docker_context_when_unset(tmp_path: Path) -> None:
+    context = "unix:///home/me/.colima/default/docker.sock"
+    docker = f'[ "$1 $2" = "context inspect" ] && echo "{context}"'
+    show = ["--eval", "show-docker-host: ; @echo DOCKER_HOST=$$DOCKER_HOST", "show-docker-host"]
+    assert make(tmp_path, *show, tools={"docker": docker}).stdout.strip() == f"DOCKER_HOST={context}"
+    # a CLI without contexts (or no engine config at all) leaves DOCKER_HOST unset
+    assert make(tmp_path, *show, tools={"docker": "exit 1"}).stdout.strip() == "DOCKER_HOST="
