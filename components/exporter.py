@@ -4,8 +4,8 @@ from collections.abc import Mapping
 
 import pulumi
 
+from components.fields import Resources
 from components.model import Port, Probe, RunAs, Workload
-from components.settings import Resources
 
 EXPORTER_RESOURCES = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
 

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 import pulumi
 
-from components.settings import Resources
+from components.fields import Resources
 
 SECRETS_DIR = "/run/secrets/dictamesh"  # where every workload finds its secret files
 

@@ -8,21 +8,14 @@ stack file's own.
 import re
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.quantity import CPU_PATTERN, MEMORY_PATTERN, cpu_cores, memory_bytes
-from policies.images import image_problem
+from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.quantity import cpu_cores, memory_bytes
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["docker", "kubernetes"]
-
-
-def _pinned_image(ref: str) -> str:
-    problem = image_problem(ref)
-    if problem:
-        raise ValueError(problem)
-    return ref
 
 
 def _cron(schedule: str) -> str:
@@ -35,46 +28,14 @@ def _cron(schedule: str) -> str:
     )
 
 
-Image = Annotated[str, AfterValidator(_pinned_image)]
 Cron = Annotated[str, AfterValidator(_cron)]
-
-
-def _matching(pattern: str, allowed: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not re.fullmatch(pattern, value):
-            raise ValueError(f"expected {allowed}")
-        return value
-
-    return AfterValidator(check)
-
-
-Memory = Annotated[str, _matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
-Cpu = Annotated[str, _matching(CPU_PATTERN, "cores such as 250m, 1 or 1.5")]
-PostgresMemory = Annotated[str, _matching(r"[0-9]+(kB|MB|GB|TB)", "a PostgreSQL size in kB, MB, GB or TB, e.g. 256MB")]
-RedisMemory = Annotated[str, _matching(r"[0-9]+(kb|mb|gb)", "a Redis size in kb, mb or gb, e.g. 512mb")]
-HostPort = Annotated[int, Field(ge=1024, le=65535)]
-DnsLabel = Annotated[
-    str, _matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: lower-case letters, digits and '-'")
-]
-SqlName = Annotated[str, _matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
+PostgresMemory = Annotated[str, matching(r"[0-9]+(kB|MB|GB|TB)", "a PostgreSQL size in kB, MB, GB or TB, e.g. 256MB")]
+RedisMemory = Annotated[str, matching(r"[0-9]+(kb|mb|gb)", "a Redis size in kb, mb or gb, e.g. 512mb")]
+SqlName = Annotated[str, matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
 
 
 # The DictaMesh services that use the platform (seed report: planned application charts).
 APP_CLIENTS = ["metadata-catalog", "graphql-gateway", "event-router"]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
-    )
-
-
-class Resources(Section):
-    """Requests equal limits: the scheduler reserves what the container may use."""
-
-    cpu: Cpu = "250m"
-    memory: Memory = "256Mi"
-    ephemeral_storage: Memory = "1Gi"
 
 
 class DockerSettings(Section):
@@ -85,7 +46,7 @@ class DockerSettings(Section):
 
 Cidr = Annotated[
     str,
-    _matching(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", "an IPv4 CIDR block such as 169.254.20.10/32"),
+    matching(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", "an IPv4 CIDR block such as 169.254.20.10/32"),
 ]
 
 
@@ -207,7 +168,7 @@ def _topic_config(config: dict[str, str]) -> dict[str, str]:
 
 
 class Topic(Section):
-    name: Annotated[str, _matching(r"[a-zA-Z0-9._-]{1,249}", "letters, digits, '.', '_' and '-'")]
+    name: Annotated[str, matching(r"[a-zA-Z0-9._-]{1,249}", "letters, digits, '.', '_' and '-'")]
     partitions: int = Field(default=3, ge=1, le=10000)
     replicas: int = Field(default=3, ge=1)
     config: Annotated[dict[str, str], AfterValidator(_topic_config)] = Field(

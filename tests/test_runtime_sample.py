@@ -6,9 +6,9 @@ import pulumi
 import pytest
 
 from components.config import parse
+from components.fields import Resources
 from components.model import Port, Probe, Replica, RunAs, Volume, Workload
 from components.runtime import create_runtime
-from components.settings import Resources
 from tests.harness import Recording, run_program
 
 RESOURCES = Resources(cpu="200m", memory="128Mi", ephemeral_storage="512Mi")

@@ -4,9 +4,10 @@ import pulumi
 
 from components.catalog import files
 from components.exporter import metrics_exporter
+from components.fields import Resources
 from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
-from components.settings import CatalogSettings, Resources
+from components.settings import CatalogSettings
 
 POSTGRES_USER = RunAs(uid=999, gid=999)
 EXPORTER_USER = RunAs(uid=65534, gid=65534)  # nobody, as the exporter image runs

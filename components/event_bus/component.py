@@ -5,9 +5,10 @@ from collections.abc import Sequence
 import pulumi
 
 from components.event_bus import files
+from components.fields import Resources
 from components.model import SECRETS_DIR, Port, Probe, Replica, RunAs, Runtime, Volume, Workload
 from components.secrets import generated_password
-from components.settings import EventBusSettings, Resources
+from components.settings import EventBusSettings
 
 REDPANDA_USER = RunAs(uid=101, gid=101)
 CONSOLE_USER = RunAs(uid=99, gid=99)

@@ -1,0 +1,51 @@
+"""Field types every settings model shares: validated, with messages that say what is allowed."""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from components.quantity import CPU_PATTERN, MEMORY_PATTERN
+from policies.images import image_problem
+
+
+def _pinned_image(ref: str) -> str:
+    problem = image_problem(ref)
+    if problem:
+        raise ValueError(problem)
+    return ref
+
+
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """A string field that must match `pattern`; `allowed` says what that means to a person."""
+
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"expected {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+Image = Annotated[str, AfterValidator(_pinned_image)]
+Memory = Annotated[str, matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
+Cpu = Annotated[str, matching(CPU_PATTERN, "cores such as 250m, 1 or 1.5")]
+HostPort = Annotated[int, Field(ge=1024, le=65535)]
+DnsLabel = Annotated[
+    str, matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: lower-case letters, digits and '-'")
+]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
+    )
+
+
+class Resources(Section):
+    """Requests equal limits: the scheduler reserves what the container may use."""
+
+    cpu: Cpu = "250m"
+    memory: Memory = "256Mi"
+    ephemeral_storage: Memory = "1Gi"
