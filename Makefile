@@ -91,8 +91,9 @@ unit: setup
 	@scripts/test-deps.sh check
 	$(UV) run --frozen pytest -q
 
-benchmark: setup ## time the program under the mock engine per stack
+benchmark: setup ## evaluation time per stack under the mock engine, and the memory limits per service
 	$(UV) run --frozen python benchmarks/evaluate.py
+	$(UV) run --frozen python benchmarks/memory.py
 
 # Day-to-day commands of the dev stack (the seed's make targets).
 status: ## containers of the dev stack

@@ -23,6 +23,16 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "staging": {
         "target": "kubernetes",
         "eventBus": {"devContainer": False, "sasl": True},
+        "observability": {
+            "retentionSize": True,
+            "jaeger": {"storage": "badger"},
+            "resources": {
+                "prometheus": {"cpu": "1", "memory": "2Gi"},
+                "grafana": {"cpu": "250m", "memory": "512Mi"},
+                "jaeger": {"cpu": "500m", "memory": "1Gi"},
+                "alertmanager": {"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "256Mi"},
+            },
+        },
     },
     "prod": {
         "target": "kubernetes",
@@ -49,6 +59,17 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "sasl": True,
             "storage": "100Gi",
             "resources": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "2Gi"},
+        },
+        "observability": {
+            "retentionSize": True,
+            "jaeger": {"storage": "badger"},
+            "storage": {"prometheus": "50Gi", "jaeger": "50Gi", "grafana": "2Gi"},
+            "resources": {
+                "prometheus": {"cpu": "1", "memory": "4Gi", "ephemeralStorage": "2Gi"},
+                "grafana": {"cpu": "500m", "memory": "512Mi"},
+                "jaeger": {"cpu": "1", "memory": "2Gi"},
+                "alertmanager": {"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "256Mi"},
+            },
         },
     },
 }

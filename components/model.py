@@ -34,7 +34,7 @@ class Port:
     port: int
     host_port: int | None = None  # docker: published on 127.0.0.1 as host_port + replica ordinal
     external: bool = False  # a listener for the developer's machine alone: opened only where ports are published
-    clients: Sequence[str] | None = None  # who may connect to this port; None: the workload's clients
+    clients: Sequence[str] | None = None  # who may connect to this port; None: the workload's clients; "*": anyone
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ class Workload:
     volumes: Mapping[str, Volume] = field(default_factory=dict)
     scratch: Sequence[str] = ("/tmp",)  # writable paths under the read-only root
     probe: Probe | None = None
-    clients: Sequence[str] = ()  # workloads allowed to connect to its ports
+    clients: Sequence[str] = ()  # workloads allowed to connect to its ports; "*": any in the namespace
+    egress_ports: Sequence[int] = ()  # TCP ports it may reach outside the platform (webhooks, SMTP)
     peer_discovery: bool = False  # replicas must find each other before they are ready (a Raft cluster)
     stop_grace_seconds: int = 30  # from the stop signal to the kill
     deadline_seconds: int | None = None  # jobs: a run still going after this long is stopped and failed
@@ -112,11 +113,50 @@ class Workload:
         return bool(self.volumes) and self.kind == "service"
 
 
+Severity = Literal["critical", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """What Prometheus scrapes of a workload: every replica, labelled by its stable name (redpanda-0)."""
+
+    job: str
+    workload: str
+    port: int
+    replicas: int = 1
+    path: str = "/metrics"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert rule; its runbook is the README section named after it."""
+
+    name: str
+    expr: str
+    severity: Severity
+    summary: str
+    description: str
+    for_: str = "5m"
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """What a component publishes for observability to consume: its scrape targets and its alerts."""
+
+    group: str
+    targets: Sequence[ScrapeTarget] = ()
+    alerts: Sequence[Alert] = ()
+
+
 class Runtime(Protocol):
     """How workloads become resources on one target."""
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
         """The DNS name other workloads use for a workload (or one of its replicas)."""
+        ...
+
+    def endpoint(self, workload: str, port: int, ordinal: int | None = None) -> str:
+        """`host:port` where other workloads reach one port of a workload (or of one replica)."""
         ...
 
     def published(self, port: Port, ordinal: int = 0) -> str | None:

@@ -7,13 +7,15 @@ import pulumi
 from components.cache import Cache
 from components.catalog import CatalogDatabase
 from components.event_bus import EventBus
+from components.model import Runtime
+from components.observability import Observability
 from components.runtime import create_runtime
 from components.settings import Settings
 
 
-def build(settings: Settings) -> dict[str, Any]:
-    """Creates every component; returns the stack outputs, credentials as secrets."""
-    runtime = create_runtime(settings)
+def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
+    """Creates every component on the stack's runtime (or the one given); returns the stack outputs."""
+    runtime = runtime or create_runtime(settings)
     catalog = CatalogDatabase("catalog", settings.catalog, runtime)
     cache = Cache("cache", settings.cache, runtime)
     bus = EventBus("event-bus", settings.event_bus, runtime)
@@ -39,6 +41,20 @@ def build(settings: Settings) -> dict[str, Any]:
             "saslUsername": bus.sasl_username,
         },
     }
+    if settings.observability.enabled:
+        observability = Observability(
+            "observability", settings.observability, runtime, [catalog.telemetry, cache.telemetry, bus.telemetry]
+        )
+        outputs["observability"] = {
+            "prometheusUrl": observability.prometheus_url,
+            "alertmanagerUrl": observability.alertmanager_url,
+            "grafanaUrl": observability.grafana_url,
+            "jaegerUrl": observability.jaeger_url,
+            "otlpGrpcEndpoint": observability.otlp_grpc_endpoint,
+            "otlpHttpEndpoint": observability.otlp_http_endpoint,
+            "grafanaAdminUser": observability.grafana_admin_user,
+        }
+        outputs["grafanaAdminPassword"] = pulumi.Output.secret(observability.grafana_admin_password)
     if bus.sasl_password is not None:
         outputs["eventBusSaslPassword"] = pulumi.Output.secret(bus.sasl_password)
     if settings.target == "kubernetes":

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.observability.settings import ObservabilitySettings
 from components.quantity import cpu_cores, memory_bytes
 
 Environment = Literal["dev", "staging", "prod"]
@@ -238,6 +239,7 @@ class Settings(Section):
     catalog: CatalogSettings = CatalogSettings()
     cache: CacheSettings = CacheSettings()
     event_bus: EventBusSettings = EventBusSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @property
     def protect(self) -> bool:
@@ -277,17 +279,29 @@ class Settings(Section):
             f"eventBus.hostPorts.{to_camel(k)}": v for k, v in bus.host_ports.model_dump().items() if k != "console"
         }
         ports = [(port + n, f"{key} (broker {n})") for key, port in per_broker.items() for n in range(bus.brokers)]
-        return [
-            *ports,
+        ports += [
             (bus.host_ports.console, "eventBus.hostPorts.console"),
             (self.catalog.host_port, "catalog.hostPort"),
             (self.cache.host_port, "cache.hostPort"),
         ]
+        if self.observability.enabled:
+            ports += [
+                (port, f"observability.hostPorts.{to_camel(key)}")
+                for key, port in self.observability.host_ports.model_dump().items()
+            ]
+        return ports
 
     def warnings(self) -> list[str]:
+        found = []
         if self.event_bus.brokers > 1 and self.event_bus.brokers % 2 == 0:
-            return [
+            found.append(
                 f"dictamesh:eventBus.brokers is {self.event_bus.brokers}: an even count tolerates no more failures "
                 f"than {self.event_bus.brokers - 1} brokers"
-            ]
-        return []
+            )
+        observability = self.observability
+        if self.environment != "dev" and observability.enabled and not observability.receivers:
+            found.append(
+                "dictamesh:observability.receivers is empty: alerts fire in Prometheus and Alertmanager but are "
+                "sent nowhere; add a webhook, slack or email receiver"
+            )
+        return found

@@ -22,6 +22,10 @@ def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]
         "dictamesh-dev-redpanda-2",
         "dictamesh-dev-redpanda-console",
         "dictamesh-dev-redpanda-topics",
+        "dictamesh-dev-prometheus",
+        "dictamesh-dev-alertmanager",
+        "dictamesh-dev-grafana",
+        "dictamesh-dev-jaeger",
     }
 
 
@@ -83,6 +87,7 @@ def test_volumes_outlive_their_containers(stacks: dict[str, Recording], stack: s
         "dictamesh-dev-postgres-data",
         "dictamesh-dev-redis-data",
         *(f"dictamesh-dev-redpanda-{n}-data" for n in range(3)),
+        *(f"dictamesh-dev-{name}-data" for name in ("prometheus", "alertmanager", "grafana")),
     }
     postgres = containers(recording)["dictamesh-dev-postgres"].inputs
     assert postgres["mounts"] == [
@@ -98,5 +103,5 @@ def test_prod_on_docker_protects_its_volumes() -> None:
 
 def test_images_are_pulled_once_by_pinned_tag(stacks: dict[str, Recording]) -> None:
     images = [r.inputs["name"] for r in stacks["dev"].of_type("docker:index/remoteImage:RemoteImage")]
-    assert len(images) == len(set(images)) == 6  # nine containers share six images
+    assert len(images) == len(set(images)) == 10  # thirteen containers share ten images
     assert all(":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest") for image in images)

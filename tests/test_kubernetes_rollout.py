@@ -104,7 +104,8 @@ def test_a_new_storage_size_resizes_the_claims_in_place(stacks: dict[str, Record
     for statefulset in recording.of_type(STATEFULSET):
         assert statefulset.ignore_changes == ["spec.volumeClaimTemplates"], statefulset.name
     patches = {p.name: p for p in recording.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")}
-    assert set(patches) == {"data-postgres-0", "data-redis-0", *(f"data-redpanda-{n}" for n in range(3))}
+    stateful = ("postgres", "redis", "prometheus", "alertmanager", "grafana", "jaeger")
+    assert set(patches) == {*(f"data-{name}-0" for name in stateful), *(f"data-redpanda-{n}" for n in range(3))}
     broker = patches["data-redpanda-2"]
     assert broker.inputs["spec"] == {
         "resources": {"requests": {"storage": {"staging": "20Gi", "prod": "100Gi"}[stack]}}

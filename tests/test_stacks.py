@@ -8,7 +8,12 @@ import pytest
 
 from tests.harness import Recording
 
-COMPONENTS = {"dictamesh:catalog:CatalogDatabase", "dictamesh:cache:Cache", "dictamesh:eventbus:EventBus"}
+COMPONENTS = {
+    "dictamesh:catalog:CatalogDatabase",
+    "dictamesh:cache:Cache",
+    "dictamesh:eventbus:EventBus",
+    "dictamesh:observability:Observability",
+}
 
 
 def providers(recording: Recording) -> set[str]:
@@ -54,7 +59,7 @@ def test_generated_passwords_are_long_and_url_safe(stacks: dict[str, Recording],
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_credentials_are_exported_as_secrets_only(stacks: dict[str, Recording], stack: str) -> None:
     recording = stacks[stack]
-    assert {"catalogDsn", "cacheUrl"} <= recording.secret_outputs
+    assert {"catalogDsn", "cacheUrl", "grafanaAdminPassword"} <= recording.secret_outputs
     assert recording.outputs["catalogDsn"].startswith("postgresql://dictamesh:mock-")
     plain = {key: value for key, value in recording.outputs.items() if key not in recording.secret_outputs}
     assert "mock-" not in str(plain)

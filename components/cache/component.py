@@ -2,9 +2,9 @@
 
 import pulumi
 
-from components.cache import files
+from components.cache import alerts, files
 from components.exporter import metrics_exporter
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CacheSettings
 
@@ -18,6 +18,7 @@ class Cache(pulumi.ComponentResource):
     port: int
     host_address: str | None
     url: pulumi.Output[str]
+    telemetry: Telemetry
 
     def __init__(
         self, name: str, args: CacheSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
@@ -60,7 +61,7 @@ class Cache(pulumi.ComponentResource):
                 "redis-exporter",
                 image=args.exporter_image,
                 run_as=EXPORTER_USER,
-                port=9121,
+                port=alerts.EXPORTER_PORT,
                 health_path="/health",
                 env=files.exporter_env(exporter_target, password_file),
                 secrets={
@@ -70,6 +71,7 @@ class Cache(pulumi.ComponentResource):
             self,
             depends_on=ready,
         )
+        self.telemetry = alerts.TELEMETRY
         self.url = pulumi.Output.secret(
             pulumi.Output.format("redis://{0}:{1}@{2}:{3}/0", files.APP_USER, app_password, self.host, port.port)
         )

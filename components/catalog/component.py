@@ -2,10 +2,10 @@
 
 import pulumi
 
-from components.catalog import files
+from components.catalog import alerts, files
 from components.exporter import metrics_exporter
 from components.fields import Resources
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CatalogSettings
 
@@ -20,6 +20,7 @@ class CatalogDatabase(pulumi.ComponentResource):
     user: str
     host_address: str | None
     dsn: pulumi.Output[str]
+    telemetry: Telemetry
 
     def __init__(
         self, name: str, args: CatalogSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
@@ -66,7 +67,7 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "postgres-exporter",
                 image=args.exporter_image,
                 run_as=EXPORTER_USER,
-                port=9187,
+                port=alerts.EXPORTER_PORT,
                 health_path="/",  # the landing page: /metrics would run a full scrape on every check
                 env={
                     "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
@@ -81,6 +82,7 @@ class CatalogDatabase(pulumi.ComponentResource):
         if args.backup.enabled:
             runtime.deploy(self._backup(args, passwords), self, depends_on=ready)
 
+        self.telemetry = alerts.telemetry(args.database)
         self.dsn = pulumi.Output.secret(
             pulumi.Output.format(
                 "postgresql://{0}:{1}@{2}:{3}/{4}", args.app_user, passwords["app"], self.host, port.port, args.database

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.event_bus import files
+from components.event_bus import alerts, files
 from components.fields import Resources
-from components.model import SECRETS_DIR, Port, Probe, Replica, RunAs, Runtime, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, Replica, RunAs, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
 from components.settings import EventBusSettings
 
@@ -24,6 +24,7 @@ class EventBus(pulumi.ComponentResource):
     console_url: str
     sasl_username: str | None
     sasl_password: pulumi.Output[str] | None
+    telemetry: Telemetry
 
     def __init__(
         self, name: str, args: EventBusSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
@@ -114,6 +115,7 @@ class EventBus(pulumi.ComponentResource):
         self.http_proxy_url = f"http://{runtime.address('redpanda')}:{files.HTTP_PROXY}"
         self.admin_urls = [f"http://{b}:{files.ADMIN}" for b in brokers]
         self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
+        self.telemetry = alerts.telemetry(args.brokers)
         self.sasl_username = files.SUPERUSER if password else None
         self.sasl_password = password
         self.register_outputs(

@@ -35,6 +35,9 @@ class DockerRuntime:
     def address(self, workload: str, ordinal: int | None = None) -> str:
         return workload if ordinal is None else f"{workload}-{ordinal}"
 
+    def endpoint(self, workload: str, port: int, ordinal: int | None = None) -> str:
+        return f"{self.address(workload, ordinal)}:{port}"
+
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None if port.host_port is None else f"127.0.0.1:{port.host_port + ordinal}"
 

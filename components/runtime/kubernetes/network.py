@@ -65,7 +65,28 @@ def allow_clients(
     }
 
 
+def allow_egress(workload: Workload, namespace: str, labels: Json, selector: Json) -> Json | None:
+    """Connections out of the platform (webhooks, chat, SMTP), on the workload's declared ports only."""
+    if not workload.egress_ports:
+        return None
+    return {
+        "metadata": {"name": f"{workload.name}-egress", "namespace": namespace, "labels": labels},
+        "spec": {
+            "podSelector": {"matchLabels": selector},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(workload.egress_ports))],
+                }
+            ],
+        },
+    }
+
+
 def _peers(clients: Sequence[str], client_namespaces: Mapping[str, str]) -> list[Json]:
+    if "*" in clients:
+        return [{"podSelector": {}}]  # every workload of the namespace
     local: Json = {
         "podSelector": {
             "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": list(clients)}]

@@ -58,6 +58,9 @@ class KubernetesRuntime:
         service = f"{workload}.{self._namespace}.svc.cluster.local"
         return service if ordinal is None else f"{workload}-{ordinal}.{service}"
 
+    def endpoint(self, workload: str, port: int, ordinal: int | None = None) -> str:
+        return f"{self.address(workload, ordinal)}:{port}"
+
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None
 
@@ -98,8 +101,12 @@ class KubernetesRuntime:
                     opts=opts,
                 )
             )
-        if policy := network.allow_clients(workload, self._namespace, labels, selector, self._client_namespaces):
-            k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+        for policy in (
+            network.allow_clients(workload, self._namespace, labels, selector, self._client_namespaces),
+            network.allow_egress(workload, self._namespace, labels, selector),
+        ):
+            if policy:
+                k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
 
         replicated = workload.kind == "service" and workload.replicas > 1
         host = f"$(POD_NAME).{self.address(name)}"

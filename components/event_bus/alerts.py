@@ -1,0 +1,44 @@
+"""What the event bus publishes for observability: every broker's public metrics and the cluster's alerts."""
+
+from components.event_bus.files import ADMIN
+from components.model import Alert, ScrapeTarget, Telemetry
+
+
+def telemetry(brokers: int) -> Telemetry:
+    return Telemetry(
+        group="redpanda",
+        targets=[ScrapeTarget("redpanda", "redpanda", ADMIN, replicas=brokers, path="/public_metrics")],
+        alerts=[
+            Alert(
+                name="RedpandaBrokerDown",
+                expr=f'count(up{{job="redpanda"}} == 1) < {brokers} or absent(up{{job="redpanda"}} == 1)',
+                for_="2m",
+                severity="critical",
+                summary=f"Fewer than {brokers} Redpanda brokers answer",
+                description="A broker is down: partitions with a replica on it have lost one of their copies.",
+            ),
+            Alert(
+                name="RedpandaUnderReplicatedPartitions",
+                expr="sum(redpanda_kafka_under_replicated_replicas) > 0",
+                for_="10m",
+                severity="warning",
+                summary="Partitions are under-replicated",
+                description="{{ $value }} replicas lag their leader: one more failure may lose acknowledged writes.",
+            ),
+            Alert(
+                name="RedpandaLeaderlessPartitions",
+                expr="max(redpanda_cluster_unavailable_partitions) > 0",
+                for_="1m",
+                severity="critical",
+                summary="Partitions have no leader",
+                description="{{ $value }} partitions lack a Raft quorum: producers and consumers of them fail.",
+            ),
+            Alert(
+                name="RedpandaLowFreeStorage",
+                expr="redpanda_storage_disk_free_bytes < 0.15 * redpanda_storage_disk_total_bytes",
+                severity="warning",
+                summary="{{ $labels.instance }} has under 15% of its disk free",
+                description="Redpanda refuses writes when the disk fills: grow eventBus.storage or shorten retention.",
+            ),
+        ],
+    )

@@ -1,0 +1,3 @@
+from components.observability.component import Observability
+
+__all__ = ["Observability"]

@@ -1,0 +1,185 @@
+"""Observability: Prometheus, Alertmanager, Grafana and Jaeger v2, fed by what the other components publish."""
+
+from collections.abc import Sequence
+
+import pulumi
+
+from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, ScrapeTarget, Telemetry, Volume, Workload
+from components.observability import alertmanager, dashboards, grafana, jaeger, prometheus
+from components.observability.alerts import ALERTS
+from components.observability.settings import ObservabilitySettings
+from components.quantity import memory_bytes
+from components.secrets import generated_password
+
+NOBODY = RunAs(uid=65534, gid=65534)  # the Prometheus and Alertmanager images' user
+GRAFANA_USER = RunAs(uid=472, gid=472)
+JAEGER_USER = RunAs(uid=10001, gid=10001)
+GRAFANA_ADMIN = "admin"
+
+
+def _http_probe(port: int, path: str, startup_seconds: int = 120) -> Probe:
+    """The images carry busybox wget: the same check runs as a Docker health check."""
+    return Probe(
+        command=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}"],
+        http_path=path,
+        http_port=port,
+        startup_seconds=startup_seconds,
+    )
+
+
+class Observability(pulumi.ComponentResource):
+    prometheus_url: str
+    alertmanager_url: str
+    grafana_url: str
+    jaeger_url: str
+    otlp_grpc_endpoint: str
+    otlp_http_endpoint: str
+    grafana_admin_user: str
+    grafana_admin_password: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: ObservabilitySettings,
+        runtime: Runtime,
+        published: Sequence[Telemetry],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`published` is what the other components expose; this set adds its own targets and alerts."""
+        super().__init__("dictamesh:observability:Observability", name, None, opts)
+        ports = args.host_ports
+        own = Telemetry(
+            group="observability",
+            targets=[
+                ScrapeTarget("prometheus", "prometheus", prometheus.PORT),
+                ScrapeTarget("alertmanager", "alertmanager", alertmanager.PORT),
+                ScrapeTarget("grafana", "grafana", grafana.PORT),
+                ScrapeTarget("jaeger", "jaeger", jaeger.METRICS),
+            ],
+            alerts=ALERTS,
+        )
+        telemetry = [*published, own]
+
+        prometheus_port = Port("http", prometheus.PORT, host_port=ports.prometheus, clients=["grafana"])
+        rule_files = {
+            f"{prometheus.CONFIG_DIR}/rules/{t.group}.yml": prometheus.rules(t, args.runbook_url)
+            for t in telemetry
+            if t.alerts
+        }
+        runtime.deploy(
+            Workload(
+                name="prometheus",
+                component="metrics",
+                image=args.prometheus_image,
+                run_as=NOBODY,
+                resources=args.resources.prometheus,
+                args=prometheus.args(args, memory_bytes(args.storage.prometheus)),
+                files={
+                    f"{prometheus.CONFIG_DIR}/prometheus.yml": prometheus.config(
+                        args, telemetry, runtime.endpoint, runtime.endpoint("alertmanager", alertmanager.PORT)
+                    ),
+                    **rule_files,
+                },
+                ports=[prometheus_port],
+                volumes={"data": Volume(prometheus.DATA_DIR, args.storage.prometheus)},
+                # replaying the write-ahead log of a full volume takes minutes
+                probe=_http_probe(prometheus.PORT, "/-/ready", startup_seconds=600),
+                clients=["grafana"],
+            ),
+            self,
+        )
+
+        receiver_secrets = {
+            path: pulumi.Output.secret(value)
+            for receiver in args.receivers
+            for path, value in alertmanager.secrets(receiver).items()
+        }
+        alertmanager_port = Port("http", alertmanager.PORT, host_port=ports.alertmanager)
+        runtime.deploy(
+            Workload(
+                name="alertmanager",
+                component="alerting",
+                image=args.alertmanager_image,
+                run_as=NOBODY,
+                resources=args.resources.alertmanager,
+                args=alertmanager.args(),
+                files={f"{alertmanager.CONFIG_DIR}/alertmanager.yml": alertmanager.config(args.receivers)},
+                secrets=receiver_secrets,
+                ports=[alertmanager_port],
+                volumes={"data": Volume(alertmanager.DATA_DIR, args.storage.alertmanager)},
+                probe=_http_probe(alertmanager.PORT, "/-/ready"),
+                clients=["prometheus", "grafana"],
+                egress_ports=alertmanager.egress_ports(args.receivers),
+            ),
+            self,
+        )
+
+        jaeger_ui = Port("ui", jaeger.UI, host_port=ports.jaeger_ui, clients=["grafana"])
+        runtime.deploy(
+            Workload(
+                name="jaeger",
+                component="tracing",
+                image=args.jaeger_image,
+                run_as=JAEGER_USER,
+                resources=args.resources.jaeger,
+                args=["--config", jaeger.CONFIG],
+                files={jaeger.CONFIG: jaeger.config(args.jaeger)},
+                ports=[
+                    Port("otlp-grpc", jaeger.OTLP_GRPC, host_port=ports.otlp_grpc, clients=["*"]),
+                    Port("otlp-http", jaeger.OTLP_HTTP, host_port=ports.otlp_http, clients=["*"]),
+                    jaeger_ui,
+                    Port("health", jaeger.HEALTH, clients=[]),
+                    Port("metrics", jaeger.METRICS, clients=["prometheus"]),
+                ],
+                volumes={"data": Volume(jaeger.DATA_DIR, args.storage.jaeger)}
+                if args.jaeger.storage == "badger"
+                else {},
+                probe=_http_probe(jaeger.HEALTH, "/status"),
+            ),
+            self,
+        )
+
+        password = generated_password(f"{name}-grafana-admin-password", self)
+        password_file = f"{SECRETS_DIR}/grafana-admin-password"
+        grafana_port = Port("http", grafana.PORT, host_port=ports.grafana)
+
+        def url(workload: str, port: int) -> str:
+            return f"http://{runtime.endpoint(workload, port)}"
+
+        provisioning = {
+            f"{grafana.PROVISIONING}/datasources/datasources.yaml": grafana.datasources(
+                url("prometheus", prometheus.PORT), url("jaeger", jaeger.UI), url("alertmanager", alertmanager.PORT)
+            ),
+            f"{grafana.PROVISIONING}/dashboards/dashboards.yaml": grafana.dashboard_provider(),
+            **{f"{grafana.DASHBOARDS_DIR}/{file}": text for file, text in dashboards.dashboards().items()},
+        }
+        runtime.deploy(
+            Workload(
+                name="grafana",
+                component="dashboards",
+                image=args.grafana_image,
+                run_as=GRAFANA_USER,
+                resources=args.resources.grafana,
+                env=grafana.environment(GRAFANA_ADMIN, password_file),
+                files=provisioning,
+                secrets={password_file: password},
+                ports=[grafana_port],
+                volumes={"data": Volume(grafana.DATA_DIR, args.storage.grafana)},
+                probe=_http_probe(grafana.PORT, "/api/health"),
+                clients=["prometheus"],
+            ),
+            self,
+        )
+
+        def user_url(port: Port, workload: str) -> str:
+            return f"http://{runtime.published(port) or runtime.endpoint(workload, port.port)}"
+
+        self.prometheus_url = user_url(prometheus_port, "prometheus")
+        self.alertmanager_url = user_url(alertmanager_port, "alertmanager")
+        self.grafana_url = user_url(grafana_port, "grafana")
+        self.jaeger_url = user_url(jaeger_ui, "jaeger")
+        self.otlp_grpc_endpoint = runtime.endpoint("jaeger", jaeger.OTLP_GRPC)
+        self.otlp_http_endpoint = f"http://{runtime.endpoint('jaeger', jaeger.OTLP_HTTP)}"
+        self.grafana_admin_user = GRAFANA_ADMIN
+        self.grafana_admin_password = password
+        self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_url": self.grafana_url})

@@ -1,0 +1,77 @@
+"""Grafana's provisioning: datasources with fixed uids, and the dashboards folder."""
+
+import yaml
+
+PORT = 3000
+DATA_DIR = "/var/lib/grafana"
+PROVISIONING = "/etc/grafana/provisioning"
+DASHBOARDS_DIR = "/etc/grafana/dashboards"
+FOLDER = "DictaMesh"
+PROMETHEUS_UID, JAEGER_UID, ALERTMANAGER_UID = "prometheus", "jaeger", "alertmanager"
+
+
+def datasources(prometheus: str, jaeger: str, alertmanager: str) -> str:
+    """URLs as Grafana's server reaches them (proxy access): the browser never talks to the datasources."""
+    document = {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "uid": PROMETHEUS_UID,
+                "type": "prometheus",
+                "access": "proxy",
+                "url": prometheus,
+                "isDefault": True,
+                "editable": False,
+            },
+            {
+                "name": "Jaeger",
+                "uid": JAEGER_UID,
+                "type": "jaeger",
+                "access": "proxy",
+                "url": jaeger,
+                "editable": False,
+            },
+            {
+                "name": "Alertmanager",
+                "uid": ALERTMANAGER_UID,
+                "type": "alertmanager",
+                "access": "proxy",
+                "url": alertmanager,
+                "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+                "editable": False,
+            },
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def dashboard_provider() -> str:
+    document = {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "dictamesh",
+                "folder": FOLDER,
+                "type": "file",
+                "disableDeletion": True,
+                "allowUiUpdates": False,
+                "options": {"path": DASHBOARDS_DIR},
+            }
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def environment(admin_user: str, password_file: str) -> dict[str, str]:
+    return {
+        "GF_SECURITY_ADMIN_USER": admin_user,
+        "GF_SECURITY_ADMIN_PASSWORD__FILE": password_file,
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_USERS_ALLOW_SIGN_UP": "false",
+        "GF_PATHS_DATA": DATA_DIR,
+        "GF_PATHS_PROVISIONING": PROVISIONING,
+        "GF_LOG_MODE": "console",  # no log files under a read-only root
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+    }

@@ -1,0 +1,91 @@
+"""prometheus.yml and the alert rule files, generated from what the components publish.
+
+Kept within what both Prometheus 2.42 (Debian's, which the tests run) and the 3.x image accept:
+static targets only, no 3.x-only keys.
+"""
+
+from collections.abc import Callable, Sequence
+
+import yaml
+
+from components.model import Alert, Telemetry
+from components.observability.settings import ObservabilitySettings
+
+CONFIG_DIR = "/etc/prometheus"
+DATA_DIR = "/prometheus"
+PORT = 9090
+
+# (workload, port, ordinal) -> host:port, as the runtime reaches it
+Endpoint = Callable[[str, int, int | None], str]
+
+
+def config(
+    settings: ObservabilitySettings, telemetry: Sequence[Telemetry], endpoint: Endpoint, alertmanager: str
+) -> str:
+    scrape_configs: list[dict[str, object]] = []
+    for source in telemetry:
+        for target in source.targets:
+            ordinals: list[int | None] = list(range(target.replicas)) if target.replicas > 1 else [None]
+            static = [
+                {
+                    "targets": [endpoint(target.workload, target.port, ordinal)],
+                    # a stable instance name, not an address that changes with every pod
+                    "labels": {"instance": target.workload if ordinal is None else f"{target.workload}-{ordinal}"},
+                }
+                for ordinal in ordinals
+            ]
+            scrape_configs.append({"job_name": target.job, "metrics_path": target.path, "static_configs": static})
+    scrape_configs += [
+        {"job_name": extra.job, "metrics_path": extra.path, "static_configs": [{"targets": list(extra.targets)}]}
+        for extra in settings.extra_targets
+    ]
+    jobs = [str(job["job_name"]) for job in scrape_configs]
+    duplicates = sorted({job for job in jobs if jobs.count(job) > 1})
+    if duplicates:
+        raise ValueError(f"scrape jobs published twice: {', '.join(duplicates)}")
+    document = {
+        "global": {
+            "scrape_interval": settings.scrape_interval,
+            "evaluation_interval": settings.evaluation_interval,
+        },
+        # relative to this file: the same config runs in the container and in the tests
+        "rule_files": ["rules/*.yml"],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+        "scrape_configs": scrape_configs,
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def rules(source: Telemetry, runbook_url: str) -> str:
+    """One rule group per component, every alert with a severity, a summary, a description and a runbook."""
+
+    def rule(alert: Alert) -> dict[str, object]:
+        return {
+            "alert": alert.name,
+            "expr": alert.expr,
+            "for": alert.for_,
+            "labels": {"severity": alert.severity},
+            "annotations": {
+                "summary": alert.summary,
+                "description": alert.description,
+                "runbook_url": f"{runbook_url}#{alert.name.lower()}",
+            },
+        }
+
+    return yaml.safe_dump(
+        {"groups": [{"name": source.group, "rules": [rule(a) for a in source.alerts]}]}, sort_keys=False
+    )
+
+
+def args(settings: ObservabilitySettings, storage_bytes: int) -> list[str]:
+    """The image's own flags repeated (overriding the command drops them), plus retention."""
+    flags = [
+        f"--config.file={CONFIG_DIR}/prometheus.yml",
+        f"--storage.tsdb.path={DATA_DIR}",
+        f"--storage.tsdb.retention.time={settings.retention}",
+        f"--web.listen-address=:{PORT}",
+    ]
+    if settings.retention_size:
+        # leave a fifth of the volume for compaction and the write-ahead log
+        flags.append(f"--storage.tsdb.retention.size={storage_bytes * 8 // 10 // 2**20}MB")
+    return flags

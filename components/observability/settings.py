@@ -1,0 +1,126 @@
+"""Settings of the observability set, under `dictamesh:observability`."""
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.model import Severity
+
+# Prometheus's own duration syntax (model.ParseDuration): units y, w, d, h, m, s, ms, largest first
+PromDuration = Annotated[
+    str,
+    matching(
+        r"([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?",
+        "a Prometheus duration such as 15s, 5m, 15d or 1h30m",
+    ),
+]
+GoDuration = Annotated[str, matching(r"([0-9]+h)?([0-9]+m)?([0-9]+s)?", "a duration in h, m and s, e.g. 168h")]
+HttpUrl = Annotated[str, matching(r"https?://[^\s/$.?#][^\s]*", "an http:// or https:// URL")]
+HostAndPort = Annotated[str, matching(r"[A-Za-z0-9.-]+:[0-9]{1,5}", "host:port, e.g. smtp.example.com:587")]
+
+
+class Receiver(Section):
+    """Where alerts go. `url` and `password` are secrets: set them with `pulumi config set --secret --path`."""
+
+    name: DnsLabel
+    type: Literal["webhook", "slack", "email"]
+    severities: list[Severity] = Field(default=["critical", "warning"], description="alerts of these severities")
+    url: HttpUrl | None = Field(default=None, description="webhook: the endpoint; slack: the incoming-webhook URL")
+    channel: str | None = Field(default=None, description="slack: the channel, e.g. #platform-alerts")
+    to: str | None = Field(default=None, description="email: the recipient")
+    sender: str | None = Field(default=None, description="email: the From address")
+    smarthost: HostAndPort | None = Field(default=None, description="email: the SMTP server")
+    username: str | None = Field(default=None, description="email: the SMTP user")
+    password: str | None = Field(default=None, description="email: the SMTP password")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        needed = {"webhook": ["url"], "slack": ["url"], "email": ["to", "sender", "smarthost"]}[self.type]
+        missing = [key for key in needed if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required for a receiver of type {self.type}")
+        return self
+
+
+# Jobs the platform's own components scrape: an application's job must not take one of these names.
+PLATFORM_JOBS = ("postgres", "redis", "redpanda", "prometheus", "alertmanager", "grafana", "jaeger")
+
+
+class ExtraTarget(Section):
+    """An application's own metrics endpoint, scraped beside the platform's."""
+
+    job: DnsLabel
+    targets: list[HostAndPort] = Field(min_length=1)
+    path: str = "/metrics"
+
+    @model_validator(mode="after")
+    def _own_job(self) -> Self:
+        if self.job in PLATFORM_JOBS:
+            raise ValueError(f"job = {self.job!r}: taken by the platform ({', '.join(PLATFORM_JOBS)})")
+        return self
+
+
+class ObservabilityPorts(Section):
+    prometheus: HostPort = 9090
+    alertmanager: HostPort = 9093
+    grafana: HostPort = 3000
+    jaeger_ui: HostPort = 16686
+    otlp_grpc: HostPort = 4317
+    otlp_http: HostPort = 4318
+
+
+class ObservabilityResources(Section):
+    prometheus: Resources = Resources(cpu="500m", memory="384Mi")
+    alertmanager: Resources = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")
+    grafana: Resources = Resources(cpu="250m", memory="256Mi")
+    jaeger: Resources = Resources(cpu="250m", memory="256Mi")
+
+
+class ObservabilityStorage(Section):
+    prometheus: Memory = "10Gi"
+    alertmanager: Memory = "1Gi"
+    grafana: Memory = "1Gi"
+    jaeger: Memory = "10Gi"
+
+
+class JaegerSettings(Section):
+    storage: Literal["memory", "badger"] = Field(
+        default="memory", description="memory: bounded, lost on restart; badger: on a volume"
+    )
+    max_traces: int = Field(default=10000, ge=100, description="memory storage: traces kept")
+    span_ttl: GoDuration = Field(default="168h", description="badger storage: how long spans are kept")
+
+
+class ObservabilitySettings(Section):
+    enabled: bool = True
+    prometheus_image: Image = "prom/prometheus:v3.7.3"
+    alertmanager_image: Image = "prom/alertmanager:v0.28.1"
+    grafana_image: Image = "grafana/grafana:12.3.1"
+    jaeger_image: Image = "jaegertracing/jaeger:2.20.0"
+    scrape_interval: PromDuration = "15s"
+    evaluation_interval: PromDuration = "15s"
+    retention: PromDuration = Field(default="15d", description="how long Prometheus keeps samples")
+    retention_size: bool = Field(
+        default=False, description="also cap Prometheus's data at 80% of its volume (staging and prod)"
+    )
+    storage: ObservabilityStorage = ObservabilityStorage()
+    resources: ObservabilityResources = ObservabilityResources()
+    host_ports: ObservabilityPorts = ObservabilityPorts()
+    receivers: list[Receiver] = []
+    extra_targets: list[ExtraTarget] = Field(default_factory=list, description="applications' own scrape targets")
+    jaeger: JaegerSettings = JaegerSettings()
+    runbook_url: str = Field(
+        default="README.md", description="the README alerts link to; set the web URL of the repository's README"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        for kind, names in (
+            ("receivers", [r.name for r in self.receivers]),
+            ("extraTargets", [t.job for t in self.extra_targets]),
+        ):
+            for index, name in enumerate(names):
+                if names.count(name) > 1:
+                    raise ValueError(f"{kind}[{index}] = {name!r}: names must be unique")
+        return self

@@ -1,0 +1,94 @@
+"""Real server processes for the tests: start on loopback, wait until they answer, stop and reap."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from components.observability.settings import ObservabilitySettings
+
+
+def amtool() -> str:
+    """amtool at the version of the Alertmanager image, as scripts/test-deps.sh builds it."""
+    version = ObservabilitySettings().alertmanager_image.rsplit(":", 1)[1]
+    tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
+    path = tools / f"alertmanager-{version}" / "amtool"
+    assert path.is_file(), f"amtool {version} is not built at {path} (make test-deps)"
+    return str(path)
+
+
+def binary(*names: str) -> str:
+    """The first of `names` on PATH; the tests need it (make test-deps installs Debian's)."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError(f"{names[0]} is not installed (make test-deps)")
+
+
+class Server:
+    def __init__(self, command: Sequence[str], ready_url: str, env: Mapping[str, str] | None = None) -> None:
+        self.command = list(command)
+        self.ready_url = ready_url
+        parts = urllib.parse.urlsplit(ready_url)
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self.process = subprocess.Popen(
+            list(command),
+            env=dict(env) if env is not None else None,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.text(ready_url, wait=20)
+
+    def text(self, url: str, wait: float = 5) -> str:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback URLs)
+                    body: str = response.read().decode()
+                    return body
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.command[0]} exited:\n{self.stop()}") from None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def json(self, url: str) -> Any:
+        return json.loads(self.text(url))
+
+    def stop(self) -> str:
+        """Stops the process; returns what it wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        _, errors = self.process.communicate(timeout=20)
+        return errors or ""
+
+
+def metric_names(text: str) -> set[str]:
+    """Metric names of a /metrics page, histogram and summary suffixes included as written."""
+    return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.25)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
