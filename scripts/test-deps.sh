@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The real servers and tools the test suite runs: Debian's packages, and amtool built from Go modules
-# at the version of the Alertmanager image (Debian's 0.25 lacks the webhook's url_file).
+# The real servers and tools the test suite runs: Debian's packages, and promtool and amtool built
+# from Go modules at the versions of the Prometheus and Alertmanager images (Debian ships 2.42 and
+# 0.25: the generated files must pass both, and 0.25 lacks the webhook's url_file).
 # Usage: scripts/test-deps.sh check    (names what is missing and how to get it)
 #        scripts/test-deps.sh install  (apt-get with sudo unless root; go build into the tools cache)
 set -euo pipefail
@@ -15,8 +16,11 @@ declare -A packages=(
     [prometheus-postgres-exporter]=prometheus-postgres-exporter
     [prometheus-redis-exporter]=prometheus-redis-exporter
 )
+tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
 alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/settings.py)
-amtool=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}/alertmanager-${alertmanager}/amtool
+amtool=$tools/alertmanager-${alertmanager}/amtool
+prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/settings.py)
+promtool=$tools/prometheus-${prometheus}/promtool
 
 missing=()
 for command in "${!packages[@]}"; do
@@ -29,6 +33,7 @@ check)
     problems=()
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
     [[ -x $amtool ]] || problems+=("amtool ${alertmanager} at ${amtool}")
+    [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
     if ((${#problems[@]})); then
         echo "the tests need: ${problems[*]}; run 'make test-deps' (apt-get and Go)" >&2
         exit 1
@@ -42,10 +47,24 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
+    if [[ ! -x $amtool || ! -x $promtool ]]; then
+        command -v go >/dev/null || { echo "building amtool and promtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
+    fi
     if [[ ! -x $amtool ]]; then
-        command -v go >/dev/null || { echo "building amtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
         GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/amtool@${alertmanager}"
         echo "built: $amtool"
+    fi
+    if [[ ! -x $promtool ]]; then
+        # Prometheus v3.X.Y is the Go module version v0.3XX.Y; its go.mod's exclude directives make
+        # `go install` refuse it, so it is built from a wrapper module
+        IFS=. read -r major minor patch <<<"${prometheus#v}"
+        wrapper=$(mktemp -d)
+        trap 'rm -rf "$wrapper"' EXIT
+        printf 'module dictamesh.dev/tools/promtool\n\ngo 1.24\n' >"$wrapper/go.mod"
+        (cd "$wrapper" &&
+            go get "github.com/prometheus/prometheus@v0.$((major * 100 + minor)).${patch}" &&
+            GOFLAGS=-mod=mod go build -trimpath -o "$promtool" github.com/prometheus/prometheus/cmd/promtool)
+        echo "built: $promtool"
     fi
     ;;
 *)

@@ -14,12 +14,14 @@ from typing import Any
 from components.observability.settings import ObservabilitySettings
 
 
-def amtool() -> str:
-    """amtool at the version of the Alertmanager image, as scripts/test-deps.sh builds it."""
-    version = ObservabilitySettings().alertmanager_image.rsplit(":", 1)[1]
+def built(tool: str) -> str:
+    """promtool or amtool at the version of the Prometheus or Alertmanager image (scripts/test-deps.sh)."""
+    settings = ObservabilitySettings()
+    image = {"promtool": settings.prometheus_image, "amtool": settings.alertmanager_image}[tool]
+    name, version = image.rsplit("/", 1)[-1].split(":")
     tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
-    path = tools / f"alertmanager-{version}" / "amtool"
-    assert path.is_file(), f"amtool {version} is not built at {path} (make test-deps)"
+    path = tools / f"{name}-{version}" / tool
+    assert path.is_file(), f"{tool} {version} is not built at {path} (make test-deps)"
     return str(path)
 
 

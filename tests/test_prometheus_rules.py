@@ -10,10 +10,12 @@ import yaml
 
 from tests.harness import Recording, run_stack
 from tests.observability import alert_rules, files_of, prometheus_files, write_prometheus
-from tests.servers import amtool, binary
+from tests.servers import binary, built
 from tests.test_observability_servers import dashboard_expressions
 
-PROMTOOL, AMTOOL = binary("promtool"), amtool()
+# the generated files must pass Debian's Prometheus (2.42, the one the server tests run) and the image's
+PROMTOOLS = {"debian": binary("promtool"), "image": built("promtool")}
+PROMTOOL, AMTOOL = PROMTOOLS["debian"], built("amtool")
 
 # alert -> (series that must fire it, series that must not), one sample a minute, evaluated at `at`
 FIXTURES: dict[str, tuple[dict[str, str], dict[str, str], str]] = {
@@ -114,8 +116,9 @@ def test_promtool_catches_a_broken_rule(tmp_path: Path) -> None:
     assert run(PROMTOOL, "check", "rules", str(path)).returncode != 0
 
 
+@pytest.mark.parametrize("promtool", PROMTOOLS)
 def test_every_alert_fires_on_failure_and_stays_silent_when_healthy(
-    stacks: dict[str, Recording], tmp_path: Path
+    stacks: dict[str, Recording], promtool: str, tmp_path: Path
 ) -> None:
     rules = alert_rules(stacks["dev"])
     assert set(FIXTURES) == set(rules), "each alert needs a failing and a healthy fixture"
@@ -140,18 +143,19 @@ def test_every_alert_fires_on_failure_and_stays_silent_when_healthy(
             )
     unit = tmp_path / "tests.yml"
     unit.write_text(yaml.safe_dump({"rule_files": ["rules/*.yml"], "evaluation_interval": "1m", "tests": tests}))
-    result = run(PROMTOOL, "test", "rules", str(unit))
+    result = run(PROMTOOLS[promtool], "test", "rules", str(unit))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
 
-def test_every_dashboard_query_parses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("promtool", PROMTOOLS)
+def test_every_dashboard_query_parses(promtool: str, tmp_path: Path) -> None:
     expressions = dashboard_expressions()
     assert len(expressions) >= 20
     rules = [{"record": f"dashboard:query_{i}:check", "expr": expr} for i, expr in enumerate(expressions)]
     path = tmp_path / "dashboards.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    result = run(PROMTOOL, "check", "rules", str(path))
+    result = run(PROMTOOLS[promtool], "check", "rules", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
