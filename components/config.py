@@ -19,7 +19,19 @@ NAMESPACE = "dictamesh"
 
 # Laid under the stack file's values, which win. Keys are spelled as in the stack files.
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"target": "docker"},
+    # laptop-sized: the core stack (brokers, catalog, cache, Console, exporters) within 4 GiB of limits
+    "dev": {
+        "target": "docker",
+        "eventBus": {
+            "resources": {"cpu": "1", "memory": "1Gi"},
+            "consoleResources": {"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "256Mi"},
+        },
+        "catalog": {
+            "resources": {"cpu": "500m", "memory": "320Mi"},
+            "tuning": {"sharedBuffers": "128MB", "effectiveCacheSize": "256MB", "workMem": "4MB"},
+        },
+        "cache": {"maxmemory": "256mb", "resources": {"cpu": "250m", "memory": "320Mi"}},
+    },
     "staging": {
         "target": "kubernetes",
         "eventBus": {"devContainer": False, "sasl": True},

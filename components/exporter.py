@@ -7,7 +7,7 @@ import pulumi
 from components.fields import Resources
 from components.model import Port, Probe, RunAs, Workload
 
-EXPORTER_RESOURCES = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
+EXPORTER_RESOURCES = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")  # Go exporters idle near 20Mi
 
 
 def metrics_exporter(

@@ -84,11 +84,26 @@ class BackupSettings(Section):
     )
 
 
+# Roles the catalog creates for itself: the application's role must be another one.
+CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP = "postgres", "dictamesh_monitor", "dictamesh_backup"
+
+
+def _app_role(name: str) -> str:
+    if name in (CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP):
+        raise ValueError(
+            f"taken by the catalog's own {CATALOG_SUPERUSER}, {CATALOG_MONITOR} and {CATALOG_BACKUP} roles; "
+            "choose another name"
+        )
+    if name.startswith("pg_"):
+        raise ValueError("names starting with pg_ are reserved for PostgreSQL's built-in roles")
+    return name
+
+
 class CatalogSettings(Section):
     image: Image = "pgvector/pgvector:0.8.1-pg16"
     exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
     database: SqlName = "dictamesh_catalog"
-    app_user: SqlName = "dictamesh"
+    app_user: Annotated[SqlName, AfterValidator(_app_role)] = "dictamesh"
     host_port: HostPort = 5432
     storage: Memory = "10Gi"
     resources: Resources = Resources(cpu="500m", memory="1Gi")
@@ -196,6 +211,7 @@ class EventBusSettings(Section):
     sasl: bool = False
     storage: Memory = "20Gi"
     resources: Resources = Resources(cpu="1", memory="1536Mi")
+    console_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")
     host_ports: EventBusPorts = EventBusPorts()
     topics: list[Topic] = []
     clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
@@ -211,18 +227,31 @@ class EventBusSettings(Section):
                 raise ValueError(f"{where}.replicas = {topic.replicas}: more than the {self.brokers} brokers")
             if topic.replicas % 2 == 0:
                 raise ValueError(f"{where}.replicas = {topic.replicas}: must be odd (Redpanda uses Raft majorities)")
-        if memory_bytes(self.resources.memory) < 2**30 + 2**28:
-            raise ValueError(f"resources.memory = {self.resources.memory!r}: a broker needs at least 1280Mi")
-        if not self.dev_container:
-            cores = max(1, int(cpu_cores(self.resources.cpu)))
-            per_core = memory_bytes(self.resources.memory) * 8 // 10 // cores
-            if per_core < 2**30:
+        if self.dev_container:
+            if memory_bytes(self.resources.memory) < 2**30:
                 raise ValueError(
-                    f"resources: {self.resources.memory} for {cores} core(s) gives Redpanda "
-                    f"{per_core // 2**20}Mi per core (80% of memory / cores); production mode needs at least "
-                    "1Gi per core: raise resources.memory or lower resources.cpu"
+                    f"resources.memory = {self.resources.memory!r}: a dev-container broker needs at least 1Gi "
+                    "(Redpanda documents --memory 1G per broker)"
                 )
+            return self
+        cores = max(1, int(cpu_cores(self.resources.cpu)))
+        if self.redpanda_memory_mib * 2**20 // cores < 2**30:
+            raise ValueError(
+                f"resources: {self.resources.memory} for {cores} core(s) gives Redpanda "
+                f"{self.redpanda_memory_mib // cores}Mi per core (80% of memory / cores); production mode needs at "
+                "least 1Gi per core: raise resources.memory or lower resources.cpu"
+            )
         return self
+
+    @property
+    def redpanda_memory_mib(self) -> int:
+        """Redpanda's own share of the container (`--memory`).
+
+        Dev-container mode reserves nothing for the OS (`--reserve-memory 0M`): all but 64Mi of
+        headroom. Production mode takes 80%, leaving the rest to the process and the page cache.
+        """
+        container = memory_bytes(self.resources.memory) // 2**20
+        return container - 64 if self.dev_container else container * 8 // 10
 
     @property
     def default_replication(self) -> int:

@@ -20,7 +20,7 @@ def test_dev_runs_redis_on_loopback_with_an_authenticating_health_check(stacks: 
     index, acl = uploads["/run/secrets/dictamesh/users.acl"]
     assert acl["permissions"] == "0400" and redis.is_secret(f"uploads[{index}].content")
     assert "user default off" in acl["content"]
-    assert "maxmemory 512mb" in uploads["/etc/redis/redis.conf"][1]["content"]
+    assert "maxmemory 256mb" in uploads["/etc/redis/redis.conf"][1]["content"]  # laptop-sized in dev
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

@@ -57,7 +57,7 @@ BAD_CONFIG = [
     (
         "dev",
         {"dictamesh:catalog": {"tuning": {"sharedBuffers": "1GB"}}},
-        ["dictamesh:catalog.tuning.sharedBuffers = '1GB'", "half of resources.memory 1Gi"],
+        ["dictamesh:catalog.tuning.sharedBuffers = '1GB'", "half of resources.memory 320Mi"],
     ),
     (
         "dev",
@@ -71,6 +71,26 @@ BAD_CONFIG = [
         ["dictamesh:catalog.hostPort = 80", "greater than or equal to 1024"],
     ),
     ("dev", {"dictamesh:catalog": {"backup": {"enabled": True}}}, ["catalog.backup.enabled = True", "kubernetes"]),
+    (
+        "staging",
+        {"dictamesh:catalog": {"appUser": "postgres"}},
+        ["dictamesh:catalog.appUser = 'postgres'", "taken by the catalog's own postgres"],
+    ),
+    (
+        "staging",
+        {"dictamesh:catalog": {"appUser": "dictamesh_monitor"}},
+        ["dictamesh:catalog.appUser = 'dictamesh_monitor'", "choose another name"],
+    ),
+    (
+        "prod",
+        {"dictamesh:catalog": {"appUser": "dictamesh_backup"}},
+        ["dictamesh:catalog.appUser = 'dictamesh_backup'", "choose another name"],
+    ),
+    (
+        "dev",
+        {"dictamesh:catalog": {"appUser": "pg_monitor"}},
+        ["dictamesh:catalog.appUser = 'pg_monitor'", "reserved for PostgreSQL's built-in roles"],
+    ),
     (
         "staging",
         {"dictamesh:catalog": {"backup": {"schedule": "daily"}}},

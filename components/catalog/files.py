@@ -3,14 +3,19 @@
 from importlib import resources
 
 from components.model import SECRETS_DIR
-from components.settings import CatalogSettings, PostgresTuning, postgres_bytes
+from components.settings import (
+    CATALOG_BACKUP,
+    CATALOG_MONITOR,
+    CATALOG_SUPERUSER,
+    CatalogSettings,
+    PostgresTuning,
+    postgres_bytes,
+)
 
 PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root may hold lost+found
 INITDB_DIR = "/docker-entrypoint-initdb.d"
 CONFIG_FILE = "/etc/postgresql/postgresql.conf"
-MONITOR_USER = "dictamesh_monitor"
-BACKUP_USER = "dictamesh_backup"
-SUPERUSER = "postgres"
+MONITOR_USER, BACKUP_USER, SUPERUSER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_SUPERUSER
 
 
 def postgresql_conf(tuning: PostgresTuning, pgdata: str = PGDATA) -> str:

@@ -89,7 +89,7 @@ class EventBus(pulumi.ComponentResource):
                 component="event-bus-console",
                 image=args.console_image,
                 run_as=CONSOLE_USER,
-                resources=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"),
+                resources=args.console_resources,
                 env={"CONFIG_FILEPATH": console_file},
                 files={} if password else {console_file: files.console_config(brokers)},
                 secrets=console_config,

@@ -6,7 +6,7 @@ from importlib import resources
 import yaml
 
 from components.model import Replica
-from components.quantity import cpu_cores, mebibytes
+from components.quantity import cpu_cores
 from components.settings import EventBusSettings, Topic
 
 KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
@@ -57,14 +57,9 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
     ]
     if settings.dev_container:
         # no fsync, one core: a laptop's cluster
-        return [*args, "--mode=dev-container", "--smp=1", f"--memory={_redpanda_memory(settings)}M"]
+        return [*args, "--mode=dev-container", "--smp=1", f"--memory={settings.redpanda_memory_mib}M"]
     cores = max(1, int(cpu_cores(settings.resources.cpu)))
-    return [*args, f"--smp={cores}", f"--memory={_redpanda_memory(settings)}M"]
-
-
-def _redpanda_memory(settings: EventBusSettings) -> int:
-    """80% of the container's memory; the rest is for the process itself and the page cache."""
-    return mebibytes(settings.resources.memory) * 8 // 10
+    return [*args, f"--smp={cores}", f"--memory={settings.redpanda_memory_mib}M"]
 
 
 def redpanda_yaml(settings: EventBusSettings) -> str:
