@@ -27,7 +27,8 @@ DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
 .PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit benchmark outputs \
-	status health logs postgres-cli redis-cli kafka-topics kafka-create-topic kafka-consume catalog-dump catalog-restore
+	dev-up dev-down dev-reset dev-logs restart clean status health logs postgres-cli redis-cli kafka-topics \
+	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui catalog-dump catalog-restore
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -95,30 +96,92 @@ benchmark: setup ## evaluation time per stack under the mock engine, and the mem
 	$(UV) run --frozen python benchmarks/evaluate.py
 	$(UV) run --frozen python benchmarks/memory.py
 
-# Day-to-day commands of the dev stack (the seed's make targets).
+# Day-to-day commands of the dev stack (the seed's make targets). Addresses and credentials come
+# from the stack's outputs, never from ports written here.
+OUTPUT = $(UV) run --frozen python -m scripts.outputs --stack $(STACK)
+DEV_FILTER := --filter label=dev.dictamesh.stack=dev
+SERVICES_FILTER := $(DEV_FILTER) --filter label=dev.dictamesh.kind=service
+DEV := docker exec -it dictamesh-dev
+
+dev-up: ## start the stopped dev containers again with their data, or `make up` when there are none
+	@stopped=$$(docker ps --all --quiet $(SERVICES_FILTER) --filter status=exited); \
+	if [ -n "$$stopped" ]; then docker start $$stopped >/dev/null && echo "dev-up: started $$(echo $$stopped | wc -w) containers"; \
+	elif [ -z "$$(docker ps --all --quiet $(DEV_FILTER))" ]; then $(MAKE) --no-print-directory up STACK=dev; \
+	else echo "dev-up: every dev container is already running"; fi
+
+dev-down: ## stop the dev containers; volumes and data are kept (make dev-up starts them again)
+	@running=$$(docker ps --quiet $(DEV_FILTER)); \
+	if [ -n "$$running" ]; then docker stop $$running >/dev/null && echo "dev-down: stopped $$(echo $$running | wc -w) containers, data kept"; \
+	else echo "dev-down: nothing is running"; fi
+
+dev-reset: ## destroy the dev stack with its volumes, then bring it up empty
+	$(MAKE) --no-print-directory destroy STACK=dev
+	$(MAKE) --no-print-directory up STACK=dev
+
+dev-logs: ## follow every dev container's log, each line prefixed with its container
+	@for name in $$(docker ps --format '{{.Names}}' $(DEV_FILTER)); do \
+		docker logs --follow --tail 20 "$$name" 2>&1 | sed -u "s/^/$$name | /" & \
+	done; wait
+
+restart: ## restart one dev container: make restart SERVICE=redpanda-0
+	@test -n "$(SERVICE)" || { echo "restart: name the service, e.g. make restart SERVICE=postgres" >&2; exit 1; }
+	docker restart dictamesh-dev-$(SERVICE)
+
+clean: ## remove the dev stack's resources, volumes and local state (asks first; YES=1 does not)
+	@[ "$(YES)" = 1 ] || { read -r -p "Remove the dev stack, its volumes and its local state? [y/N] " answer && [ "$$answer" = y ]; } \
+		|| { echo "clean: nothing removed"; exit 1; }
+	$(PULUMI) destroy --stack dev --yes
+	$(PULUMI) stack rm dev --yes --preserve-config
+	rm -f .pulumi-state/.stack-dev
+	@echo "clean: the dev stack, its volumes and its state are gone; Pulumi.dev.yaml is kept"
+
 status: ## containers of the dev stack
-	docker ps --all --filter label=dev.dictamesh.stack=dev --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}'
+	docker ps --all $(DEV_FILTER) --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}'
 
-health: ## health of every dev container
-	@docker ps --all --filter label=dev.dictamesh.stack=dev --format '{{.Names}}: {{.Status}}' | sort
+health: setup ## check every service of STACK with its own protocol (JSON=1 for JSON)
+	@$(UV) run --frozen python -m scripts.health --stack $(STACK) $(if $(JSON),--json)
 
-logs: ## follow one container's logs: make logs SERVICE=postgres
+logs: ## follow one dev container's log: make logs SERVICE=postgres
 	docker logs --follow dictamesh-dev-$(or $(SERVICE),postgres)
 
-postgres-cli: ## psql on the catalog as the superuser
-	$(DEV)-postgres psql -U postgres -d dictamesh_catalog
+postgres-cli: ## psql on the catalog as the application user (the stack's DSN)
+	$(DEV)-postgres psql "$$($(OUTPUT) catalogDsn)"
 
-redis-cli: ## redis-cli as the application user
-	$(DEV)-redis redis-cli -u "$$($(PULUMI) stack output cacheUrl --stack dev --show-secrets)"
+redis-cli: ## redis-cli as the application user (the stack's URL)
+	$(DEV)-redis redis-cli --no-auth-warning -u "$$($(OUTPUT) cacheUrl)"
 
 kafka-topics: ## list topics
-	$(DEV)-redpanda-0 rpk topic list
+	$(DEV)-redpanda-0 rpk topic list -X brokers="$$($(OUTPUT) eventBus.bootstrapServers)"
 
-kafka-create-topic: ## make kafka-create-topic TOPIC=name (prefer declaring topics in the stack file)
-	$(DEV)-redpanda-0 rpk topic create $(TOPIC) --replicas 3
+kafka-create-topic: ## make kafka-create-topic TOPIC=name [PARTITIONS=3] (prefer declaring topics in the stack file)
+	@test -n "$(TOPIC)" || { echo "kafka-create-topic: TOPIC=name is required" >&2; exit 1; }
+	$(DEV)-redpanda-0 rpk topic create $(TOPIC) --partitions $(or $(PARTITIONS),3) -X brokers="$$($(OUTPUT) eventBus.bootstrapServers)"
 
 kafka-consume: ## make kafka-consume TOPIC=name
-	$(DEV)-redpanda-0 rpk topic consume $(TOPIC)
+	@test -n "$(TOPIC)" || { echo "kafka-consume: TOPIC=name is required" >&2; exit 1; }
+	$(DEV)-redpanda-0 rpk topic consume $(TOPIC) -X brokers="$$($(OUTPUT) eventBus.bootstrapServers)"
+
+# Prints a UI's URL from the outputs and opens it where a desktop opener exists.
+define open-ui
+	@url=$$($(OUTPUT) $(1)) && echo "$(2): $$url" && \
+	if command -v xdg-open >/dev/null; then xdg-open "$$url" >/dev/null 2>&1 || true; \
+	elif command -v open >/dev/null; then open "$$url" || true; fi
+endef
+
+console-ui: ## open the Redpanda Console
+	$(call open-ui,eventBus.consoleUrl,Redpanda Console)
+
+grafana-ui: ## open Grafana (user admin; make outputs SECRETS=1 shows grafanaAdminPassword)
+	$(call open-ui,observability.grafanaUrl,Grafana)
+
+prometheus-ui: ## open Prometheus
+	$(call open-ui,observability.prometheusUrl,Prometheus)
+
+jaeger-ui: ## open the Jaeger UI
+	$(call open-ui,observability.jaegerUrl,Jaeger)
+
+sentry-ui: ## open Sentry
+	$(call open-ui,sentry.url,Sentry)
 
 catalog-dump: ## pg_dump the dev catalog into backups/
 	@mkdir -p backups

@@ -37,6 +37,8 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
             "schemaRegistryUrl": bus.schema_registry_url,
             "httpProxyUrl": bus.http_proxy_url,
             "adminUrls": bus.admin_urls,
+            "hostAdminUrl": bus.host_admin_url,
+            "hostSchemaRegistryUrl": bus.host_schema_registry_url,
             "consoleUrl": bus.console_url,
             "saslUsername": bus.sasl_username,
         },

@@ -1,5 +1,6 @@
 """The Makefile as a new user meets it: uv bootstrapped, the policy pack's venv, the Docker context."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,7 @@ def make(tmp_path: Path, *args: str, tools: dict[str, str] | None = None) -> sub
     """`make` with only `tools` (name -> shell body) beside make and python3 on PATH, and a fresh HOME."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for name in ("make", "python3", "sh", "bash"):
+    for name in ("make", "python3", "sh", "bash", "grep", "awk", "sed", "wc", "cat"):
         found = shutil.which(name)
         assert found, name
         if not (bin_dir / name).exists():
@@ -56,3 +57,67 @@ def test_docker_host_follows_the_docker_context_when_unset(tmp_path: Path) -> No
     assert make(tmp_path, *show, tools={"docker": docker}).stdout.strip() == f"DOCKER_HOST={context}"
     # a CLI without contexts (or no engine config at all) leaves DOCKER_HOST unset
     assert make(tmp_path, *show, tools={"docker": "exit 1"}).stdout.strip() == "DOCKER_HOST="
+
+
+VERBS = [
+    "dev-up",
+    "dev-down",
+    "dev-reset",
+    "dev-logs",
+    "restart",
+    "clean",
+    "status",
+    "health",
+    "postgres-cli",
+    "redis-cli",
+    "kafka-topics",
+    "kafka-create-topic",
+    "kafka-consume",
+    "console-ui",
+    "grafana-ui",
+    "prometheus-ui",
+    "jaeger-ui",
+    "sentry-ui",
+]
+
+
+def test_help_lists_every_verb_of_the_seed(tmp_path: Path) -> None:
+    listed = {line.split()[0] for line in make(tmp_path, "help").stdout.splitlines()}
+    assert set(VERBS) <= listed
+
+
+def test_clients_take_addresses_and_credentials_from_the_outputs(tmp_path: Path) -> None:
+    for verb, output in (
+        ("postgres-cli", "catalogDsn"),
+        ("redis-cli", "cacheUrl"),
+        ("kafka-topics", "eventBus.bootstrapServers"),
+        ("grafana-ui", "observability.grafanaUrl"),
+        ("console-ui", "eventBus.consoleUrl"),
+    ):
+        dry = make(tmp_path, "-n", verb, tools={"uv": "exit 0"}).stdout
+        assert f"-m scripts.outputs --stack dev {output}" in dry, verb
+        assert not re.search(r"127\.0\.0\.1|:\d{4,5}\b", dry), f"{verb} names an address itself"
+
+
+def test_clean_asks_first_and_removes_the_stack_keeping_its_config(tmp_path: Path) -> None:
+    refused = make(tmp_path, "clean", tools={"uv": "exit 0"})
+    assert refused.returncode != 0 and "clean: nothing removed" in refused.stdout
+    dry = make(tmp_path, "-n", "clean", "YES=1", tools={"uv": "exit 0"}).stdout
+    assert "pulumi --non-interactive destroy --stack dev --yes" in dry
+    assert "pulumi --non-interactive stack rm dev --yes --preserve-config" in dry
+
+
+def test_dev_up_starts_the_stopped_services_and_dev_down_stops_them(tmp_path: Path) -> None:
+    calls = tmp_path / "docker-calls"
+    docker = f"""echo "$*" >> {calls}
+case "$*" in
+  *status=exited*) echo c1; echo c2 ;;
+  "ps --quiet"*) echo c1; echo c2; echo c3 ;;
+esac"""
+    up = make(tmp_path, "dev-up", tools={"docker": docker})
+    assert up.stdout.strip() == "dev-up: started 2 containers", up.stderr
+    assert "start c1 c2" in calls.read_text()
+    assert "label=dev.dictamesh.kind=service" in calls.read_text()  # one-shot jobs stay exited
+    down = make(tmp_path, "dev-down", tools={"docker": docker})
+    assert down.stdout.strip() == "dev-down: stopped 3 containers, data kept"
+    assert "stop c1 c2 c3" in calls.read_text()

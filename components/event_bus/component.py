@@ -22,6 +22,8 @@ class EventBus(pulumi.ComponentResource):
     http_proxy_url: str
     admin_urls: list[str]
     console_url: str
+    host_admin_url: str | None
+    host_schema_registry_url: str | None
     sasl_username: str | None
     sasl_password: pulumi.Output[str] | None
     telemetry: Telemetry
@@ -38,10 +40,10 @@ class EventBus(pulumi.ComponentResource):
             Port("kafka", files.KAFKA),
             Port("schema-registry", files.SCHEMA_REGISTRY),
             Port("http-proxy", files.HTTP_PROXY),
-            Port("admin", files.ADMIN, host_port=host.admin, clients=[*OPERATORS, "prometheus"]),
+            admin := Port("admin", files.ADMIN, host_port=host.admin, clients=[*OPERATORS, "prometheus"]),
             Port("rpc", files.RPC, clients=["redpanda"]),
             kafka_external,
-            Port(
+            registry_external := Port(
                 "schema-registry-external",
                 files.EXTERNAL["schema-registry-external"],
                 host.schema_registry,
@@ -114,6 +116,10 @@ class EventBus(pulumi.ComponentResource):
         self.schema_registry_url = f"http://{runtime.address('redpanda')}:{files.SCHEMA_REGISTRY}"
         self.http_proxy_url = f"http://{runtime.address('redpanda')}:{files.HTTP_PROXY}"
         self.admin_urls = [f"http://{b}:{files.ADMIN}" for b in brokers]
+        # for clients on the developer's machine, where the target publishes ports
+        host_admin, host_registry = runtime.published(admin), runtime.published(registry_external)
+        self.host_admin_url = f"http://{host_admin}" if host_admin else None
+        self.host_schema_registry_url = f"http://{host_registry}" if host_registry else None
         self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
         self.telemetry = alerts.telemetry(args.brokers)
         self.sasl_username = files.SUPERUSER if password else None

@@ -120,6 +120,7 @@ class DockerRuntime:
                     "dev.dictamesh.stack": self._stack,
                     "dev.dictamesh.workload": workload.name,
                     "dev.dictamesh.component": workload.component,
+                    "dev.dictamesh.kind": workload.kind,  # `make dev-up` restarts services, not one-shot jobs
                 }.items()
             ],
             opts=pulumi.ResourceOptions.merge(
