@@ -1,8 +1,12 @@
 """The GitHub workflows are valid and pass zizmor; CI runs exactly the README's test command."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -14,7 +18,7 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_match_the_github_schema() -> None:
-    assert len(WORKFLOWS) == 2
+    assert len(WORKFLOWS) == 3
     result = run(str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
     dependabot = run(str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml")
@@ -32,3 +36,38 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "make test   # set up everything and run the checks CI runs" in readme
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == "make test"
+
+
+def workflow(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    return loaded
+
+
+def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert re.fullmatch(r"pulumi/actions@[0-9a-f]{40}", step["uses"])  # pinned by commit
+    return step
+
+
+def test_pull_requests_get_one_edited_comment_per_stack_with_the_policy_pack() -> None:
+    job = workflow("preview.yml")["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == ["staging", "prod"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    step = pulumi_step(job)["with"]
+    assert step["command"] == "preview" and step["stack-name"] == "${{ matrix.stack }}"
+    assert step["comment-on-pr"] is True and step["edit-pr-comment"] is True
+    assert step["policyPacks"] == "policies"
+    assert step["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+
+
+def test_staging_follows_main_and_prod_deploys_tags_behind_an_approval() -> None:
+    deploy = workflow("deploy.yml")
+    assert deploy[True] == {"push": {"branches": ["main"], "tags": ["v*"]}}  # YAML reads `on` as true
+    assert deploy["permissions"] == {}
+    job = deploy["jobs"]["deploy"]
+    stack = "${{ startsWith(github.ref, 'refs/tags/') && 'prod' || 'staging' }}"
+    assert job["environment"] == stack  # the prod environment's protection rule asks for the approval
+    assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+    assert job["permissions"] == {"contents": "read"}
+    assert pulumi_step(job)["with"]["command"] == "up"
+    assert job["steps"][-1]["run"] == 'make health STACK="$STACK"'
