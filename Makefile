@@ -26,7 +26,7 @@ PULUMI := pulumi --non-interactive
 DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit benchmark outputs \
+.PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
 	dev-up dev-down dev-reset dev-logs restart clean status health logs postgres-cli redis-cli kafka-topics \
 	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui catalog-dump catalog-restore
 
@@ -91,6 +91,9 @@ typecheck: setup
 unit: setup
 	@scripts/test-deps.sh check
 	$(UV) run --frozen pytest -q
+
+docs: setup ## regenerate docs/configuration.md from the settings models
+	$(UV) run --frozen python -m scripts.config_reference
 
 benchmark: setup ## evaluation time per stack under the mock engine, and the memory limits per service
 	$(UV) run --frozen python benchmarks/evaluate.py

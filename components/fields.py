@@ -11,6 +11,7 @@ from policies.images import image_problem
 
 
 def _pinned_image(ref: str) -> str:
+    """an image pinned to a version tag or a digest"""
     problem = image_problem(ref)
     if problem:
         raise ValueError(problem)
@@ -25,6 +26,7 @@ def matching(pattern: str, allowed: str) -> AfterValidator:
             raise ValueError(f"expected {allowed}")
         return value
 
+    check.__doc__ = allowed  # what docs/configuration.md says is allowed
     return AfterValidator(check)
 
 

@@ -20,6 +20,7 @@ Target = Literal["docker", "kubernetes"]
 
 
 def _cron(schedule: str) -> str:
+    """a cron schedule of five fields, or @hourly, @daily, @weekly, @monthly or @yearly"""
     field = r"(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*"
     macros = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly"}
     if schedule in macros or re.fullmatch(rf"{field}( {field}){{4}}", schedule):
@@ -89,6 +90,7 @@ CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP = "postgres", "dictamesh_moni
 
 
 def _app_role(name: str) -> str:
+    """not postgres, dictamesh_monitor, dictamesh_backup or pg_*"""
     if name in (CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP):
         raise ValueError(
             f"taken by the catalog's own {CATALOG_SUPERUSER}, {CATALOG_MONITOR} and {CATALOG_BACKUP} roles; "
@@ -177,6 +179,7 @@ IGNORED_TOPIC_CONFIGS = {
 
 
 def _topic_config(config: dict[str, str]) -> dict[str, str]:
+    """no min.insync.replicas (Redpanda ignores it)"""
     for key in config:
         if key in IGNORED_TOPIC_CONFIGS:
             raise ValueError(f"{key} is not allowed: {IGNORED_TOPIC_CONFIGS[key]}; remove it")

@@ -81,13 +81,13 @@ def test_every_alert_has_a_severity_summary_description_and_runbook(stacks: dict
         "PrometheusTsdbCompactionsFailing",
         "AlertmanagerNotificationsFailing",
     } <= set(rules)
-    readme = (ROOT / "README.md").read_text()
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
     for name, rule in rules.items():
         labels, annotations = rule["labels"], rule["annotations"]
         assert isinstance(labels, dict) and labels["severity"] in ("critical", "warning", "info"), name
         assert isinstance(annotations, dict) and annotations["summary"] and annotations["description"], name
-        assert annotations["runbook_url"] == f"README.md#{name.lower()}", name
-        assert f"#### {name}\n" in readme, f"README has no runbook section for {name}"
+        assert annotations["runbook_url"] == f"docs/runbook.md#{name.lower()}", name
+        assert f"#### {name}\n" in runbook, f"docs/runbook.md has no section for {name}"
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

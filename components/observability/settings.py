@@ -111,7 +111,7 @@ class ObservabilitySettings(Section):
     extra_targets: list[ExtraTarget] = Field(default_factory=list, description="applications' own scrape targets")
     jaeger: JaegerSettings = JaegerSettings()
     runbook_url: str = Field(
-        default="README.md", description="the README alerts link to; set the web URL of the repository's README"
+        default="docs/runbook.md", description="the runbook alerts link to; set its web URL in the repository"
     )
 
     @model_validator(mode="after")
