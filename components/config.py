@@ -5,14 +5,16 @@ so the CLI prints the message without a traceback) before any resource is regist
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config, get_config_env
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_snake
 from pydantic_core import ErrorDetails
 
+from components.quantity import cpu_cores, memory_bytes
 from components.settings import Settings
 
 NAMESPACE = "dictamesh"
@@ -115,10 +117,37 @@ def parse(stack: str, raw: Mapping[str, Any]) -> Settings:
         )
     merged = _deep_merge(ENVIRONMENT_DEFAULTS[environment], values)
     try:
-        return Settings.model_validate({**merged, "stack": stack, "environment": environment})
+        settings = Settings.model_validate({**merged, "stack": stack, "environment": environment})
     except ValidationError as error:
         lines = "\n".join(f"  {_describe(detail)}" for detail in error.errors())
         raise ConfigError(f"Invalid stack config for stack '{stack}':\n{lines}") from None
+    if problems := _quota_problems(settings):
+        raise ConfigError(f"Invalid stack config for stack '{stack}':\n" + "\n".join(f"  {p}" for p in problems))
+    return settings
+
+
+def _quota_problems(settings: Settings) -> list[str]:
+    """An explicit quota below what the stack's own workloads request would leave pods unscheduled."""
+    if settings.target != "kubernetes":
+        return []
+    own = settings.footprint()
+    checks: list[tuple[str, int, Callable[[Any], int], str]] = [
+        ("cpu", own.cpu_millis, lambda v: int(cpu_cores(v) * 1000), "{}m"),
+        ("memory", own.memory_mib, lambda v: memory_bytes(v) // 2**20, "{}Mi"),
+        ("ephemeralStorage", own.ephemeral_mib, lambda v: memory_bytes(v) // 2**20, "{}Mi"),
+        ("storage", own.storage_mib, lambda v: memory_bytes(v) // 2**20, "{}Mi"),
+        ("claims", own.claims, int, "{}"),
+        ("pods", own.pods, int, "{}"),
+    ]
+    problems = []
+    for key, needed, read, form in checks:
+        given = getattr(settings.kubernetes.quota, to_snake(key))
+        if given is not None and read(given) < needed:
+            problems.append(
+                f"{NAMESPACE}:kubernetes.quota.{key} = {given!r}: the stack's own workloads request "
+                f"{form.format(needed)}; raise it or leave it unset to compute it"
+            )
+    return problems
 
 
 def _decode(value: Any) -> Any:

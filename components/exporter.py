@@ -7,13 +7,12 @@ import pulumi
 from components.fields import Resources
 from components.model import Port, Probe, RunAs, Workload
 
-EXPORTER_RESOURCES = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")  # Go exporters idle near 20Mi
-
 
 def metrics_exporter(
     name: str,
     *,
     image: str,
+    resources: Resources,
     run_as: RunAs,
     port: int,
     health_path: str,
@@ -26,7 +25,7 @@ def metrics_exporter(
         component="metrics-exporter",
         image=image,
         run_as=run_as,
-        resources=EXPORTER_RESOURCES,
+        resources=resources,
         env=env,
         secrets=secrets,
         ports=[Port("metrics", port)],

@@ -148,6 +148,33 @@ class Telemetry:
     alerts: Sequence[Alert] = ()
 
 
+@dataclass(frozen=True)
+class Route:
+    """Requests under `path` go to a workload's port."""
+
+    path: str
+    workload: str
+    port: int
+
+
+@dataclass(frozen=True)
+class WebUi:
+    """A browser UI a component offers, for the target to expose; without a login it goes behind basic auth."""
+
+    name: str
+    routes: Sequence[Route]
+    login: bool
+
+
+@dataclass(frozen=True)
+class Exposed:
+    """What exposing the UIs gave: their public URLs, and the basic-auth login of those without their own."""
+
+    urls: Mapping[str, str] = field(default_factory=dict)
+    basic_auth_user: str | None = None
+    basic_auth_password: pulumi.Output[str] | None = None
+
+
 class Runtime(Protocol):
     """How workloads become resources on one target."""
 
@@ -167,4 +194,8 @@ class Runtime(Protocol):
         self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
     ) -> list[pulumi.Resource]:
         """Creates the workload's resources; returns the ones that are ready when it is."""
+        ...
+
+    def expose(self, uis: Sequence[WebUi]) -> Exposed:
+        """Makes the UIs the settings name reachable from outside the target."""
         ...

@@ -43,10 +43,12 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
             "saslUsername": bus.sasl_username,
         },
     }
+    uis = list(bus.uis)
     if settings.observability.enabled:
         observability = Observability(
             "observability", settings.observability, runtime, [catalog.telemetry, cache.telemetry, bus.telemetry]
         )
+        uis += observability.uis
         outputs["observability"] = {
             "prometheusUrl": observability.prometheus_url,
             "alertmanagerUrl": observability.alertmanager_url,
@@ -61,4 +63,10 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
         outputs["eventBusSaslPassword"] = pulumi.Output.secret(bus.sasl_password)
     if settings.target == "kubernetes":
         outputs["namespace"] = settings.namespace
+    exposed = runtime.expose(uis)
+    if exposed.urls:
+        outputs["publicUrls"] = dict(exposed.urls)
+    if exposed.basic_auth_password is not None:
+        outputs["uiBasicAuthUser"] = exposed.basic_auth_user
+        outputs["uiBasicAuthPassword"] = pulumi.Output.secret(exposed.basic_auth_password)
     return outputs

@@ -11,7 +11,9 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.fields import HostPort, Image, Memory, Resources, Section, matching
+from components.footprint import Footprint, pods
+from components.kubernetes_settings import KubernetesSettings
 from components.observability.settings import ObservabilitySettings
 from components.quantity import cpu_cores, memory_bytes
 
@@ -36,6 +38,8 @@ RedisMemory = Annotated[str, matching(r"[0-9]+(kb|mb|gb)", "a Redis size in kb, 
 SqlName = Annotated[str, matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
 
 
+EXPORTER_RESOURCES = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")  # Go exporters idle near 20Mi
+
 # The DictaMesh services that use the platform (seed report: planned application charts).
 APP_CLIENTS = ["metadata-catalog", "graphql-gateway", "event-router"]
 
@@ -43,27 +47,6 @@ APP_CLIENTS = ["metadata-catalog", "graphql-gateway", "event-router"]
 class DockerSettings(Section):
     host: str | None = Field(
         default=None, description="Docker engine address; DOCKER_HOST or the local socket when unset"
-    )
-
-
-Cidr = Annotated[
-    str,
-    matching(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", "an IPv4 CIDR block such as 169.254.20.10/32"),
-]
-
-
-class KubernetesSettings(Section):
-    context: str | None = Field(default=None, description="kubeconfig context; the current one when unset")
-    namespace: DnsLabel | None = Field(default=None, description="defaults to dictamesh-<stack>")
-    storage_class: str | None = Field(default=None, description="the cluster default when unset")
-    render_dir: str | None = Field(default=None, description="write manifests here instead of applying them")
-    dns_ip_blocks: list[Cidr] = Field(
-        default=["169.254.20.10/32", "169.254.169.254/32"],
-        description="DNS servers on the host network that pods may query: NodeLocal DNSCache and GKE's metadata DNS",
-    )
-    client_namespaces: dict[DnsLabel, DnsLabel] = Field(
-        default_factory=dict,
-        description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",
     )
 
 
@@ -83,6 +66,7 @@ class BackupSettings(Section):
     timeout_minutes: int = Field(
         default=60, ge=5, le=1440, description="a backup still running after this is stopped and counted failed"
     )
+    resources: Resources = Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi")
 
 
 # Roles the catalog creates for itself: the application's role must be another one.
@@ -104,6 +88,7 @@ def _app_role(name: str) -> str:
 class CatalogSettings(Section):
     image: Image = "pgvector/pgvector:0.8.1-pg16"
     exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
+    exporter_resources: Resources = EXPORTER_RESOURCES
     database: SqlName = "dictamesh_catalog"
     app_user: Annotated[SqlName, AfterValidator(_app_role)] = "dictamesh"
     host_port: HostPort = 5432
@@ -121,6 +106,13 @@ class CatalogSettings(Section):
                 f"resources.memory {self.resources.memory}"
             )
         return self
+
+    def footprint(self) -> Footprint:
+        """PostgreSQL and its claim, the exporter (a Deployment), and the backup job with its claim."""
+        total = pods(self.resources, claims=[self.storage]) + pods(self.exporter_resources, surge=True)
+        if self.backup.enabled:
+            total += pods(self.backup.resources, claims=[self.backup.storage])
+        return total
 
 
 def postgres_bytes(size: str) -> int:
@@ -144,6 +136,7 @@ EvictionPolicy = Literal[
 class CacheSettings(Section):
     image: Image = "redis:7.4.6-bookworm"
     exporter_image: Image = "oliver006/redis_exporter:v1.67.0-alpine"
+    exporter_resources: Resources = EXPORTER_RESOURCES
     host_port: HostPort = 6379
     maxmemory: RedisMemory = "512mb"
     maxmemory_policy: EvictionPolicy = "allkeys-lru"
@@ -163,6 +156,9 @@ class CacheSettings(Section):
                 "leaving room for Redis itself and snapshot forks"
             )
         return self
+
+    def footprint(self) -> Footprint:
+        return pods(self.resources, claims=[self.storage]) + pods(self.exporter_resources, surge=True)
 
 
 def redis_bytes(size: str) -> int:
@@ -215,6 +211,7 @@ class EventBusSettings(Section):
     storage: Memory = "20Gi"
     resources: Resources = Resources(cpu="1", memory="1536Mi")
     console_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")
+    topics_job_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")
     host_ports: EventBusPorts = EventBusPorts()
     topics: list[Topic] = []
     clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
@@ -256,6 +253,14 @@ class EventBusSettings(Section):
         container = memory_bytes(self.resources.memory) // 2**20
         return container - 64 if self.dev_container else container * 8 // 10
 
+    def footprint(self) -> Footprint:
+        """The brokers and their claims, the Console (a Deployment) and the topics job."""
+        total = pods(self.resources, count=self.brokers, claims=[self.storage] * self.brokers)
+        total += pods(self.console_resources, surge=True)
+        if self.topics:
+            total += pods(self.topics_job_resources)
+        return total
+
     @property
     def default_replication(self) -> int:
         """Replicas of topics nobody declared: three where there are three brokers to hold them."""
@@ -291,6 +296,15 @@ class Settings(Section):
                 raise ValueError(
                     "eventBus.devContainer = True: dev-container mode disables fsync and is refused in prod"
                 )
+        exposed = self.kubernetes.exposure
+        offered = {
+            "console",
+            *(("grafana", "jaeger", "prometheus", "alertmanager") if self.observability.enabled else ()),
+        }
+        if exposed.mode != "none" and (missing := [ui for ui in exposed.uis if ui not in offered]):
+            raise ValueError(
+                f"kubernetes.exposure.uis: {', '.join(missing)} not deployed in this stack (observability.enabled)"
+            )
         if self.target == "docker":
             if self.catalog.backup.enabled:
                 raise ValueError(
@@ -303,6 +317,13 @@ class Settings(Section):
                     raise ValueError(f"{owner} = {port}: host port already taken by {claimed[port]}")
                 claimed[port] = owner
         return self
+
+    def footprint(self) -> Footprint:
+        """Every pod and claim of the stack's own workloads, at their requests."""
+        total = self.catalog.footprint() + self.cache.footprint() + self.event_bus.footprint()
+        if self.observability.enabled:
+            total += self.observability.footprint()
+        return total
 
     def published_ports(self) -> list[tuple[int, str]]:
         """Every port the docker target publishes on 127.0.0.1, with the setting that chose it."""
@@ -329,6 +350,12 @@ class Settings(Section):
             found.append(
                 f"dictamesh:eventBus.brokers is {self.event_bus.brokers}: an even count tolerates no more failures "
                 f"than {self.event_bus.brokers - 1} brokers"
+            )
+        zones = self.kubernetes.zones
+        if self.environment == "prod" and self.target == "kubernetes" and len(zones) < 3:
+            found.append(
+                f"dictamesh:kubernetes.zones lists {len(zones)} zone(s): replicated workloads only prefer to spread, "
+                "so one zone's outage can take a broker quorum; list the cluster's zones (3 or more)"
             )
         observability = self.observability
         if self.environment != "dev" and observability.enabled and not observability.receivers:

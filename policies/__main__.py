@@ -11,10 +11,10 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 # the CLI runs this file from policies/; the policies package lives one level up
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies import docker, kubernetes, secrets, stack
+from policies import docker, exposure, kubernetes, secrets, stack
 
 PolicyPack(
     name="dictamesh-guardrails",
     enforcement_level=EnforcementLevel.MANDATORY,
-    policies=[*kubernetes.POLICIES, *docker.POLICIES, *secrets.POLICIES, *stack.POLICIES],
+    policies=[*kubernetes.POLICIES, *exposure.POLICIES, *docker.POLICIES, *secrets.POLICIES, *stack.POLICIES],
 )

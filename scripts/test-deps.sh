@@ -21,6 +21,9 @@ alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/se
 amtool=$tools/alertmanager-${alertmanager}/amtool
 prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/settings.py)
 promtool=$tools/prometheus-${prometheus}/promtool
+# the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
+gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
+httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
 
 missing=()
 for command in "${!packages[@]}"; do
@@ -34,6 +37,7 @@ check)
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
     [[ -x $amtool ]] || problems+=("amtool ${alertmanager} at ${amtool}")
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
+    [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     if ((${#problems[@]})); then
         echo "the tests need: ${problems[*]}; run 'make test-deps' (apt-get and Go)" >&2
         exit 1
@@ -47,8 +51,12 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $amtool || ! -x $promtool ]]; then
+    if [[ ! -x $amtool || ! -x $promtool || ! -f $(httproute_crd) ]]; then
         command -v go >/dev/null || { echo "building amtool and promtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
+    fi
+    if [[ ! -f $(httproute_crd) ]]; then
+        go mod download "sigs.k8s.io/gateway-api@${gateway_api}"
+        echo "downloaded: the Gateway API ${gateway_api} CRDs"
     fi
     if [[ ! -x $amtool ]]; then
         GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/amtool@${alertmanager}"

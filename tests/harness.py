@@ -102,6 +102,7 @@ class _Mocks(pulumi.runtime.Mocks):
         state = {**args.inputs, **self.outcomes.get(args.name, {})}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"mock-{args.name}-" + "x" * int(args.inputs["length"])
+            state["bcryptHash"] = f"$2a$10$mock-{args.name}-bcrypt"
         if args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:mock-{args.inputs['name']}"
         if args.typ == "docker:index/network:Network":

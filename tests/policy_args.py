@@ -16,11 +16,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies import docker, kubernetes, secrets, stack
+from policies import docker, exposure, kubernetes, secrets, stack
 from tests.harness import Recording, Registered
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_POLICIES: list[Policy] = [*kubernetes.POLICIES, *docker.POLICIES, *secrets.POLICIES, *stack.POLICIES]
+ALL_POLICIES: list[Policy] = [
+    *kubernetes.POLICIES,
+    *exposure.POLICIES,
+    *docker.POLICIES,
+    *secrets.POLICIES,
+    *stack.POLICIES,
+]
 
 
 def options(protect: bool = False, parent: str | None = None) -> PolicyResourceOptions:

@@ -91,7 +91,7 @@ def namespace_of_everything(recording: Recording) -> set[str]:
 
 @pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_objects_carry_the_recommended_labels(stacks: dict[str, Recording], stack: str) -> None:
-    platform_wide = {"namespace", "default-deny", "allow-egress-dns-and-namespace"}
+    platform_wide = {"namespace", "default-deny", "allow-egress-dns-and-namespace", "quota", "limit-range"}
     for resource in kubernetes_objects(stacks[stack]):
         labels = resource.inputs["metadata"]["labels"]
         assert labels["app.kubernetes.io/instance"] == f"dictamesh-{stack}"

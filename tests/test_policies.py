@@ -51,6 +51,47 @@ def workload(kind: str = "Deployment", pod: dict[str, Any] | None = None, **spec
     }
 
 
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+def ingress(host: str = "grafana.dictamesh.example.com", tls: bool = True) -> dict[str, Any]:
+    backend = {"service": {"name": "grafana", "port": {"number": 3000}}}
+    spec: dict[str, Any] = {
+        "ingressClassName": "nginx",
+        "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}],
+    }
+    if tls:
+        spec["tls"] = [{"hosts": [host], "secretName": "grafana-tls"}]
+    return {"kind": "Ingress", "metadata": {"name": "grafana-ui", "namespace": "ns", "labels": LABELS}, "spec": spec}
+
+
+def http_route(listener: str | None = "https", hostname: str = "grafana.dictamesh.example.com") -> dict[str, Any]:
+    parent: dict[str, Any] = {"name": "edge", "namespace": "gateways"}
+    if listener:
+        parent["sectionName"] = listener
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "grafana-ui", "namespace": "ns"},
+        "spec": {"parentRefs": [parent], "hostnames": [hostname], "rules": []},
+    }
+
+
+def test_http_routes_attach_to_a_tls_listener_and_name_their_hosts() -> None:
+    tls, wildcard = by_name("k8s-exposure-tls"), by_name("k8s-no-wildcard-hosts")
+    route = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+    found = violations(tls, resource(route, http_route(listener="http")), {"requireTls": True})
+    assert any("attaches to listener(s) ['http'], not one of the TLS listeners ['https']" in m for m in found)
+    assert violations(tls, resource(route, http_route(listener=None)), {"requireTls": True})
+    assert violations(tls, resource(route, http_route()), {"requireTls": True}) == []
+    assert violations(tls, resource(route, http_route(listener="http"))) == []  # required only where configured
+    assert any(
+        "answers for *.example.com" in m
+        for m in violations(wildcard, resource(route, http_route(hostname="*.example.com")))
+    )
+    assert violations(wildcard, resource(route, http_route())) == []
+
+
 def docker_container(**changes: Any) -> dict[str, Any]:
     props: dict[str, Any] = {
         "name": "dictamesh-dev-app",
@@ -135,6 +176,16 @@ CASES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], str]] = {
         (DEPLOYMENT, {**workload(), "metadata": {"name": "app", "namespace": "ns", "labels": {}}}),
         (DEPLOYMENT, workload()),
         "lacks the recommended labels app.kubernetes.io/name",
+    ),
+    "k8s-exposure-tls": (
+        (INGRESS, ingress(tls=False), {"requireTls": True}),
+        (INGRESS, ingress(tls=True), {"requireTls": True}),
+        "serves grafana.dictamesh.example.com without TLS",
+    ),
+    "k8s-no-wildcard-hosts": (
+        (INGRESS, ingress(host="*.dictamesh.example.com")),
+        (INGRESS, ingress()),
+        "answers for *.dictamesh.example.com",
     ),
     "docker-loopback-ports": (
         (CONTAINER, docker_container(ports=[{"internal": 5432, "external": 5432, "ip": "0.0.0.0"}])),

@@ -168,6 +168,8 @@ def test_the_pack_hands_every_policy_to_policy_pack(monkeypatch: pytest.MonkeyPa
         "k8s-service-type-allowlist",
         "k8s-no-service-account-token",
         "k8s-recommended-labels",
+        "k8s-exposure-tls",
+        "k8s-no-wildcard-hosts",
         "docker-loopback-ports",
         "docker-no-privilege",
         "docker-pinned-images",

@@ -41,7 +41,8 @@ def test_components_own_their_resources(stacks: dict[str, Recording], stack: str
         assert recording.children_of(component.urn), component.name
     shared = {"pulumi:providers:docker", "pulumi:providers:kubernetes", "docker:index/network:Network"}
     shared |= {"docker:index/remoteImage:RemoteImage", "kubernetes:core/v1:Namespace"}
-    shared |= {"kubernetes:networking.k8s.io/v1:NetworkPolicy"}
+    shared |= {"kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubernetes:core/v1:ResourceQuota"}
+    shared |= {"kubernetes:core/v1:LimitRange"}
     for resource in recording.resources:
         if resource.custom and resource.type not in shared:
             assert "dictamesh:" in resource.urn, f"{resource.type} {resource.name} belongs to no component"

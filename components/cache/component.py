@@ -60,6 +60,7 @@ class Cache(pulumi.ComponentResource):
             metrics_exporter(
                 "redis-exporter",
                 image=args.exporter_image,
+                resources=args.exporter_resources,
                 run_as=EXPORTER_USER,
                 port=alerts.EXPORTER_PORT,
                 health_path="/health",

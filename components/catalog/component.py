@@ -4,7 +4,6 @@ import pulumi
 
 from components.catalog import alerts, files
 from components.exporter import metrics_exporter
-from components.fields import Resources
 from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CatalogSettings
@@ -66,6 +65,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             metrics_exporter(
                 "postgres-exporter",
                 image=args.exporter_image,
+                resources=args.exporter_resources,
                 run_as=EXPORTER_USER,
                 port=alerts.EXPORTER_PORT,
                 health_path="/",  # the landing page: /metrics would run a full scrape on every check
@@ -99,7 +99,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             component="backup",
             image=args.image,
             run_as=POSTGRES_USER,
-            resources=Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi"),
+            resources=args.backup.resources,
             kind="scheduled",
             schedule=args.backup.schedule,
             deadline_seconds=args.backup.timeout_minutes * 60,

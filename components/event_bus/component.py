@@ -5,8 +5,19 @@ from collections.abc import Sequence
 import pulumi
 
 from components.event_bus import alerts, files
-from components.fields import Resources
-from components.model import SECRETS_DIR, Port, Probe, Replica, RunAs, Runtime, Telemetry, Volume, Workload
+from components.model import (
+    SECRETS_DIR,
+    Port,
+    Probe,
+    Replica,
+    Route,
+    RunAs,
+    Runtime,
+    Telemetry,
+    Volume,
+    WebUi,
+    Workload,
+)
 from components.secrets import generated_password
 from components.settings import EventBusSettings
 
@@ -27,6 +38,7 @@ class EventBus(pulumi.ComponentResource):
     sasl_username: str | None
     sasl_password: pulumi.Output[str] | None
     telemetry: Telemetry
+    uis: list[WebUi]
 
     def __init__(
         self, name: str, args: EventBusSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
@@ -122,6 +134,8 @@ class EventBus(pulumi.ComponentResource):
         self.host_schema_registry_url = f"http://{host_registry}" if host_registry else None
         self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
         self.telemetry = alerts.telemetry(args.brokers)
+        # the community Console has no login of its own
+        self.uis = [WebUi("console", [Route("/", "redpanda-console", console_port.port)], login=False)]
         self.sasl_username = files.SUPERUSER if password else None
         self.sasl_password = password
         self.register_outputs(
@@ -151,7 +165,7 @@ class EventBus(pulumi.ComponentResource):
             component="event-bus-topics",
             image=args.image,
             run_as=REDPANDA_USER,
-            resources=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"),
+            resources=args.topics_job_resources,
             kind="job",
             command=["/bin/bash", script],
             env=env,

@@ -4,7 +4,19 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, ScrapeTarget, Telemetry, Volume, Workload
+from components.model import (
+    SECRETS_DIR,
+    Port,
+    Probe,
+    Route,
+    RunAs,
+    Runtime,
+    ScrapeTarget,
+    Telemetry,
+    Volume,
+    WebUi,
+    Workload,
+)
 from components.observability import alertmanager, dashboards, grafana, jaeger, prometheus
 from components.observability.alerts import ALERTS
 from components.observability.settings import ObservabilitySettings
@@ -36,6 +48,7 @@ class Observability(pulumi.ComponentResource):
     otlp_http_endpoint: str
     grafana_admin_user: str
     grafana_admin_password: pulumi.Output[str]
+    uis: list[WebUi]
 
     def __init__(
         self,
@@ -181,5 +194,12 @@ class Observability(pulumi.ComponentResource):
         self.otlp_grpc_endpoint = runtime.endpoint("jaeger", jaeger.OTLP_GRPC)
         self.otlp_http_endpoint = f"http://{runtime.endpoint('jaeger', jaeger.OTLP_HTTP)}"
         self.grafana_admin_user = GRAFANA_ADMIN
+        # Grafana has its login; Prometheus, Alertmanager and the Jaeger UI have none
+        self.uis = [
+            WebUi("grafana", [Route("/", "grafana", grafana.PORT)], login=True),
+            WebUi("jaeger", [Route("/", "jaeger", jaeger.UI)], login=False),
+            WebUi("prometheus", [Route("/", "prometheus", prometheus.PORT)], login=False),
+            WebUi("alertmanager", [Route("/", "alertmanager", alertmanager.PORT)], login=False),
+        ]
         self.grafana_admin_password = password
         self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_url": self.grafana_url})

@@ -5,6 +5,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.footprint import Footprint, pods
 from components.model import Severity
 
 # Prometheus's own duration syntax (model.ParseDuration): units y, w, d, h, m, s, ms, largest first
@@ -113,6 +114,17 @@ class ObservabilitySettings(Section):
     runbook_url: str = Field(
         default="docs/runbook.md", description="the runbook alerts link to; set its web URL in the repository"
     )
+
+    def footprint(self) -> Footprint:
+        """Prometheus, Alertmanager and Grafana with their claims; Jaeger with one under badger (else a Deployment)."""
+        resources, storage = self.resources, self.storage
+        badger = self.jaeger.storage == "badger"
+        return (
+            pods(resources.prometheus, claims=[storage.prometheus])
+            + pods(resources.alertmanager, claims=[storage.alertmanager])
+            + pods(resources.grafana, claims=[storage.grafana])
+            + pods(resources.jaeger, claims=[storage.jaeger] if badger else [], surge=not badger)
+        )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from components.model import Port, Replica, Workload
+from components.model import Exposed, Port, Replica, WebUi, Workload
 from components.quantity import cpu_cores, mebibytes
 from components.runtime.docker_readback import cpus, duration
 from components.secrets import as_secret
@@ -40,6 +40,10 @@ class DockerRuntime:
 
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None if port.host_port is None else f"127.0.0.1:{port.host_port + ordinal}"
+
+    def expose(self, uis: Sequence[WebUi]) -> Exposed:
+        """A developer's UIs are already on 127.0.0.1: nothing more to expose."""
+        return Exposed()
 
     def deploy(
         self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()

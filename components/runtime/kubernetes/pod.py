@@ -38,8 +38,9 @@ def keyed(workload: str, entries: Mapping[str, T]) -> dict[str, T]:
     return found
 
 
-def pod_template(workload: Workload, labels: Json, host: str, spread: str | None) -> Json:
-    """`host` is how a replica names itself; `spread` is "required", "preferred" or None for one replica."""
+def pod_template(workload: Workload, labels: Json, host: str, spread: str | None, zone_spread: str) -> Json:
+    """`host` is how a replica names itself; `spread` is "required", "preferred" or None for one replica;
+    `zone_spread` is the topology constraint's whenUnsatisfiable over zones."""
     replica = Replica(ordinal=None, host=host, published={})
     container: Json = {
         "name": workload.name,
@@ -85,7 +86,7 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
             {
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "ScheduleAnyway",
+                "whenUnsatisfiable": zone_spread,
                 "labelSelector": selector,
             }
         ]

@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.model import Port, Workload
-from components.runtime.kubernetes import network
+from components.model import Exposed, Port, WebUi, Workload
+from components.runtime.kubernetes import exposure, network, quota
 from components.runtime.kubernetes.pod import keyed, pod_template
-from components.secrets import as_secret
+from components.secrets import as_secret, basic_auth_password
 from components.settings import Settings
 
 Json = dict[str, Any]
@@ -26,9 +26,12 @@ class KubernetesRuntime:
     def __init__(self, settings: Settings) -> None:
         self._namespace = settings.namespace
         self._protect = settings.protect
-        self._storage_class = settings.kubernetes.storage_class
         self._spread = "required" if settings.environment == "prod" else "preferred"
+        # with three zones or more, no zone may hold a quorum of a prod workload's replicas
+        strict = settings.environment == "prod" and len(settings.kubernetes.zones) >= 3
+        self._zone_spread = "DoNotSchedule" if strict else "ScheduleAnyway"
         self._client_namespaces = settings.kubernetes.client_namespaces
+        self._kubernetes = settings.kubernetes
         render_dir = settings.kubernetes.render_dir
         if render_dir:
             pulumi.log.warn(f"rendering manifests to {render_dir}: Secrets are written there in plain text")
@@ -53,6 +56,10 @@ class KubernetesRuntime:
             network.namespace_egress(self._namespace, self._platform_labels, settings.kubernetes.dns_ip_blocks),
         ):
             k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
+        k8s.core.v1.ResourceQuota("quota", **quota.resource_quota(settings, self._platform_labels), opts=self._opts)
+        k8s.core.v1.LimitRange(
+            "limit-range", **quota.limit_range(self._namespace, self._platform_labels), opts=self._opts
+        )
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
         service = f"{workload}.{self._namespace}.svc.cluster.local"
@@ -63,6 +70,51 @@ class KubernetesRuntime:
 
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None
+
+    def expose(self, uis: Sequence[WebUi]) -> Exposed:
+        settings = self._kubernetes.exposure
+        chosen = [ui for ui in uis if settings.mode != "none" and ui.name in settings.uis]
+        if not chosen:
+            return Exposed()
+        parent = pulumi.ComponentResource("dictamesh:platform:Exposure", "exposure")
+        opts = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(parent=parent))
+        labels = {"app.kubernetes.io/component": "exposure", **self._platform_labels}
+        user, password = None, None
+        if any(not ui.login for ui in chosen):
+            user = "admin"
+            password, bcrypt = basic_auth_password("ui-basic-auth-password", parent)
+            k8s.core.v1.Secret(
+                exposure.BASIC_AUTH,
+                metadata={"name": exposure.BASIC_AUTH, "namespace": self._namespace, "labels": labels},
+                type="Opaque",
+                string_data={"auth": as_secret(pulumi.Output.concat(user, ":", bcrypt))},
+                opts=opts,
+            )
+        controller = settings.admitted_namespace
+        if controller is None:  # the settings refuse this before anything is built
+            raise ValueError("kubernetes.exposure: no controller namespace to admit")
+        instance = self._platform_labels["app.kubernetes.io/instance"]
+        for ui in chosen:
+            if settings.mode == "ingress":
+                route = exposure.ingress(ui, settings, self._namespace, labels)
+                k8s.networking.v1.Ingress(route["metadata"]["name"], **route, opts=opts)
+            elif settings.gateway:
+                route = exposure.http_route(ui, settings, settings.gateway, self._namespace, labels)
+                k8s.apiextensions.CustomResource(
+                    route["metadata"]["name"],
+                    api_version=route["apiVersion"],
+                    kind=route["kind"],
+                    metadata=route["metadata"],
+                    spec=route["spec"],
+                    opts=opts,
+                )
+            for policy in exposure.admit_controller(ui, controller, self._namespace, labels, instance):
+                k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+        return Exposed(
+            urls={ui.name: exposure.url(ui, settings) for ui in chosen},
+            basic_auth_user=user,
+            basic_auth_password=password,
+        )
 
     def labels(self, workload: Workload) -> Json:
         """The recommended app.kubernetes.io labels of a workload's objects."""
@@ -110,7 +162,7 @@ class KubernetesRuntime:
 
         replicated = workload.kind == "service" and workload.replicas > 1
         host = f"$(POD_NAME).{self.address(name)}"
-        template = pod_template(workload, labels, host, self._spread if replicated else None)
+        template = pod_template(workload, labels, host, self._spread if replicated else None, self._zone_spread)
         ready_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*inputs, *depends_on]))
         if workload.kind != "service":
             return [self._job(workload, meta(), template, ready_opts)]
@@ -131,7 +183,7 @@ class KubernetesRuntime:
             "podManagementPolicy": "Parallel",
             "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
             "volumeClaimTemplates": [
-                {"metadata": {"name": key, "labels": labels}, "spec": self._claim(volume.size)}
+                {"metadata": {"name": key, "labels": labels}, "spec": self._claim(volume.size, name)}
                 for key, volume in workload.volumes.items()
             ],
         }
@@ -184,7 +236,7 @@ class KubernetesRuntime:
             claim = k8s.core.v1.PersistentVolumeClaim(
                 f"{workload.name}-{key}",
                 metadata={**metadata, "name": f"{workload.name}-{key}"},
-                spec=self._claim(volume.size),
+                spec=self._claim(volume.size, workload.name),
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=self._protect)),
             )
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[claim]))
@@ -210,8 +262,8 @@ class KubernetesRuntime:
             opts=opts,
         )
 
-    def _claim(self, size: str) -> Json:
+    def _claim(self, size: str, workload: str) -> Json:
         claim: Json = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
-        if self._storage_class:
-            claim["storageClassName"] = self._storage_class
+        if storage_class := self._kubernetes.storage_class_of(workload):
+            claim["storageClassName"] = storage_class
         return claim

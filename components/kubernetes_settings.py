@@ -1,0 +1,154 @@
+"""Settings of the Kubernetes target (`dictamesh:kubernetes`): cluster, namespace, network, exposure,
+quota and placement."""
+
+from typing import Annotated, Literal, Self, cast
+
+from pydantic import Field, model_validator
+
+from components.fields import Cpu, DnsLabel, Memory, Section, matching
+
+Cidr = Annotated[
+    str,
+    matching(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", "an IPv4 CIDR block such as 169.254.20.10/32"),
+]
+Hostname = Annotated[
+    str,
+    matching(
+        r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a DNS name such as dictamesh.example.com, without wildcards",
+    ),
+]
+# the web UIs a stack can expose; those without a login of their own are exposed only behind basic auth
+Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager"]
+LOGIN_UIS = ("grafana",)  # UIs with their own login; the others get basic auth in front
+STATEFUL_WORKLOADS = (
+    "postgres",
+    "postgres-backup",
+    "redis",
+    "redpanda",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "jaeger",
+)
+
+
+class Tls(Section):
+    cluster_issuer: str | None = Field(
+        default=None, description="cert-manager ClusterIssuer that issues the certificates"
+    )
+    secret_name: str | None = Field(default=None, description="an existing TLS Secret in the namespace instead")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.cluster_issuer and self.secret_name:
+            raise ValueError("clusterIssuer, secretName: set one, not both")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cluster_issuer or self.secret_name)
+
+
+class GatewayRef(Section):
+    name: DnsLabel
+    namespace: DnsLabel
+    listener: str = Field(default="https", description="the Gateway listener (sectionName) routes attach to")
+
+
+class Exposure(Section):
+    mode: Literal["none", "ingress", "gateway"] = "none"
+    domain: Hostname | None = Field(default=None, description="each UI is served at <ui>.<domain>")
+    hosts: dict[Ui, Hostname] = Field(default_factory=dict, description="a host per UI, instead of <ui>.<domain>")
+    ingress_class: str | None = Field(default=None, description="ingress mode: the IngressClass")
+    gateway: GatewayRef | None = Field(default=None, description="gateway mode: the Gateway routes attach to")
+    tls: Tls = Tls()
+    controller_namespace: DnsLabel | None = Field(
+        default=None, description="namespace of the ingress controller or gateway, admitted to the exposed UIs"
+    )
+    uis: list[Ui] = Field(default=["grafana", "console", "jaeger"], description="the UIs to expose")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.mode == "none":
+            return self
+        missing = [ui for ui in self.uis if ui not in self.hosts and not self.domain]
+        if missing:
+            raise ValueError(f"domain: required to name the hosts of {', '.join(missing)} (or set hosts.<ui>)")
+        if not self.controller_namespace and not (self.mode == "gateway" and self.gateway):
+            raise ValueError(f"controllerNamespace: required in {self.mode} mode, to admit the controller alone")
+        if self.mode == "ingress" and not self.ingress_class:
+            raise ValueError("ingressClass: required in ingress mode")
+        if self.mode == "gateway":
+            if not self.gateway:
+                raise ValueError("gateway: required in gateway mode (gateway.name and gateway.namespace)")
+            if self.tls.enabled:
+                raise ValueError("tls: in gateway mode TLS is the Gateway listener's: leave tls unset")
+            closed = [ui for ui in self.uis if ui not in LOGIN_UIS]
+            if closed:
+                raise ValueError(
+                    f"uis: {', '.join(closed)} have no login of their own and Gateway API has no basic auth: "
+                    "expose them in ingress mode, or reach them with kubectl port-forward"
+                )
+        return self
+
+    def host(self, ui: str) -> str:
+        return self.hosts.get(cast(Ui, ui)) or f"{ui}.{self.domain}"
+
+    @property
+    def https(self) -> bool:
+        return self.tls.enabled or bool(self.gateway and self.gateway.listener != "http")
+
+    @property
+    def admitted_namespace(self) -> str | None:
+        return self.controller_namespace or (self.gateway.namespace if self.gateway else None)
+
+
+class Quota(Section):
+    """An explicit namespace quota; unset figures are computed from the stack's own workloads."""
+
+    cpu: Cpu | None = None
+    memory: Memory | None = None
+    ephemeral_storage: Memory | None = None
+    storage: Memory | None = None
+    claims: int | None = Field(default=None, ge=0)
+    pods: int | None = Field(default=None, ge=1)
+
+
+class KubernetesSettings(Section):
+    context: str | None = Field(default=None, description="kubeconfig context; the current one when unset")
+    namespace: DnsLabel | None = Field(default=None, description="defaults to dictamesh-<stack>")
+    storage_class: str | None = Field(default=None, description="the cluster default when unset")
+    storage_classes: dict[str, str] = Field(
+        default_factory=dict,
+        description="a storage class per stateful workload (e.g. {redpanda: fast-ssd}), else storageClass",
+    )
+    render_dir: str | None = Field(default=None, description="write manifests here instead of applying them")
+    dns_ip_blocks: list[Cidr] = Field(
+        default=["169.254.20.10/32", "169.254.169.254/32"],
+        description="DNS servers on the host network that pods may query: NodeLocal DNSCache and GKE's metadata DNS",
+    )
+    client_namespaces: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict,
+        description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",
+    )
+    exposure: Exposure = Exposure()
+    quota: Quota = Quota()
+    quota_headroom_percent: int = Field(
+        default=20, ge=0, le=500, description="room above the stack's own requests in the computed quota"
+    )
+    zones: list[str] = Field(
+        default_factory=list, description="the cluster's zones; with 3 or more, prod spreads replicas strictly"
+    )
+
+    @model_validator(mode="after")
+    def _known_workloads(self) -> Self:
+        unknown = sorted(set(self.storage_classes) - set(STATEFUL_WORKLOADS))
+        if unknown:
+            raise ValueError(
+                f"storageClasses: {', '.join(unknown)} has no storage; allowed: {', '.join(STATEFUL_WORKLOADS)}"
+            )
+        return self
+
+    def storage_class_of(self, workload: str) -> str | None:
+        return self.storage_classes.get(workload, self.storage_class)

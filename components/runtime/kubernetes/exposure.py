@@ -1,0 +1,111 @@
+"""Ingress or HTTPRoute objects for the UIs a stack exposes, and the NetworkPolicies that admit the
+controller's namespace to them, and nothing broader."""
+
+from typing import Any
+
+from components.kubernetes_settings import Exposure, GatewayRef
+from components.model import WebUi
+
+Json = dict[str, Any]
+# the Secret holding htpasswd lines under the key `auth`, as ingress-nginx reads them
+BASIC_AUTH = "ui-basic-auth"
+
+
+def ingress(ui: WebUi, exposure: Exposure, namespace: str, labels: Json) -> Json:
+    host = exposure.host(ui.name)
+    annotations: Json = {}
+    if exposure.tls.cluster_issuer:
+        annotations["cert-manager.io/cluster-issuer"] = exposure.tls.cluster_issuer
+    if not ui.login:
+        annotations |= {
+            "nginx.ingress.kubernetes.io/auth-type": "basic",
+            "nginx.ingress.kubernetes.io/auth-secret": BASIC_AUTH,
+            "nginx.ingress.kubernetes.io/auth-realm": f"DictaMesh {ui.name}",
+        }
+    spec: Json = {
+        "ingressClassName": exposure.ingress_class,
+        "rules": [
+            {
+                "host": host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": route.path,
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": route.workload, "port": {"number": route.port}}},
+                        }
+                        for route in ui.routes
+                    ]
+                },
+            }
+        ],
+    }
+    if exposure.tls.enabled:
+        spec["tls"] = [{"hosts": [host], "secretName": exposure.tls.secret_name or f"{ui.name}-tls"}]
+    metadata: Json = {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"metadata": metadata, "spec": spec}
+
+
+def http_route(ui: WebUi, exposure: Exposure, gateway: GatewayRef, namespace: str, labels: Json) -> Json:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels},
+        "spec": {
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": gateway.name,
+                    "namespace": gateway.namespace,
+                    "sectionName": gateway.listener,
+                }
+            ],
+            "hostnames": [exposure.host(ui.name)],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": route.path}}],
+                    "backendRefs": [{"name": route.workload, "port": route.port}],
+                }
+                for route in ui.routes
+            ],
+        },
+    }
+
+
+def admit_controller(ui: WebUi, controller_namespace: str, namespace: str, labels: Json, instance: str) -> list[Json]:
+    """One policy per workload behind the UI, opening only the routed ports to the controller's namespace."""
+    ports: dict[str, set[int]] = {}
+    for route in ui.routes:
+        ports.setdefault(route.workload, set()).add(route.port)
+    return [
+        {
+            "metadata": {"name": f"{workload}-from-{controller_namespace}", "namespace": namespace, "labels": labels},
+            "spec": {
+                "podSelector": {
+                    "matchLabels": {"app.kubernetes.io/name": workload, "app.kubernetes.io/instance": instance}
+                },
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": controller_namespace}
+                                }
+                            }
+                        ],
+                        "ports": [{"protocol": "TCP", "port": port} for port in sorted(numbers)],
+                    }
+                ],
+            },
+        }
+        for workload, numbers in ports.items()
+    ]
+
+
+def url(ui: WebUi, exposure: Exposure) -> str:
+    scheme = "https" if exposure.https else "http"
+    return f"{scheme}://{exposure.host(ui.name)}/"

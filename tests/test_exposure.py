@@ -1,0 +1,174 @@
+"""The UIs reachable over TLS from outside the cluster: Ingress or Gateway API objects, basic auth in front
+of the UIs without a login, and NetworkPolicies admitting the controller's namespace alone."""
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from components.config import ConfigError, parse
+from tests.harness import Recording, run_stack, stack_config
+from tests.manifests import KUBERNETES_VERSION, manifest, write_manifests
+from tests.policy_args import mandatory_violations, stack_policy_config
+
+GATEWAY_API_VERSION = "v1.4.0"  # the upstream CRDs the HTTPRoutes are checked against (scripts/test-deps.sh)
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+EVERY_UI = ["grafana", "console", "jaeger", "prometheus", "alertmanager"]
+
+
+def exposed(stack: str, exposure: dict[str, Any]) -> Recording:
+    kubernetes = yaml.safe_load(stack_config(stack)["dictamesh:kubernetes"])
+    return run_stack(stack, {"dictamesh:kubernetes": {**kubernetes, "exposure": exposure}})
+
+
+INGRESS_MODE = {
+    "mode": "ingress",
+    "domain": "dictamesh.example.com",
+    "hosts": {"grafana": "dashboards.example.com"},
+    "ingressClass": "nginx",
+    "controllerNamespace": "ingress-nginx",
+    "tls": {"clusterIssuer": "letsencrypt-prod"},
+    "uis": EVERY_UI,
+}
+GATEWAY_MODE = {
+    "mode": "gateway",
+    "domain": "dictamesh.example.com",
+    "gateway": {"name": "edge", "namespace": "gateways", "listener": "https"},
+    "uis": ["grafana"],
+}
+
+
+@pytest.fixture(scope="module")
+def ingress_prod() -> Recording:
+    return exposed("prod", INGRESS_MODE)
+
+
+def test_each_ui_gets_a_tls_ingress_on_its_host(ingress_prod: Recording) -> None:
+    ingresses = {r.name: r.inputs for r in ingress_prod.of_type(INGRESS)}
+    assert set(ingresses) == {f"{ui}-ui" for ui in EVERY_UI}
+    grafana = ingresses["grafana-ui"]
+    assert grafana["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    assert grafana["spec"]["tls"] == [{"hosts": ["dashboards.example.com"], "secretName": "grafana-tls"}]
+    rule = grafana["spec"]["rules"][0]
+    assert rule["host"] == "dashboards.example.com"
+    assert rule["http"]["paths"][0]["backend"] == {"service": {"name": "grafana", "port": {"number": 3000.0}}}
+    assert ingresses["console-ui"]["spec"]["rules"][0]["host"] == "console.dictamesh.example.com"
+    assert ingress_prod.outputs["publicUrls"] == {
+        "grafana": "https://dashboards.example.com/",
+        **{ui: f"https://{ui}.dictamesh.example.com/" for ui in EVERY_UI if ui != "grafana"},
+    }
+
+
+def test_uis_without_a_login_sit_behind_generated_basic_auth(ingress_prod: Recording) -> None:
+    ingresses = {r.name: r.inputs for r in ingress_prod.of_type(INGRESS)}
+    for ui in ("prometheus", "alertmanager", "console", "jaeger"):
+        annotations = ingresses[f"{ui}-ui"]["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/auth-type"] == "basic", ui
+        assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == "ui-basic-auth", ui
+    assert "nginx.ingress.kubernetes.io/auth-type" not in ingresses["grafana-ui"]["metadata"]["annotations"]
+    secret = ingress_prod.one("kubernetes:core/v1:Secret", "ui-basic-auth")
+    assert secret.is_secret("stringData.auth")
+    assert secret.inputs["stringData"]["auth"].startswith("admin:$2a$10$")  # an htpasswd line, bcrypt
+    assert "uiBasicAuthPassword" in ingress_prod.secret_outputs and ingress_prod.outputs["uiBasicAuthUser"] == "admin"
+
+
+def test_the_controller_namespace_alone_reaches_the_exposed_ports(ingress_prod: Recording) -> None:
+    policies = {r.name: r.inputs["spec"] for r in ingress_prod.of_type(NETWORK_POLICY)}
+    grafana = policies["grafana-from-ingress-nginx"]
+    assert grafana["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "grafana"
+    assert grafana["ingress"] == [
+        {
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+            "ports": [{"protocol": "TCP", "port": 3000.0}],
+        }
+    ]
+    assert {name for name in policies if "-from-" in name} == {
+        f"{w}-from-ingress-nginx" for w in ("grafana", "redpanda-console", "jaeger", "prometheus", "alertmanager")
+    }
+
+
+def test_exposure_objects_pass_strict_schema_validation_and_the_policy_pack(
+    ingress_prod: Recording, tmp_path: Path
+) -> None:
+    paths = [p for p in write_manifests(ingress_prod, tmp_path) if "-ingress-" in p.name or "networkpolicy" in p.name]
+    assert len(paths) >= 10
+    result = subprocess.run(
+        [Path(sys.executable).parent / "kubernetes-validate", "--strict", "-k", KUBERNETES_VERSION, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert mandatory_violations(ingress_prod, stack_policy_config("prod")) == []
+
+
+def test_prod_without_tls_is_caught_by_the_policy_pack() -> None:
+    plain = exposed("prod", {**INGRESS_MODE, "tls": {}})
+    found = mandatory_violations(plain, stack_policy_config("prod"))
+    assert any("k8s-exposure-tls: Ingress grafana-ui serves dashboards.example.com without TLS" in m for m in found)
+    assert mandatory_violations(exposed("staging", {**INGRESS_MODE, "tls": {}}), stack_policy_config("staging")) == []
+
+
+def httproute_schema() -> dict[str, Any]:
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
+    path = Path(cache) / f"sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}/config/crd/standard"
+    crd = yaml.safe_load((path / "gateway.networking.k8s.io_httproutes.yaml").read_text())
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+    schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
+    recording = exposed("prod", GATEWAY_MODE)
+    routes = recording.of_type(ROUTE)
+    assert [r.name for r in routes] == ["grafana-ui"]
+    route = manifest(routes[0])
+    assert route["spec"]["parentRefs"][0] == {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": "edge",
+        "namespace": "gateways",
+        "sectionName": "https",
+    }
+    assert route["spec"]["hostnames"] == ["grafana.dictamesh.example.com"]
+    schema = httproute_schema()
+    jsonschema.validate(route, schema)
+    broken = {**route, "spec": {**route["spec"], "hostnames": ["*bad*"]}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+    assert "grafana-from-gateways" in {r.name for r in recording.of_type(NETWORK_POLICY)}
+    assert recording.outputs["publicUrls"] == {"grafana": "https://grafana.dictamesh.example.com/"}
+    assert mandatory_violations(recording, stack_policy_config("prod")) == []
+
+
+@pytest.mark.parametrize(
+    ("exposure", "message"),
+    [
+        ({**GATEWAY_MODE, "uis": ["grafana", "prometheus"]}, "prometheus have no login of their own and Gateway API"),
+        ({**INGRESS_MODE, "domain": None, "hosts": {}}, "domain: required to name the hosts of grafana"),
+        ({**INGRESS_MODE, "domain": "*.example.com"}, "exposure.domain = '*.example.com': expected a DNS name"),
+        ({**INGRESS_MODE, "controllerNamespace": None}, "controllerNamespace: required in ingress mode"),
+        ({**INGRESS_MODE, "tls": {"clusterIssuer": "a", "secretName": "b"}}, "clusterIssuer, secretName: set one"),
+        ({**INGRESS_MODE, "uis": ["kibana"]}, "exposure.uis[0] = 'kibana': Input should be"),
+    ],
+)
+def test_bad_exposure_settings_name_the_key(exposure: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(").replace("*", r"\*")):
+        parse("staging", {"kubernetes": {"exposure": exposure}})
+
+
+def test_uis_of_a_disabled_component_are_refused() -> None:
+    missing = r"uis: grafana, jaeger, prometheus, alertmanager not deployed in this stack \(observability.enabled\)"
+    with pytest.raises(ConfigError, match=missing):
+        parse("staging", {"observability": {"enabled": False}, "kubernetes": {"exposure": INGRESS_MODE}})
+
+
+def test_nothing_is_exposed_by_default(stacks: dict[str, Recording]) -> None:
+    for stack in ("staging", "prod"):
+        assert not stacks[stack].of_type(INGRESS) and "publicUrls" not in stacks[stack].outputs
