@@ -1,5 +1,7 @@
 """Kubernetes objects as the program registered them, in manifest form for real tools to read."""
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +38,16 @@ def write_manifests(recording: Recording, directory: Path) -> list[Path]:
         path.write_text(yaml.safe_dump(manifest(resource), sort_keys=False))
         paths.append(path)
     return paths
+
+
+def assert_valid(paths: list[Path]) -> None:
+    """Every manifest passes `kubernetes-validate --strict`; a kind without a schema, only a warning to the tool,
+    fails here."""
+    result = subprocess.run(
+        [Path(sys.executable).parent / "kubernetes-validate", "--strict", "-k", KUBERNETES_VERSION, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(paths), result.stdout
