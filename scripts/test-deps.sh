@@ -21,6 +21,9 @@ alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/se
 amtool=$tools/alertmanager-${alertmanager}/amtool
 prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/settings.py)
 promtool=$tools/prometheus-${prometheus}/promtool
+# Jaeger v2.X.Y is the Go module github.com/jaegertracing/jaeger v1.(X+63).Y (its CHANGELOG pairs them)
+jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/settings.py)
+jaeger_bin=$tools/jaeger-${jaeger}/jaeger
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -37,6 +40,7 @@ check)
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
     [[ -x $amtool ]] || problems+=("amtool ${alertmanager} at ${amtool}")
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
+    [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     if ((${#problems[@]})); then
         echo "the tests need: ${problems[*]}; run 'make test-deps' (apt-get and Go)" >&2
@@ -51,7 +55,7 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $amtool || ! -x $promtool || ! -f $(httproute_crd) ]]; then
+    if [[ ! -x $amtool || ! -x $promtool || ! -x $jaeger_bin || ! -f $(httproute_crd) ]]; then
         command -v go >/dev/null || { echo "building amtool and promtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
     fi
     if [[ ! -f $(httproute_crd) ]]; then
@@ -61,6 +65,16 @@ install)
     if [[ ! -x $amtool ]]; then
         GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/amtool@${alertmanager}"
         echo "built: $amtool"
+    fi
+    if [[ ! -x $jaeger_bin ]]; then
+        IFS=. read -r major minor patch <<<"$jaeger"
+        wrapper=$(mktemp -d)
+        printf 'module dictamesh.dev/tools/jaeger\n\ngo 1.24\n' >"$wrapper/go.mod"
+        (cd "$wrapper" &&
+            go get "github.com/jaegertracing/jaeger@v1.$((minor + 63)).${patch}" &&
+            GOFLAGS=-mod=mod go build -trimpath -o "$jaeger_bin" github.com/jaegertracing/jaeger/cmd/jaeger)
+        rm -rf "$wrapper"
+        echo "built: $jaeger_bin"
     fi
     if [[ ! -x $promtool ]]; then
         # Prometheus v3.X.Y is the Go module version v0.3XX.Y; its go.mod's exclude directives make

@@ -15,9 +15,10 @@ from components.observability.settings import ObservabilitySettings
 
 
 def built(tool: str) -> str:
-    """promtool or amtool at the version of the Prometheus or Alertmanager image (scripts/test-deps.sh)."""
+    """promtool, amtool or jaeger at the version of its image, as scripts/test-deps.sh builds it."""
     settings = ObservabilitySettings()
-    image = {"promtool": settings.prometheus_image, "amtool": settings.alertmanager_image}[tool]
+    images = {"promtool": settings.prometheus_image, "amtool": settings.alertmanager_image}
+    image = {**images, "jaeger": settings.jaeger_image}[tool]
     name, version = image.rsplit("/", 1)[-1].split(":")
     tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
     path = tools / f"{name}-{version}" / tool
@@ -66,10 +67,13 @@ class Server:
     def json(self, url: str) -> Any:
         return json.loads(self.text(url))
 
-    def stop(self) -> str:
-        """Stops the process; returns what it wrote to stderr."""
+    def stop(self, kill: bool = False) -> str:
+        """Stops the process (at once with `kill`, as a crash would); returns what it wrote to stderr."""
         if self.process.poll() is None:
-            self.process.terminate()
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
         _, errors = self.process.communicate(timeout=20)
         return errors or ""
 

@@ -4,6 +4,8 @@ Every listener binds 0.0.0.0 explicitly: the collector's defaults moved to local
 outside the container can reach.
 """
 
+from collections.abc import Mapping
+
 import yaml
 
 from components.observability.settings import JaegerSettings
@@ -13,13 +15,22 @@ ANY = "0.0.0.0"  # noqa: S104 (a container's listeners, behind its ports and Net
 CONFIG = "/etc/jaeger/config.yaml"
 DATA_DIR = "/badger"
 OTLP_GRPC, OTLP_HTTP, UI, HEALTH, METRICS = 4317, 4318, 16686, 13133, 8888
+PORTS = {
+    "otlp_grpc": OTLP_GRPC,
+    "otlp_http": OTLP_HTTP,
+    "ui": UI,
+    "query_grpc": 16685,
+    "health": HEALTH,
+    "metrics": METRICS,
+}
 
 
-def config(settings: JaegerSettings) -> str:
+def config(settings: JaegerSettings, ports: Mapping[str, int] = PORTS, data_dir: str = DATA_DIR) -> str:
+    """`ports` and `data_dir` differ only where the tests run the real Jaeger on a free port and a temporary dir."""
     if settings.storage == "badger":
         backend: dict[str, object] = {
             "badger": {
-                "directories": {"keys": f"{DATA_DIR}/keys", "values": f"{DATA_DIR}/values"},
+                "directories": {"keys": f"{data_dir}/keys", "values": f"{data_dir}/values"},
                 "ephemeral": False,
                 "ttl": {"spans": settings.span_ttl},
             }
@@ -36,25 +47,25 @@ def config(settings: JaegerSettings) -> str:
                 "resource": {"service.name": "jaeger"},
                 "metrics": {
                     "level": "detailed",
-                    "readers": [{"pull": {"exporter": {"prometheus": {"host": ANY, "port": METRICS}}}}],
+                    "readers": [{"pull": {"exporter": {"prometheus": {"host": ANY, "port": ports["metrics"]}}}}],
                 },
                 "logs": {"level": "info"},
             },
         },
         "extensions": {
-            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"{ANY}:{HEALTH}"}},
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"{ANY}:{ports['health']}"}},
             "jaeger_query": {
                 "storage": {"traces": "traces"},
-                "http": {"endpoint": f"{ANY}:{UI}"},
-                "grpc": {"endpoint": f"{ANY}:16685"},
+                "http": {"endpoint": f"{ANY}:{ports['ui']}"},
+                "grpc": {"endpoint": f"{ANY}:{ports['query_grpc']}"},
             },
             "jaeger_storage": {"backends": {"traces": backend}},
         },
         "receivers": {
             "otlp": {
                 "protocols": {
-                    "grpc": {"endpoint": f"{ANY}:{OTLP_GRPC}"},
-                    "http": {"endpoint": f"{ANY}:{OTLP_HTTP}"},
+                    "grpc": {"endpoint": f"{ANY}:{ports['otlp_grpc']}"},
+                    "http": {"endpoint": f"{ANY}:{ports['otlp_http']}"},
                 }
             }
         },

@@ -98,7 +98,7 @@ class ObservabilitySettings(Section):
     prometheus_image: Image = "prom/prometheus:v3.7.3"
     alertmanager_image: Image = "prom/alertmanager:v0.28.1"
     grafana_image: Image = "grafana/grafana:12.3.1"
-    jaeger_image: Image = "jaegertracing/jaeger:2.20.0"
+    jaeger_image: Image = "jaegertracing/jaeger:2.13.0"
     scrape_interval: PromDuration = "15s"
     evaluation_interval: PromDuration = "15s"
     retention: PromDuration = Field(default="15d", description="how long Prometheus keeps samples")
