@@ -1,0 +1,165 @@
+"""A real kube-apiserver and etcd on loopback, built from Go modules by scripts/test-deps.sh, for
+sending the program's objects through the API server's own validation and admission.
+
+Nothing but the API server runs (no scheduler, no controllers): objects are applied with
+`dryRun=All` into a namespace created for real, so the server validates them strictly and Pod
+Security admission warns about any pod template that breaks the namespace's level.
+"""
+
+import json
+import os
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.ports import free_port
+from tests.servers import Server
+
+KUBERNETES_SERVER_VERSION = "v1.37.2"
+TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
+BINARIES = TOOLS / f"kubernetes-{KUBERNETES_SERVER_VERSION}"
+
+# apiVersion, kind -> the collection's path ({ns}: the namespace)
+COLLECTIONS = {
+    ("v1", "Namespace"): "/api/v1/namespaces",
+    **{
+        ("v1", kind): f"/api/v1/namespaces/{{ns}}/{plural}"
+        for kind, plural in {
+            "ServiceAccount": "serviceaccounts",
+            "ConfigMap": "configmaps",
+            "Secret": "secrets",
+            "Service": "services",
+            "PersistentVolumeClaim": "persistentvolumeclaims",
+            "ResourceQuota": "resourcequotas",
+            "LimitRange": "limitranges",
+        }.items()
+    },
+    ("apps/v1", "Deployment"): "/apis/apps/v1/namespaces/{ns}/deployments",
+    ("apps/v1", "StatefulSet"): "/apis/apps/v1/namespaces/{ns}/statefulsets",
+    ("batch/v1", "Job"): "/apis/batch/v1/namespaces/{ns}/jobs",
+    ("batch/v1", "CronJob"): "/apis/batch/v1/namespaces/{ns}/cronjobs",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
+    ("networking.k8s.io/v1", "Ingress"): "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses",
+    ("policy/v1", "PodDisruptionBudget"): "/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+}
+
+
+class RefusedError(Exception):
+    """The API server answered with an error status."""
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _certificates(directory: Path) -> None:
+    """A CA, the server's certificate for 127.0.0.1, an admin client in system:masters, a service-account key."""
+    d = directory
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=dictamesh-test-ca",
+             "-keyout", str(d / "ca.key"), "-out", str(d / "ca.crt"))  # fmt: skip
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")
+    for name, subject, extension in (
+        ("server", "/CN=kube-apiserver", ["-extfile", str(d / "san.ext")]),
+        ("admin", "/CN=admin/O=system:masters", []),
+    ):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
+                 "-keyout", str(d / f"{name}.key"), "-out", str(d / f"{name}.csr"))  # fmt: skip
+        _openssl("x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(d / "ca.crt"), "-CAkey", str(d / "ca.key"),
+                 "-CAcreateserial", "-days", "1", "-out", str(d / f"{name}.crt"), *extension)  # fmt: skip
+    _openssl("genrsa", "-out", str(d / "sa.key"), "2048")
+    _openssl("rsa", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
+
+
+class ApiServer:
+    def __init__(self, work: Path) -> None:
+        assert (BINARIES / "kube-apiserver").is_file(), f"kube-apiserver is not built in {BINARIES} (make test-deps)"
+        _certificates(work)
+        client, peer, self.port = free_port(), free_port(), free_port()
+        self.etcd = Server(
+            [
+                str(BINARIES / "etcd"),
+                f"--data-dir={work / 'etcd'}",
+                f"--listen-client-urls=http://127.0.0.1:{client}",
+                f"--advertise-client-urls=http://127.0.0.1:{client}",
+                f"--listen-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-cluster=default=http://127.0.0.1:{peer}",
+                "--log-level=error",
+            ],
+            f"http://127.0.0.1:{client}/health",
+        )
+        self.process = subprocess.Popen(
+            [
+                str(BINARIES / "kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{client}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.port}",
+                f"--cert-dir={work / 'generated'}",
+                "--service-cluster-ip-range=10.96.0.0/24",
+                f"--client-ca-file={work / 'ca.crt'}",
+                f"--tls-cert-file={work / 'server.crt'}",
+                f"--tls-private-key-file={work / 'server.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={work / 'sa.pub'}",
+                f"--service-account-signing-key-file={work / 'sa.key'}",
+                "--authorization-mode=RBAC",
+                "--endpoint-reconciler-type=none",
+                "--profiling=false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.tls = ssl.create_default_context(cafile=str(work / "ca.crt"))
+        self.tls.load_cert_chain(str(work / "admin.crt"), str(work / "admin.key"))
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if self.call("GET", "/readyz")[1] == "ok":
+                    return
+            except (OSError, RefusedError):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise
+            time.sleep(0.5)
+
+    def call(
+        self, method: str, path: str, body: str | None = None, content_type: str = "application/json"
+    ) -> tuple[int, Any, list[str]]:
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{self.port}{path}",
+            data=body.encode() if body is not None else None,
+            method=method,
+            headers={"Content-Type": content_type},
+        )
+        try:
+            with urllib.request.urlopen(request, context=self.tls, timeout=30) as response:  # noqa: S310 (loopback)
+                text = response.read().decode()
+                warnings = response.headers.get_all("Warning") or []
+                return response.status, json.loads(text) if text.startswith("{") else text, warnings
+        except urllib.error.HTTPError as error:
+            raise RefusedError(f"{method} {path}: {error.code} {error.read().decode()}") from None
+
+    def apply(self, manifest: dict[str, Any], dry_run: bool = True) -> list[str]:
+        """Server-side apply with strict field validation; returns the server's warnings."""
+        collection = COLLECTIONS[(manifest["apiVersion"], manifest["kind"])]
+        path = collection.format(ns=manifest["metadata"].get("namespace", ""))
+        query = "fieldManager=dictamesh-tests&fieldValidation=Strict&force=true" + ("&dryRun=All" if dry_run else "")
+        name = manifest["metadata"]["name"]
+        _, _, warnings = self.call(
+            "PATCH", f"{path}/{name}?{query}", json.dumps(manifest), content_type="application/apply-patch+yaml"
+        )
+        return warnings
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate(timeout=20)
+        self.etcd.stop(kill=True)

@@ -1,0 +1,80 @@
+"""Every Kubernetes object of staging and prod, with and without exposure, through a real
+kube-apiserver's strict validation and Pod Security admission (dry-run server-side apply)."""
+
+import copy
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.apiserver import ApiServer, RefusedError
+from tests.harness import Recording
+from tests.manifests import kubernetes_objects, manifest
+from tests.test_exposure import GATEWAY_API_VERSION, GATEWAY_MODE, INGRESS_MODE, exposed
+
+PATCHES = ("Patch",)  # patch resources change objects that a dry run never created
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    server = ApiServer(tmp_path_factory.mktemp("apiserver"))
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
+    crds = Path(cache) / f"sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}/config/crd/standard"
+    server.apply(yaml.safe_load((crds / "gateway.networking.k8s.io_httproutes.yaml").read_text()), dry_run=False)
+    yield server
+    server.stop()
+
+
+def send(server: ApiServer, recording: Recording) -> dict[str, list[str]]:
+    """The namespace for real, then every other object as a dry run; warnings by object."""
+    objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
+    namespaces = [o for o in objects if o["kind"] == "Namespace"]
+    found = {f"Namespace/{ns['metadata']['name']}": server.apply(ns, dry_run=False) for ns in namespaces}
+    for attempt in range(40):  # a custom resource's API appears a moment after its CRD
+        try:
+            for obj in objects:
+                if obj["kind"] != "Namespace":
+                    found[f"{obj['kind']}/{obj['metadata']['name']}"] = server.apply(obj)
+            return found
+        except RefusedError as refused:
+            if "HTTPRoute" not in str(refused) or attempt == 39:
+                raise
+            time.sleep(0.25)
+    return found
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_api_server_admits_every_object_without_a_warning(
+    server: ApiServer, stacks: dict[str, Recording], stack: str
+) -> None:
+    warnings = send(server, stacks[stack])
+    assert len(warnings) > 40
+    assert {name: found for name, found in warnings.items() if found} == {}
+
+
+@pytest.mark.parametrize("exposure", [INGRESS_MODE, GATEWAY_MODE], ids=["ingress", "gateway"])
+def test_the_api_server_admits_the_exposure_objects(server: ApiServer, exposure: dict[str, Any]) -> None:
+    warnings = send(server, exposed("prod", exposure))
+    kinds = {name.split("/")[0] for name in warnings}
+    assert ("Ingress" if exposure is INGRESS_MODE else "HTTPRoute") in kinds
+    assert {name: found for name, found in warnings.items() if found} == {}
+
+
+def test_a_template_breaking_restricted_draws_the_pod_security_warning(
+    server: ApiServer, stacks: dict[str, Recording]
+) -> None:
+    redis = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:apps/v1:StatefulSet", "redis")))
+    del redis["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]
+    warnings = server.apply(redis)
+    assert any("would violate PodSecurity" in w and "unrestricted capabilities" in w for w in warnings), warnings
+
+
+def test_an_unknown_field_is_refused(server: ApiServer, stacks: dict[str, Recording]) -> None:
+    service = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:core/v1:Service", "redis")))
+    service["spec"]["clusterIp"] = "None"
+    with pytest.raises(RefusedError, match=r"\.spec\.clusterIp: field not declared in schema"):
+        server.apply(service)
