@@ -30,7 +30,6 @@ class KubernetesRuntime:
         # with three zones or more, no zone may hold a quorum of a prod workload's replicas
         strict = settings.environment == "prod" and len(settings.kubernetes.zones) >= 3
         self._zone_spread = "DoNotSchedule" if strict else "ScheduleAnyway"
-        self._client_namespaces = settings.kubernetes.client_namespaces
         self._kubernetes = settings.kubernetes
         render_dir = settings.kubernetes.render_dir
         if render_dir:
@@ -154,7 +153,7 @@ class KubernetesRuntime:
                 )
             )
         for policy in (
-            network.allow_clients(workload, self._namespace, labels, selector, self._client_namespaces),
+            network.allow_clients(workload, self._namespace, labels, selector, self._kubernetes.client_namespaces),
             network.allow_egress(workload, self._namespace, labels, selector),
         ):
             if policy:
