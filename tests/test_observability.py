@@ -254,6 +254,7 @@ def test_network_policies_let_prometheus_scrape_grafana_query_and_workloads_send
         ("jaeger", 8888),
         ("grafana", 3000),
         ("alertmanager", 9093),
+        ("prometheus", 9090),
     ):
         assert "prometheus" in admitted(ingress_by_port(recording, workload)[port]), workload
     for workload, port in (("prometheus", 9090), ("jaeger", 16686), ("alertmanager", 9093)):

@@ -73,7 +73,7 @@ class Observability(pulumi.ComponentResource):
         )
         telemetry = [*published, own]
 
-        prometheus_port = Port("http", prometheus.PORT, host_port=ports.prometheus, clients=["grafana"])
+        prometheus_port = Port("http", prometheus.PORT, host_port=ports.prometheus)
         rule_files = {
             f"{prometheus.CONFIG_DIR}/rules/{t.group}.yml": prometheus.rules(t, args.runbook_url)
             for t in telemetry
@@ -97,7 +97,8 @@ class Observability(pulumi.ComponentResource):
                 volumes={"data": Volume(prometheus.DATA_DIR, args.storage.prometheus)},
                 # replaying the write-ahead log of a full volume takes minutes
                 probe=_http_probe(prometheus.PORT, "/-/ready", startup_seconds=600),
-                clients=["grafana"],
+                # Grafana queries it; it scrapes itself through its own Service, which NetworkPolicy sees too
+                clients=["grafana", "prometheus"],
             ),
             self,
         )
