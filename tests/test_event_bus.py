@@ -190,7 +190,10 @@ def test_broker_ports_admit_only_who_needs_them(stacks: dict[str, Recording], st
     assert admitted[9644] == {"redpanda-console", "redpanda-topics", "prometheus"}
     for port in (9092, 8081, 8082):
         assert {"redpanda-console", "redpanda-topics", "metadata-catalog"} <= admitted[port]
-        assert "redpanda" not in admitted[port] and "prometheus" not in admitted[port]
+        assert "prometheus" not in admitted[port]
+    # each broker's HTTP proxy and Schema Registry produce to and read from the partition leaders
+    assert "redpanda" in admitted[9092]
+    assert "redpanda" not in admitted[8081] | admitted[8082]
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -49,7 +49,8 @@ class EventBus(pulumi.ComponentResource):
         host = args.host_ports
         kafka_external = Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True)
         ports = [
-            Port("kafka", files.KAFKA),
+            # the HTTP proxy and Schema Registry inside each broker are Kafka clients of the partition leaders
+            Port("kafka", files.KAFKA, clients=["redpanda", *OPERATORS, *args.clients]),
             Port("schema-registry", files.SCHEMA_REGISTRY),
             Port("http-proxy", files.HTTP_PROXY),
             admin := Port("admin", files.ADMIN, host_port=host.admin, clients=[*OPERATORS, "prometheus"]),
