@@ -24,9 +24,10 @@ promtool=$tools/prometheus-${prometheus}/promtool
 # Jaeger v2.X.Y is the Go module github.com/jaegertracing/jaeger v1.(X+63).Y (its CHANGELOG pairs them)
 jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/settings.py)
 jaeger_bin=$tools/jaeger-${jaeger}/jaeger
-# a real kube-apiserver and etcd admit or refuse every Kubernetes object (tests/test_apiserver.py)
+# a real kube-apiserver, etcd and controller manager admit or refuse every object and pod (tests/test_apiserver.py)
 kubernetes=$(grep -oP 'KUBERNETES_SERVER_VERSION = "\K[^"]+' tests/apiserver.py)
 apiserver=$tools/kubernetes-${kubernetes}/kube-apiserver
+control_plane_built() { [[ -x $apiserver && -x ${apiserver%/*}/kube-controller-manager && -x ${apiserver%/*}/etcd ]]; }
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -43,13 +44,19 @@ build_apiserver() {
         grep -oP '^\s+\Kk8s.io/[a-z0-9-]+(?= v0\.0\.0\s*$)' "$gomod" | sort -u | sed "s#.*#\t& => & v0.${minor}#"
         printf ')\n'
     } >"$wrapper/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n)\n' >"$wrapper/tools.go"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n' >"$wrapper/tools.go"
+    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' kube-apiserver kube-controller-manager >>"$wrapper/tools.go"
+    printf ')\n' >>"$wrapper/tools.go"
     local version="-X k8s.io/component-base/version.gitVersion=${kubernetes} -X k8s.io/component-base/version.gitTreeState=clean"
+    local bin
+    bin=$(dirname "$apiserver")
     (cd "$wrapper" && GOFLAGS=-mod=mod go mod tidy &&
-        CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" -o "$apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
-        CGO_ENABLED=0 go build -trimpath -o "$(dirname "$apiserver")/etcd" go.etcd.io/etcd/server/v3)
+        CGO_ENABLED=0 go build -trimpath -o "$bin/etcd" go.etcd.io/etcd/server/v3 &&
+        CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" \
+            -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager &&
+        CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" -o "$apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
     rm -rf "$wrapper"
-    echo "built: $apiserver and etcd"
+    echo "built: $bin/{kube-apiserver,kube-controller-manager,etcd}"
 }
 
 missing=()
@@ -64,7 +71,7 @@ check)
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
     [[ -x $amtool ]] || problems+=("amtool ${alertmanager} at ${amtool}")
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
-    [[ -x $apiserver ]] || problems+=("kube-apiserver and etcd ${kubernetes} at $(dirname "$apiserver")")
+    control_plane_built || problems+=("kube-apiserver, kube-controller-manager and etcd ${kubernetes} at $(dirname "$apiserver")")
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     if ((${#problems[@]})); then
@@ -80,7 +87,7 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $amtool || ! -x $promtool || ! -x $jaeger_bin || ! -x $apiserver || ! -f $(httproute_crd) ]]; then
+    if [[ ! -x $amtool || ! -x $promtool || ! -x $jaeger_bin || ! -f $(httproute_crd) ]] || ! control_plane_built; then
         command -v go >/dev/null || { echo "building amtool and promtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
     fi
     if [[ ! -f $(httproute_crd) ]]; then
@@ -91,9 +98,7 @@ install)
         GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/amtool@${alertmanager}"
         echo "built: $amtool"
     fi
-    if [[ ! -x $apiserver ]]; then
-        build_apiserver
-    fi
+    control_plane_built || build_apiserver
     if [[ ! -x $jaeger_bin ]]; then
         IFS=. read -r major minor patch <<<"$jaeger"
         wrapper=$(mktemp -d)

@@ -1,9 +1,10 @@
-"""A real kube-apiserver and etcd on loopback, built from Go modules by scripts/test-deps.sh, for
-sending the program's objects through the API server's own validation and admission.
+"""A real kube-apiserver, etcd and kube-controller-manager on loopback, built from Go modules by
+scripts/test-deps.sh, for sending the program's objects through the API server's own validation
+and admission.
 
-Nothing but the API server runs (no scheduler, no controllers): objects are applied with
-`dryRun=All` into a namespace created for real, so the server validates them strictly and Pod
-Security admission warns about any pod template that breaks the namespace's level.
+Objects are server-side applied with strict field validation, as dry runs or for real. Applied for
+real, the controller manager turns StatefulSets, Deployments and Jobs into Pods, which Pod Security
+and the ResourceQuota admit or refuse (a FailedCreate event); no scheduler runs, so they stay Pending.
 """
 
 import json
@@ -117,6 +118,47 @@ class ApiServer:
             stderr=subprocess.PIPE,
             text=True,
         )
+        kubeconfig = work / "kubeconfig"
+        kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": "local",
+                            "cluster": {
+                                "server": f"https://127.0.0.1:{self.port}",
+                                "certificate-authority": str(work / "ca.crt"),
+                            },
+                        }
+                    ],
+                    "users": [
+                        {
+                            "name": "admin",
+                            "user": {
+                                "client-certificate": str(work / "admin.crt"),
+                                "client-key": str(work / "admin.key"),
+                            },
+                        }
+                    ],
+                    "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
+                    "current-context": "local",
+                }
+            )
+        )
+        self.controllers = subprocess.Popen(
+            [
+                str(BINARIES / "kube-controller-manager"),
+                f"--kubeconfig={kubeconfig}",
+                "--secure-port=0",
+                f"--service-account-private-key-file={work / 'sa.key'}",
+                f"--root-ca-file={work / 'ca.crt'}",
+                "--leader-elect=false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.tls = ssl.create_default_context(cafile=str(work / "ca.crt"))
         self.tls.load_cert_chain(str(work / "admin.crt"), str(work / "admin.key"))
         deadline = time.monotonic() + 90
@@ -158,8 +200,13 @@ class ApiServer:
         )
         return warnings
 
+    def items(self, path: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.call("GET", path)[1]["items"]
+        return found
+
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.communicate(timeout=20)
+        for process in (self.controllers, self.process):
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=20)
         self.etcd.stop(kill=True)

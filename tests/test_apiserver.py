@@ -14,6 +14,7 @@ import yaml
 from tests.apiserver import ApiServer, RefusedError
 from tests.harness import Recording
 from tests.manifests import kubernetes_objects, manifest
+from tests.servers import wait_until
 from tests.test_exposure import GATEWAY_API_VERSION, GATEWAY_MODE, INGRESS_MODE, exposed
 
 PATCHES = ("Patch",)  # patch resources change objects that a dry run never created
@@ -78,3 +79,54 @@ def test_an_unknown_field_is_refused(server: ApiServer, stacks: dict[str, Record
     service["spec"]["clusterIp"] = "None"
     with pytest.raises(RefusedError, match=r"\.spec\.clusterIp: field not declared in schema"):
         server.apply(service)
+
+
+def pods_admitted(server: ApiServer, namespace: str, expected: int) -> list[dict[str, Any]]:
+    def enough() -> list[dict[str, Any]] | None:
+        pods = server.items(f"/api/v1/namespaces/{namespace}/pods")
+        return pods if len(pods) >= expected else None
+
+    try:
+        return wait_until(enough, 60, f"{expected} pods in {namespace}")
+    except AssertionError:
+        return server.items(f"/api/v1/namespaces/{namespace}/pods")
+
+
+def failed_creates(server: ApiServer, namespace: str) -> list[str]:
+    events = server.items(f"/api/v1/namespaces/{namespace}/events")
+    return [f"{e['involvedObject']['name']}: {e['message']}" for e in events if e["reason"] == "FailedCreate"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_pod_is_admitted_by_pod_security_and_the_quota(
+    server: ApiServer, stacks: dict[str, Recording], stack: str
+) -> None:
+    """Applied for real: the controllers create every pod, and neither admission refuses one."""
+    recording = stacks[stack]
+    objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
+    for obj in sorted(objects, key=lambda o: o["kind"] != "Namespace"):
+        server.apply(obj, dry_run=False)
+    expected = sum(int(o["spec"]["replicas"]) for o in objects if o["kind"] in ("StatefulSet", "Deployment"))
+    expected += sum(1 for o in objects if o["kind"] == "Job")
+    namespace = f"dictamesh-{stack}"
+    pods = pods_admitted(server, namespace, expected)
+    assert failed_creates(server, namespace) == []
+    assert len(pods) == expected
+    claims = server.items(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims")
+    assert {"data-redpanda-0", "data-postgres-0", "postgres-backup-backups"} <= {c["metadata"]["name"] for c in claims}
+    quota = server.call("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/dictamesh")[1]["status"]
+    assert int(quota["used"]["pods"]) == expected  # the quota counted them and still admitted them
+
+
+def test_a_pod_breaking_restricted_is_refused_for_real(server: ApiServer, stacks: dict[str, Recording]) -> None:
+    exporter = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:apps/v1:Deployment", "redis-exporter")))
+    exporter["metadata"]["name"] = "open-exporter"
+    del exporter["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]
+    namespace = exporter["metadata"]["namespace"]
+    server.apply({**exporter, "kind": "Deployment"}, dry_run=False)
+
+    def refused() -> list[str] | None:
+        return [m for m in failed_creates(server, namespace) if "open-exporter" in m] or None
+
+    messages = wait_until(refused, 60, "the ReplicaSet's FailedCreate event")
+    assert any("violates PodSecurity" in m and "unrestricted capabilities" in m for m in messages), messages
