@@ -7,11 +7,13 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from components.observability.settings import ObservabilitySettings
+
+T = TypeVar("T")
 
 
 def built(tool: str) -> str:
@@ -83,7 +85,8 @@ def metric_names(text: str) -> set[str]:
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
 
-def wait_until(check: Any, timeout: float, what: str) -> Any:
+def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """The first truthy result of `check`, polled until `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
