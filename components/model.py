@@ -196,6 +196,10 @@ class Runtime(Protocol):
         """Creates the workload's resources; returns the ones that are ready when it is."""
         ...
 
+    def public_url(self, ui: str) -> str | None:
+        """The URL users will reach a UI at through `expose`, known before anything is deployed."""
+        ...
+
     def expose(self, uis: Sequence[WebUi]) -> Exposed:
         """Makes the UIs the settings name reachable from outside the target."""
         ...

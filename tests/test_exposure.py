@@ -77,6 +77,42 @@ def test_uis_without_a_login_sit_behind_generated_basic_auth(ingress_prod: Recor
     assert "uiBasicAuthPassword" in ingress_prod.secret_outputs and ingress_prod.outputs["uiBasicAuthUser"] == "admin"
 
 
+def container(recording: Recording, workload: str) -> dict[str, Any]:
+    statefulset = recording.one("kubernetes:apps/v1:StatefulSet", workload).inputs
+    containers: list[dict[str, Any]] = statefulset["spec"]["template"]["spec"]["containers"]
+    return containers[0]
+
+
+def public_links(recording: Recording) -> dict[str, str | None]:
+    """Where Grafana's redirects and the links in alerts and notifications point."""
+    env = {item["name"]: item.get("value") for item in container(recording, "grafana")["env"]}
+
+    def flag(workload: str) -> str | None:
+        found = [a for a in container(recording, workload)["args"] if a.startswith("--web.external-url=")]
+        return found[0].split("=", 1)[1] if found else None
+
+    return {
+        "grafana": env.get("GF_SERVER_ROOT_URL"),
+        "prometheus": flag("prometheus"),
+        "alertmanager": flag("alertmanager"),
+    }
+
+
+def test_links_written_by_the_exposed_uis_use_their_public_urls(
+    ingress_prod: Recording, stacks: dict[str, Recording]
+) -> None:
+    assert public_links(ingress_prod) == {
+        "grafana": "https://dashboards.example.com/",
+        "prometheus": "https://prometheus.dictamesh.example.com/",
+        "alertmanager": "https://alertmanager.dictamesh.example.com/",
+    }
+    # unexposed, they keep their defaults, which suit a port-forward
+    unset = {"grafana": None, "prometheus": None, "alertmanager": None}
+    assert public_links(stacks["prod"]) == unset
+    only_grafana = {**unset, "grafana": "https://grafana.dictamesh.example.com/"}
+    assert public_links(exposed("staging", GATEWAY_MODE)) == only_grafana
+
+
 def test_the_controller_namespace_alone_reaches_the_exposed_ports(ingress_prod: Recording) -> None:
     policies = {r.name: r.inputs["spec"] for r in ingress_prod.of_type(NETWORK_POLICY)}
     grafana = policies["grafana-from-ingress-nginx"]

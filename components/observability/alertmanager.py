@@ -87,10 +87,12 @@ def egress_ports(receivers: list[Receiver]) -> list[int]:
     return sorted(ports)
 
 
-def args() -> list[str]:
-    return [
+def args(external_url: str | None) -> list[str]:
+    """`external_url` is where the links in notifications (silences, alert lists) point."""
+    flags = [
         f"--config.file={CONFIG_DIR}/alertmanager.yml",
         f"--storage.path={DATA_DIR}",
         f"--web.listen-address=:{PORT}",
         "--cluster.listen-address=",  # one replica: no gossip port to open
     ]
+    return [*flags, f"--web.external-url={external_url}"] if external_url else flags

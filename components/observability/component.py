@@ -86,7 +86,7 @@ class Observability(pulumi.ComponentResource):
                 image=args.prometheus_image,
                 run_as=NOBODY,
                 resources=args.resources.prometheus,
-                args=prometheus.args(args, memory_bytes(args.storage.prometheus)),
+                args=prometheus.args(args, memory_bytes(args.storage.prometheus), runtime.public_url("prometheus")),
                 files={
                     f"{prometheus.CONFIG_DIR}/prometheus.yml": prometheus.config(
                         args, telemetry, runtime.endpoint, runtime.endpoint("alertmanager", alertmanager.PORT)
@@ -116,7 +116,7 @@ class Observability(pulumi.ComponentResource):
                 image=args.alertmanager_image,
                 run_as=NOBODY,
                 resources=args.resources.alertmanager,
-                args=alertmanager.args(),
+                args=alertmanager.args(runtime.public_url("alertmanager")),
                 files={f"{alertmanager.CONFIG_DIR}/alertmanager.yml": alertmanager.config(args.receivers)},
                 secrets=receiver_secrets,
                 ports=[alertmanager_port],
@@ -174,7 +174,7 @@ class Observability(pulumi.ComponentResource):
                 image=args.grafana_image,
                 run_as=GRAFANA_USER,
                 resources=args.resources.grafana,
-                env=grafana.environment(GRAFANA_ADMIN, password_file),
+                env=grafana.environment(GRAFANA_ADMIN, password_file, runtime.public_url("grafana")),
                 files=provisioning,
                 secrets={password_file: password},
                 ports=[grafana_port],

@@ -63,8 +63,11 @@ def dashboard_provider() -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def environment(admin_user: str, password_file: str) -> dict[str, str]:
-    return {
+def environment(admin_user: str, password_file: str, root_url: str | None) -> dict[str, str]:
+    """`root_url` is the public URL, for Grafana's redirects and the links it writes; unset, Grafana
+    assumes http://localhost:3000/, which suits a published or port-forwarded port."""
+    root = {"GF_SERVER_ROOT_URL": root_url} if root_url else {}
+    return root | {
         "GF_SECURITY_ADMIN_USER": admin_user,
         "GF_SECURITY_ADMIN_PASSWORD__FILE": password_file,
         "GF_AUTH_ANONYMOUS_ENABLED": "false",

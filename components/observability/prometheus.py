@@ -77,8 +77,9 @@ def rules(source: Telemetry, runbook_url: str) -> str:
     )
 
 
-def args(settings: ObservabilitySettings, storage_bytes: int) -> list[str]:
-    """The image's own flags repeated (overriding the command drops them), plus retention."""
+def args(settings: ObservabilitySettings, storage_bytes: int, external_url: str | None) -> list[str]:
+    """The image's own flags repeated (overriding the command drops them), plus retention and the public
+    URL that links in alerts point to."""
     flags = [
         f"--config.file={CONFIG_DIR}/prometheus.yml",
         f"--storage.tsdb.path={DATA_DIR}",
@@ -88,4 +89,6 @@ def args(settings: ObservabilitySettings, storage_bytes: int) -> list[str]:
     if settings.retention_size:
         # leave a fifth of the volume for compaction and the write-ahead log
         flags.append(f"--storage.tsdb.retention.size={storage_bytes * 8 // 10 // 2**20}MB")
+    if external_url:
+        flags.append(f"--web.external-url={external_url}")
     return flags

@@ -41,6 +41,9 @@ class DockerRuntime:
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None if port.host_port is None else f"127.0.0.1:{port.host_port + ordinal}"
 
+    def public_url(self, ui: str) -> str | None:
+        return None
+
     def expose(self, uis: Sequence[WebUi]) -> Exposed:
         """A developer's UIs are already on 127.0.0.1: nothing more to expose."""
         return Exposed()

@@ -106,6 +106,6 @@ def admit_controller(ui: WebUi, controller_namespace: str, namespace: str, label
     ]
 
 
-def url(ui: WebUi, exposure: Exposure) -> str:
+def url(ui: str, exposure: Exposure) -> str:
     scheme = "https" if exposure.https else "http"
-    return f"{scheme}://{exposure.host(ui.name)}/"
+    return f"{scheme}://{exposure.host(ui)}/"

@@ -70,9 +70,14 @@ class KubernetesRuntime:
     def published(self, port: Port, ordinal: int = 0) -> str | None:
         return None
 
+    def public_url(self, ui: str) -> str | None:
+        settings = self._kubernetes.exposure
+        exposed = settings.mode != "none" and ui in settings.uis
+        return exposure.url(ui, settings) if exposed else None
+
     def expose(self, uis: Sequence[WebUi]) -> Exposed:
         settings = self._kubernetes.exposure
-        chosen = [ui for ui in uis if settings.mode != "none" and ui.name in settings.uis]
+        chosen = [ui for ui in uis if self.public_url(ui.name)]
         if not chosen:
             return Exposed()
         parent = pulumi.ComponentResource("dictamesh:platform:Exposure", "exposure")
@@ -110,7 +115,7 @@ class KubernetesRuntime:
             for policy in exposure.admit_controller(ui, controller, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
         return Exposed(
-            urls={ui.name: exposure.url(ui, settings) for ui in chosen},
+            urls={ui.name: exposure.url(ui.name, settings) for ui in chosen},
             basic_auth_user=user,
             basic_auth_password=password,
         )
