@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The real servers and tools the test suite runs: Debian's packages, and promtool and amtool built
-# from Go modules at the versions of the Prometheus and Alertmanager images (Debian ships 2.42 and
-# 0.25: the generated files must pass both, and 0.25 lacks the webhook's url_file).
+# The real servers and tools the test suite runs: Debian's packages, and promtool, amtool and
+# alertmanager built from Go modules at the versions of the Prometheus and Alertmanager images (Debian
+# ships 2.42 and 0.25: the generated files must pass both, and 0.25 lacks the webhook's url_file).
 # Usage: scripts/test-deps.sh check    (names what is missing and how to get it)
 #        scripts/test-deps.sh install  (apt-get with sudo unless root; go build into the tools cache)
 set -euo pipefail
@@ -19,6 +19,7 @@ declare -A packages=(
 tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
 alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/settings.py)
 amtool=$tools/alertmanager-${alertmanager}/amtool
+alertmanager_built() { [[ -x $amtool && -x ${amtool%/*}/alertmanager ]]; }
 prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/settings.py)
 promtool=$tools/prometheus-${prometheus}/promtool
 # Jaeger v2.X.Y is the Go module github.com/jaegertracing/jaeger v1.(X+63).Y (its CHANGELOG pairs them)
@@ -69,7 +70,7 @@ case ${1:-check} in
 check)
     problems=()
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
-    [[ -x $amtool ]] || problems+=("amtool ${alertmanager} at ${amtool}")
+    alertmanager_built || problems+=("amtool and alertmanager ${alertmanager} at $(dirname "$amtool")")
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
     control_plane_built || problems+=("kube-apiserver, kube-controller-manager and etcd ${kubernetes} at $(dirname "$apiserver")")
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
@@ -87,16 +88,18 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $amtool || ! -x $promtool || ! -x $jaeger_bin || ! -f $(httproute_crd) ]] || ! control_plane_built; then
-        command -v go >/dev/null || { echo "building amtool and promtool needs Go: https://go.dev/doc/install" >&2; exit 1; }
+    if [[ ! -x $promtool || ! -x $jaeger_bin || ! -f $(httproute_crd) ]] || ! alertmanager_built || ! control_plane_built; then
+        command -v go >/dev/null || { echo "building the tools needs Go: https://go.dev/doc/install" >&2; exit 1; }
     fi
     if [[ ! -f $(httproute_crd) ]]; then
         go mod download "sigs.k8s.io/gateway-api@${gateway_api}"
         echo "downloaded: the Gateway API ${gateway_api} CRDs"
     fi
-    if [[ ! -x $amtool ]]; then
-        GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/amtool@${alertmanager}"
-        echo "built: $amtool"
+    if ! alertmanager_built; then
+        for command in amtool alertmanager; do
+            GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/${command}@${alertmanager}"
+        done
+        echo "built: $(dirname "$amtool")/{amtool,alertmanager}"
     fi
     control_plane_built || build_apiserver
     if [[ ! -x $jaeger_bin ]]; then

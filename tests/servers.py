@@ -17,9 +17,13 @@ T = TypeVar("T")
 
 
 def built(tool: str) -> str:
-    """promtool, amtool or jaeger at the version of its image, as scripts/test-deps.sh builds it."""
+    """promtool, amtool, alertmanager or jaeger at the version of its image, as scripts/test-deps.sh builds it."""
     settings = ObservabilitySettings()
-    images = {"promtool": settings.prometheus_image, "amtool": settings.alertmanager_image}
+    images = {
+        "promtool": settings.prometheus_image,
+        "amtool": settings.alertmanager_image,
+        "alertmanager": settings.alertmanager_image,
+    }
     image = {**images, "jaeger": settings.jaeger_image}[tool]
     name, version = image.rsplit("/", 1)[-1].split(":")
     tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))

@@ -11,6 +11,11 @@ CONFIG_DIR = "/etc/alertmanager"
 DATA_DIR = "/alertmanager"
 PORT = 9093
 NOWHERE = "nowhere"  # the receiver of alerts no configured receiver takes
+# Alertmanager's Slack text is empty by default: say what is wrong and where the runbook is
+SLACK_TEXT = (
+    "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n"
+    "<{{ .Annotations.runbook_url }}|Runbook>\n{{ end }}"
+)
 
 
 def secrets(receiver: Receiver) -> dict[str, str]:
@@ -58,7 +63,7 @@ def _receiver(receiver: Receiver) -> dict[str, object]:
     if receiver.type == "webhook":
         return {"name": receiver.name, "webhook_configs": [{"url_file": url_file, "send_resolved": True}]}
     if receiver.type == "slack":
-        slack: dict[str, object] = {"api_url_file": url_file, "send_resolved": True}
+        slack: dict[str, object] = {"api_url_file": url_file, "send_resolved": True, "text": SLACK_TEXT}
         if receiver.channel:
             slack["channel"] = receiver.channel
         return {"name": receiver.name, "slack_configs": [slack]}
