@@ -25,10 +25,16 @@ promtool=$tools/prometheus-${prometheus}/promtool
 # Jaeger v2.X.Y is the Go module github.com/jaegertracing/jaeger v1.(X+63).Y (its CHANGELOG pairs them)
 jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/settings.py)
 jaeger_bin=$tools/jaeger-${jaeger}/jaeger
-# a real kube-apiserver, etcd and controller manager admit or refuse every object and pod (tests/test_apiserver.py)
+# a real control plane admits, binds, schedules and (through KWOK's fake nodes) readies every pod
+# of the cluster stacks (tests/test_apiserver.py)
 kubernetes=$(grep -oP 'KUBERNETES_SERVER_VERSION = "\K[^"]+' tests/apiserver.py)
 apiserver=$tools/kubernetes-${kubernetes}/kube-apiserver
-control_plane_built() { [[ -x $apiserver && -x ${apiserver%/*}/kube-controller-manager && -x ${apiserver%/*}/etcd ]]; }
+kwok=$(grep -oP 'KWOK_VERSION = "\K[^"]+' tests/apiserver.py)
+kwok_bin=$tools/kwok-${kwok}/kwok
+control_plane_built() {
+    local bin=${apiserver%/*}
+    [[ -x $apiserver && -x $bin/kube-controller-manager && -x $bin/kube-scheduler && -x $bin/etcd && -x $kwok_bin ]]
+}
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -46,18 +52,26 @@ build_apiserver() {
         printf ')\n'
     } >"$wrapper/go.mod"
     printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n' >"$wrapper/tools.go"
-    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' kube-apiserver kube-controller-manager >>"$wrapper/tools.go"
+    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' kube-apiserver kube-controller-manager kube-scheduler >>"$wrapper/tools.go"
     printf ')\n' >>"$wrapper/tools.go"
     local version="-X k8s.io/component-base/version.gitVersion=${kubernetes} -X k8s.io/component-base/version.gitTreeState=clean"
     local bin
     bin=$(dirname "$apiserver")
     (cd "$wrapper" && GOFLAGS=-mod=mod go mod tidy &&
         CGO_ENABLED=0 go build -trimpath -o "$bin/etcd" go.etcd.io/etcd/server/v3 &&
-        CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" \
-            -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager &&
+        for command in kube-controller-manager kube-scheduler; do
+            CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" \
+                -o "$bin/$command" "k8s.io/kubernetes/cmd/$command" || exit 1
+        done &&
         CGO_ENABLED=0 go build -trimpath -tags selinux,notest -ldflags "$version" -o "$apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
     rm -rf "$wrapper"
-    echo "built: $bin/{kube-apiserver,kube-controller-manager,etcd}"
+    # KWOK has no replaces: its own module; its stage files stay in the module cache for the tests
+    wrapper=$(mktemp -d)
+    printf 'module dictamesh.dev/tools/kwok\n\ngo 1.26.0\n' >"$wrapper/go.mod"
+    (cd "$wrapper" && go get "sigs.k8s.io/kwok@${kwok}" &&
+        CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$kwok_bin" sigs.k8s.io/kwok/cmd/kwok)
+    rm -rf "$wrapper"
+    echo "built: $bin/{kube-apiserver,kube-controller-manager,kube-scheduler,etcd} and $kwok_bin"
 }
 
 missing=()
@@ -72,7 +86,7 @@ check)
     ((${#missing[@]})) && problems+=("${missing[*]} (Debian/Ubuntu packages)")
     alertmanager_built || problems+=("amtool and alertmanager ${alertmanager} at $(dirname "$amtool")")
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
-    control_plane_built || problems+=("kube-apiserver, kube-controller-manager and etcd ${kubernetes} at $(dirname "$apiserver")")
+    control_plane_built || problems+=("kube-apiserver, kube-controller-manager, kube-scheduler and etcd ${kubernetes} at $(dirname "$apiserver"), kwok ${kwok}")
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     if ((${#problems[@]})); then

@@ -1,10 +1,12 @@
-"""A real kube-apiserver, etcd and kube-controller-manager on loopback, built from Go modules by
-scripts/test-deps.sh, for sending the program's objects through the API server's own validation
-and admission.
+"""A real Kubernetes control plane on loopback, built from Go modules by scripts/test-deps.sh:
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler, with KWOK playing the kubelet of
+fake nodes.
 
 Objects are server-side applied with strict field validation, as dry runs or for real. Applied for
 real, the controller manager turns StatefulSets, Deployments and Jobs into Pods, which Pod Security
-and the ResourceQuota admit or refuse (a FailedCreate event); no scheduler runs, so they stay Pending.
+and the ResourceQuota admit or refuse (a FailedCreate event); it binds claims to volumes, the
+scheduler places pods on the nodes, and KWOK marks them running and ready (and a Job's pods
+complete), so Services get endpoints. No container runs.
 """
 
 import json
@@ -18,15 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from tests.ports import free_port
-from tests.servers import Server
+from tests.servers import Server, module_dir
 
 KUBERNETES_SERVER_VERSION = "v1.37.2"
+KWOK_VERSION = "v0.8.0"
 TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
 BINARIES = TOOLS / f"kubernetes-{KUBERNETES_SERVER_VERSION}"
+KWOK = TOOLS / f"kwok-{KWOK_VERSION}" / "kwok"
+FAKE_NODE = "kwok.x-k8s.io/node"  # the annotation of the nodes KWOK manages
+# KWOK's own stages (from its module): nodes become ready, pods ready, a Job's pods complete
+KWOK_STAGES = ("node/fast/node-initialize", "node/heartbeat/node-heartbeat", "pod/fast/pod-ready",
+               "pod/fast/pod-complete", "pod/fast/pod-delete")  # fmt: skip
 
 # apiVersion, kind -> the collection's path ({ns}: the namespace)
 COLLECTIONS = {
     ("v1", "Namespace"): "/api/v1/namespaces",
+    ("v1", "Node"): "/api/v1/nodes",
+    ("v1", "PersistentVolume"): "/api/v1/persistentvolumes",
+    ("storage.k8s.io/v1", "StorageClass"): "/apis/storage.k8s.io/v1/storageclasses",
     **{
         ("v1", kind): f"/api/v1/namespaces/{{ns}}/{plural}"
         for kind, plural in {
@@ -79,7 +90,9 @@ def _certificates(directory: Path) -> None:
 
 class ApiServer:
     def __init__(self, work: Path) -> None:
-        assert (BINARIES / "kube-apiserver").is_file(), f"kube-apiserver is not built in {BINARIES} (make test-deps)"
+        commands = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+        missing = [str(path) for path in (*(BINARIES / c for c in commands), KWOK) if not path.is_file()]
+        assert not missing, f"not built: {', '.join(missing)} (make test-deps)"
         _certificates(work)
         client, peer, self.port = free_port(), free_port(), free_port()
         self.etcd = Server(
@@ -147,18 +160,33 @@ class ApiServer:
                 }
             )
         )
-        self.controllers = subprocess.Popen(
-            [
-                str(BINARIES / "kube-controller-manager"),
-                f"--kubeconfig={kubeconfig}",
-                "--secure-port=0",
-                f"--service-account-private-key-file={work / 'sa.key'}",
-                f"--root-ca-file={work / 'ca.crt'}",
-                "--leader-elect=false",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        stages = module_dir("sigs.k8s.io/kwok", KWOK_VERSION) / "kustomize" / "stage"
+        self.agents: list[subprocess.Popen[bytes]] = [
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for command in (
+                [
+                    str(BINARIES / "kube-controller-manager"),
+                    f"--kubeconfig={kubeconfig}",
+                    "--secure-port=0",
+                    f"--service-account-private-key-file={work / 'sa.key'}",
+                    f"--root-ca-file={work / 'ca.crt'}",
+                    "--leader-elect=false",
+                ],
+                [
+                    str(BINARIES / "kube-scheduler"),
+                    f"--kubeconfig={kubeconfig}",
+                    "--secure-port=0",
+                    "--leader-elect=false",
+                ],
+                [
+                    str(KWOK),
+                    f"--kubeconfig={kubeconfig}",
+                    f"--manage-nodes-with-annotation-selector={FAKE_NODE}=fake",
+                    f"--server-address=127.0.0.1:{free_port()}",
+                    *(f"--config={stages / stage}.yaml" for stage in KWOK_STAGES),
+                ],
+            )
+        ]
         self.tls = ssl.create_default_context(cafile=str(work / "ca.crt"))
         self.tls.load_cert_chain(str(work / "admin.crt"), str(work / "admin.key"))
         deadline = time.monotonic() + 90
@@ -204,8 +232,55 @@ class ApiServer:
         found: list[dict[str, Any]] = self.call("GET", path)[1]["items"]
         return found
 
+    def add_nodes(self, zones: list[str]) -> None:
+        """A fake node per zone, large enough for both cluster stacks at once."""
+        size = {"cpu": "32", "memory": "128Gi", "ephemeral-storage": "1Ti", "pods": "110"}
+        for zone in zones:
+            name = f"fake-{zone}"
+            labels = {"kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}
+            self.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {"name": name, "labels": labels, "annotations": {FAKE_NODE: "fake"}},
+                    "status": {"capacity": size, "allocatable": size},
+                },
+                dry_run=False,
+            )
+
+    def add_storage_class(self, name: str, volumes: int) -> None:
+        """A class without a provisioner and a pool of volumes the controller manager binds claims to."""
+        self.apply(
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": name},
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+                "allowVolumeExpansion": True,
+            },
+            dry_run=False,
+        )
+        for number in range(volumes):
+            self.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolume",
+                    "metadata": {"name": f"{name}-{number}"},
+                    "spec": {
+                        "capacity": {"storage": "2Ti"},
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": name,
+                        "persistentVolumeReclaimPolicy": "Retain",
+                        "hostPath": {"path": f"/nonexistent/{name}-{number}"},
+                    },
+                },
+                dry_run=False,
+            )
+
     def stop(self) -> None:
-        for process in (self.controllers, self.process):
+        processes: list[subprocess.Popen[Any]] = [*self.agents, self.process]
+        for process in processes:
             if process.poll() is None:
                 process.kill()
             process.communicate(timeout=20)

@@ -2,20 +2,17 @@
 kube-apiserver's strict validation and Pod Security admission (dry-run server-side apply)."""
 
 import copy
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.apiserver import ApiServer, RefusedError
 from tests.harness import Recording
 from tests.manifests import kubernetes_objects, manifest
 from tests.servers import wait_until
-from tests.test_exposure import GATEWAY_API_VERSION, GATEWAY_MODE, INGRESS_MODE, exposed
+from tests.test_exposure import GATEWAY_MODE, INGRESS_MODE, exposed, httproute_crd
 
 PATCHES = ("Patch",)  # patch resources change objects that a dry run never created
 
@@ -23,9 +20,11 @@ PATCHES = ("Patch",)  # patch resources change objects that a dry run never crea
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     server = ApiServer(tmp_path_factory.mktemp("apiserver"))
-    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
-    crds = Path(cache) / f"sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}/config/crd/standard"
-    server.apply(yaml.safe_load((crds / "gateway.networking.k8s.io_httproutes.yaml").read_text()), dry_run=False)
+    server.apply(httproute_crd(), dry_run=False)
+    # three zones, as prod spreads its brokers; the classes the stack files name
+    server.add_nodes(["zone-a", "zone-b", "zone-c"])
+    for storage_class in ("standard", "ssd"):
+        server.add_storage_class(storage_class, volumes=12)
     yield server
     server.stop()
 
@@ -98,24 +97,68 @@ def failed_creates(server: ApiServer, namespace: str) -> list[str]:
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_every_pod_is_admitted_by_pod_security_and_the_quota(
-    server: ApiServer, stacks: dict[str, Recording], stack: str
-) -> None:
-    """Applied for real: the controllers create every pod, and neither admission refuses one."""
+def test_every_pod_is_admitted_scheduled_and_ready(server: ApiServer, stacks: dict[str, Recording], stack: str) -> None:
+    """Applied for real: the controllers create every pod, neither admission refuses one, every claim
+    is bound, the scheduler places every pod (the brokers one per node), and every Service gets ready
+    endpoints once KWOK reports the pods ready; the topic Job completes."""
     recording = stacks[stack]
     objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
     for obj in sorted(objects, key=lambda o: o["kind"] != "Namespace"):
         server.apply(obj, dry_run=False)
-    expected = sum(int(o["spec"]["replicas"]) for o in objects if o["kind"] in ("StatefulSet", "Deployment"))
-    expected += sum(1 for o in objects if o["kind"] == "Job")
+    jobs = sum(1 for o in objects if o["kind"] == "Job")
+    expected = jobs + sum(int(o["spec"]["replicas"]) for o in objects if o["kind"] in ("StatefulSet", "Deployment"))
     namespace = f"dictamesh-{stack}"
     pods = pods_admitted(server, namespace, expected)
     assert failed_creates(server, namespace) == []
     assert len(pods) == expected
+
+    def settled() -> bool:
+        return not not_settled(server, namespace, objects)
+
+    try:
+        wait_until(settled, 90, f"every pod of {stack} ready, claim bound and Service with endpoints")
+    except AssertionError:
+        pytest.fail(f"not settled in {stack}: {not_settled(server, namespace, objects)}")
+    quota = server.call("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/dictamesh")[1]["status"]
+    assert int(quota["used"]["pods"]) == expected - jobs  # it counts every running pod, and admitted them all
     claims = server.items(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims")
     assert {"data-redpanda-0", "data-postgres-0", "postgres-backup-backups"} <= {c["metadata"]["name"] for c in claims}
-    quota = server.call("GET", f"/api/v1/namespaces/{namespace}/resourcequotas/dictamesh")[1]["status"]
-    assert int(quota["used"]["pods"]) == expected  # the quota counted them and still admitted them
+    brokers = server.items(f"/api/v1/namespaces/{namespace}/pods?labelSelector=app.kubernetes.io%2Fname%3Dredpanda")
+    assert sorted(pod["spec"]["nodeName"] for pod in brokers) == ["fake-zone-a", "fake-zone-b", "fake-zone-c"]
+
+
+def not_settled(server: ApiServer, namespace: str, objects: list[dict[str, Any]]) -> list[str]:
+    """What is not yet as a healthy deployment leaves it: pods, claims, Services and Jobs."""
+    base = f"/api/v1/namespaces/{namespace}"
+    found = [
+        f"pod {p['metadata']['name']}: {p['status'].get('phase')}"
+        for p in server.items(f"{base}/pods")
+        if not (p["status"].get("phase") == "Succeeded" or is_ready(p))
+    ]
+    found += [
+        f"claim {c['metadata']['name']}: {c['status'].get('phase')}"
+        for c in server.items(f"{base}/persistentvolumeclaims")
+        if c["status"].get("phase") != "Bound"
+    ]
+    slices = server.items(f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices")
+    served = {
+        s["metadata"]["labels"]["kubernetes.io/service-name"]
+        for s in slices
+        if any(e.get("conditions", {}).get("ready") for e in s.get("endpoints") or [])
+    }
+    found += [
+        f"service {o['metadata']['name']}: no ready endpoint"
+        for o in objects
+        if o["kind"] == "Service" and o["metadata"]["name"] not in served
+    ]
+    jobs = server.items(f"/apis/batch/v1/namespaces/{namespace}/jobs")
+    found += [f"job {j['metadata']['name']}: not complete" for j in jobs if not j["status"].get("succeeded")]
+    return found
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    conditions = pod["status"].get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
 def test_a_pod_breaking_restricted_is_refused_for_real(server: ApiServer, stacks: dict[str, Recording]) -> None:

@@ -1,7 +1,6 @@
 """The UIs reachable over TLS from outside the cluster: Ingress or Gateway API objects, basic auth in front
 of the UIs without a login, and NetworkPolicies admitting the controller's namespace alone."""
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from components.config import ConfigError, parse
 from tests.harness import Recording, run_stack, stack_config
 from tests.manifests import assert_valid, manifest, write_manifests
 from tests.policy_args import mandatory_violations, stack_policy_config
+from tests.servers import module_dir
 
 GATEWAY_API_VERSION = "v1.4.0"  # the upstream CRDs the HTTPRoutes are checked against (scripts/test-deps.sh)
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
@@ -144,10 +144,14 @@ def test_prod_without_tls_is_caught_by_the_policy_pack() -> None:
     assert mandatory_violations(exposed("staging", {**INGRESS_MODE, "tls": {}}), stack_policy_config("staging")) == []
 
 
+def httproute_crd() -> dict[str, Any]:
+    path = module_dir("sigs.k8s.io/gateway-api", GATEWAY_API_VERSION) / "config/crd/standard"
+    crd: dict[str, Any] = yaml.safe_load((path / "gateway.networking.k8s.io_httproutes.yaml").read_text())
+    return crd
+
+
 def httproute_schema() -> dict[str, Any]:
-    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
-    path = Path(cache) / f"sigs.k8s.io/gateway-api@{GATEWAY_API_VERSION}/config/crd/standard"
-    crd = yaml.safe_load((path / "gateway.networking.k8s.io_httproutes.yaml").read_text())
+    crd = httproute_crd()
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
     schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
     return schema
