@@ -27,7 +27,7 @@ DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
 .PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
-	dev-up dev-down dev-reset dev-logs restart clean status health logs postgres-cli redis-cli kafka-topics \
+	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster logs postgres-cli redis-cli kafka-topics \
 	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui catalog-dump catalog-restore
 
 help:
@@ -143,6 +143,9 @@ status: ## containers of the dev stack
 
 health: setup ## check every service of STACK with its own protocol (JSON=1 for JSON)
 	@$(UV) run --frozen python -m scripts.health --stack $(STACK) $(if $(JSON),--json)
+
+local-cluster: setup ## a control plane on 127.0.0.1 with fake nodes, for trying staging and prod (needs make test-deps)
+	@$(UV) run --frozen python -m scripts.local_cluster
 
 logs: ## follow one dev container's log: make logs SERVICE=postgres
 	docker logs --follow dictamesh-dev-$(or $(SERVICE),postgres)

@@ -26,10 +26,10 @@ promtool=$tools/prometheus-${prometheus}/promtool
 jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/settings.py)
 jaeger_bin=$tools/jaeger-${jaeger}/jaeger
 # a real control plane admits, binds, schedules and (through KWOK's fake nodes) readies every pod
-# of the cluster stacks (tests/test_apiserver.py)
-kubernetes=$(grep -oP 'KUBERNETES_SERVER_VERSION = "\K[^"]+' tests/apiserver.py)
+# of the cluster stacks (scripts/local_cluster.py, tests/test_apiserver.py)
+kubernetes=$(grep -oP 'KUBERNETES_SERVER_VERSION = "\K[^"]+' scripts/local_cluster.py)
 apiserver=$tools/kubernetes-${kubernetes}/kube-apiserver
-kwok=$(grep -oP 'KWOK_VERSION = "\K[^"]+' tests/apiserver.py)
+kwok=$(grep -oP 'KWOK_VERSION = "\K[^"]+' scripts/local_cluster.py)
 kwok_bin=$tools/kwok-${kwok}/kwok
 control_plane_built() {
     local bin=${apiserver%/*}

@@ -32,12 +32,6 @@ def built(tool: str) -> str:
     return str(path)
 
 
-def module_dir(module: str, version: str) -> Path:
-    """Where `go mod download` (make test-deps) left a Go module's files."""
-    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
-    return Path(cache) / f"{module}@{version}"
-
-
 def binary(*names: str) -> str:
     """The first of `names` on PATH; the tests need it (make test-deps installs Debian's)."""
     for name in names:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.apiserver import ApiServer, RefusedError
+from scripts.local_cluster import Cluster, RefusedError, start
 from tests.harness import Recording
 from tests.manifests import kubernetes_objects, manifest
 from tests.servers import wait_until
@@ -18,18 +18,14 @@ PATCHES = ("Patch",)  # patch resources change objects that a dry run never crea
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    server = ApiServer(tmp_path_factory.mktemp("apiserver"))
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    server = start(tmp_path_factory.mktemp("cluster"))
     server.apply(httproute_crd(), dry_run=False)
-    # three zones, as prod spreads its brokers; the classes the stack files name
-    server.add_nodes(["zone-a", "zone-b", "zone-c"])
-    for storage_class in ("standard", "ssd"):
-        server.add_storage_class(storage_class, volumes=12)
     yield server
     server.stop()
 
 
-def send(server: ApiServer, recording: Recording) -> dict[str, list[str]]:
+def send(server: Cluster, recording: Recording) -> dict[str, list[str]]:
     """The namespace for real, then every other object as a dry run; warnings by object."""
     objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
@@ -49,7 +45,7 @@ def send(server: ApiServer, recording: Recording) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_the_api_server_admits_every_object_without_a_warning(
-    server: ApiServer, stacks: dict[str, Recording], stack: str
+    server: Cluster, stacks: dict[str, Recording], stack: str
 ) -> None:
     warnings = send(server, stacks[stack])
     assert len(warnings) > 40
@@ -57,7 +53,7 @@ def test_the_api_server_admits_every_object_without_a_warning(
 
 
 @pytest.mark.parametrize("exposure", [INGRESS_MODE, GATEWAY_MODE], ids=["ingress", "gateway"])
-def test_the_api_server_admits_the_exposure_objects(server: ApiServer, exposure: dict[str, Any]) -> None:
+def test_the_api_server_admits_the_exposure_objects(server: Cluster, exposure: dict[str, Any]) -> None:
     warnings = send(server, exposed("prod", exposure))
     kinds = {name.split("/")[0] for name in warnings}
     assert ("Ingress" if exposure is INGRESS_MODE else "HTTPRoute") in kinds
@@ -65,7 +61,7 @@ def test_the_api_server_admits_the_exposure_objects(server: ApiServer, exposure:
 
 
 def test_a_template_breaking_restricted_draws_the_pod_security_warning(
-    server: ApiServer, stacks: dict[str, Recording]
+    server: Cluster, stacks: dict[str, Recording]
 ) -> None:
     redis = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:apps/v1:StatefulSet", "redis")))
     del redis["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]
@@ -73,14 +69,14 @@ def test_a_template_breaking_restricted_draws_the_pod_security_warning(
     assert any("would violate PodSecurity" in w and "unrestricted capabilities" in w for w in warnings), warnings
 
 
-def test_an_unknown_field_is_refused(server: ApiServer, stacks: dict[str, Recording]) -> None:
+def test_an_unknown_field_is_refused(server: Cluster, stacks: dict[str, Recording]) -> None:
     service = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:core/v1:Service", "redis")))
     service["spec"]["clusterIp"] = "None"
     with pytest.raises(RefusedError, match=r"\.spec\.clusterIp: field not declared in schema"):
         server.apply(service)
 
 
-def pods_admitted(server: ApiServer, namespace: str, expected: int) -> list[dict[str, Any]]:
+def pods_admitted(server: Cluster, namespace: str, expected: int) -> list[dict[str, Any]]:
     def enough() -> list[dict[str, Any]] | None:
         pods = server.items(f"/api/v1/namespaces/{namespace}/pods")
         return pods if len(pods) >= expected else None
@@ -91,13 +87,13 @@ def pods_admitted(server: ApiServer, namespace: str, expected: int) -> list[dict
         return server.items(f"/api/v1/namespaces/{namespace}/pods")
 
 
-def failed_creates(server: ApiServer, namespace: str) -> list[str]:
+def failed_creates(server: Cluster, namespace: str) -> list[str]:
     events = server.items(f"/api/v1/namespaces/{namespace}/events")
     return [f"{e['involvedObject']['name']}: {e['message']}" for e in events if e["reason"] == "FailedCreate"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_every_pod_is_admitted_scheduled_and_ready(server: ApiServer, stacks: dict[str, Recording], stack: str) -> None:
+def test_every_pod_is_admitted_scheduled_and_ready(server: Cluster, stacks: dict[str, Recording], stack: str) -> None:
     """Applied for real: the controllers create every pod, neither admission refuses one, every claim
     is bound, the scheduler places every pod (the brokers one per node), and every Service gets ready
     endpoints once KWOK reports the pods ready; the topic Job completes."""
@@ -127,7 +123,7 @@ def test_every_pod_is_admitted_scheduled_and_ready(server: ApiServer, stacks: di
     assert sorted(pod["spec"]["nodeName"] for pod in brokers) == ["fake-zone-a", "fake-zone-b", "fake-zone-c"]
 
 
-def not_settled(server: ApiServer, namespace: str, objects: list[dict[str, Any]]) -> list[str]:
+def not_settled(server: Cluster, namespace: str, objects: list[dict[str, Any]]) -> list[str]:
     """What is not yet as a healthy deployment leaves it: pods, claims, Services and Jobs."""
     base = f"/api/v1/namespaces/{namespace}"
     found = [
@@ -161,7 +157,7 @@ def is_ready(pod: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
-def test_a_pod_breaking_restricted_is_refused_for_real(server: ApiServer, stacks: dict[str, Recording]) -> None:
+def test_a_pod_breaking_restricted_is_refused_for_real(server: Cluster, stacks: dict[str, Recording]) -> None:
     exporter = copy.deepcopy(manifest(stacks["staging"].one("kubernetes:apps/v1:Deployment", "redis-exporter")))
     exporter["metadata"]["name"] = "open-exporter"
     del exporter["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from components.config import ConfigError, parse
+from scripts.local_cluster import module_dir
 from tests.harness import Recording, run_stack, stack_config
 from tests.manifests import assert_valid, manifest, write_manifests
 from tests.policy_args import mandatory_violations, stack_policy_config
-from tests.servers import module_dir
 
 GATEWAY_API_VERSION = "v1.4.0"  # the upstream CRDs the HTTPRoutes are checked against (scripts/test-deps.sh)
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"

@@ -1,27 +1,33 @@
-"""A real Kubernetes control plane on loopback, built from Go modules by scripts/test-deps.sh:
-etcd, kube-apiserver, kube-controller-manager and kube-scheduler, with KWOK playing the kubelet of
-fake nodes.
+"""A local Kubernetes control plane on 127.0.0.1, for trying the cluster stacks without a cloud and for
+the tests: etcd, kube-apiserver, kube-controller-manager and kube-scheduler, with KWOK playing the
+kubelet of three fake nodes in three zones, and a volume pool for each storage class the stack files
+name. `make test-deps` builds the binaries.
 
-Objects are server-side applied with strict field validation, as dry runs or for real. Applied for
-real, the controller manager turns StatefulSets, Deployments and Jobs into Pods, which Pod Security
-and the ResourceQuota admit or refuse (a FailedCreate event); it binds claims to volumes, the
-scheduler places pods on the nodes, and KWOK marks them running and ready (and a Job's pods
-complete), so Services get endpoints. No container runs.
+Objects are admitted, defaulted and validated by the real API server; the controller manager creates
+pods (Pod Security and the ResourceQuota admit or refuse them) and binds claims; the scheduler places
+the pods and KWOK reports them running and ready (a Job's pods complete), so Services get endpoints.
+No container runs.
+
+Usage: make local-cluster   (prints the KUBECONFIG to export; Ctrl-C stops it and deletes its data)
 """
 
 import json
 import os
+import signal
+import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.ports import free_port
-from tests.servers import Server, module_dir
+import yaml
 
+ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES_SERVER_VERSION = "v1.37.2"
 KWOK_VERSION = "v0.8.0"
 TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
@@ -73,7 +79,7 @@ def _openssl(*args: str) -> None:
 def _certificates(directory: Path) -> None:
     """A CA, the server's certificate for 127.0.0.1, an admin client in system:masters, a service-account key."""
     d = directory
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=dictamesh-test-ca",
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=dictamesh-local-ca",
              "-keyout", str(d / "ca.key"), "-out", str(d / "ca.crt"))  # fmt: skip
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n")
     for name, subject, extension in (
@@ -88,14 +94,15 @@ def _certificates(directory: Path) -> None:
     _openssl("rsa", "-in", str(d / "sa.key"), "-pubout", "-out", str(d / "sa.pub"))
 
 
-class ApiServer:
+class Cluster:
     def __init__(self, work: Path) -> None:
         commands = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
         missing = [str(path) for path in (*(BINARIES / c for c in commands), KWOK) if not path.is_file()]
-        assert not missing, f"not built: {', '.join(missing)} (make test-deps)"
+        if missing:
+            raise SystemExit(f"not built: {', '.join(missing)} (make test-deps builds them)")
         _certificates(work)
         client, peer, self.port = free_port(), free_port(), free_port()
-        self.etcd = Server(
+        self.etcd = subprocess.Popen(
             [
                 str(BINARIES / "etcd"),
                 f"--data-dir={work / 'etcd'}",
@@ -106,7 +113,8 @@ class ApiServer:
                 f"--initial-cluster=default=http://127.0.0.1:{peer}",
                 "--log-level=error",
             ],
-            f"http://127.0.0.1:{client}/health",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.process = subprocess.Popen(
             [
@@ -131,7 +139,8 @@ class ApiServer:
             stderr=subprocess.PIPE,
             text=True,
         )
-        kubeconfig = work / "kubeconfig"
+        self.contexts = sorted(stack_settings("context")) or ["local"]
+        self.kubeconfig = kubeconfig = work / "kubeconfig"
         kubeconfig.write_text(
             json.dumps(
                 {
@@ -155,8 +164,11 @@ class ApiServer:
                             },
                         }
                     ],
-                    "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
-                    "current-context": "local",
+                    # one context per stack file's kubernetes.context, all on this cluster
+                    "contexts": [
+                        {"name": name, "context": {"cluster": "local", "user": "admin"}} for name in self.contexts
+                    ],
+                    "current-context": self.contexts[0],
                 }
             )
         )
@@ -279,9 +291,67 @@ class ApiServer:
             )
 
     def stop(self) -> None:
-        processes: list[subprocess.Popen[Any]] = [*self.agents, self.process]
+        processes: list[subprocess.Popen[Any]] = [*self.agents, self.process, self.etcd]
         for process in processes:
             if process.poll() is None:
                 process.kill()
             process.communicate(timeout=20)
-        self.etcd.stop(kill=True)
+
+
+def stack_settings(key: str) -> set[str]:
+    """A `dictamesh:kubernetes` setting's values across the stack files (storage classes: both keys)."""
+    found: set[str] = set()
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        kubernetes = (yaml.safe_load(path.read_text()).get("config") or {}).get("dictamesh:kubernetes") or {}
+        if kubernetes.get(key):
+            found.add(kubernetes[key])
+        if key == "storageClass":
+            found.update(kubernetes.get("storageClasses", {}).values())
+    return found
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def module_dir(module: str, version: str) -> Path:
+    """Where `go mod download` (make test-deps) left a Go module's files."""
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
+    return Path(cache) / f"{module}@{version}"
+
+
+def start(work: Path) -> Cluster:
+    """The cluster with its nodes and the stack files' storage classes."""
+    cluster = Cluster(work)
+    try:
+        cluster.add_nodes(["zone-a", "zone-b", "zone-c"])  # prod spreads its brokers over three
+        for storage_class in sorted(stack_settings("storageClass")):
+            cluster.add_storage_class(storage_class, volumes=24)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="dictamesh-cluster-") as work:
+        cluster = start(Path(work))
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            print(f"export KUBECONFIG={cluster.kubeconfig}", flush=True)
+            print(f"contexts: {', '.join(cluster.contexts)}; Ctrl-C stops the cluster and deletes it", file=sys.stderr)
+            while cluster.process.poll() is None:
+                time.sleep(1)
+            sys.exit(f"kube-apiserver exited:\n{cluster.process.stderr.read() if cluster.process.stderr else ''}")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
