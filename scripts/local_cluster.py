@@ -95,6 +95,8 @@ def _certificates(directory: Path) -> None:
 
 
 class Cluster:
+    """The processes, started in `work` (certificates, etcd's data, each process's log)."""
+
     def __init__(self, work: Path) -> None:
         commands = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
         missing = [str(path) for path in (*(BINARIES / c for c in commands), KWOK) if not path.is_file()]
@@ -116,6 +118,8 @@ class Cluster:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.log = work / "kube-apiserver.log"
+        self._log_file = self.log.open("w")  # a file: a pipe nobody reads would fill and stall the server
         self.process = subprocess.Popen(
             [
                 str(BINARIES / "kube-apiserver"),
@@ -136,8 +140,7 @@ class Cluster:
                 "--profiling=false",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=self._log_file,
         )
         self.contexts = sorted(stack_settings("context")) or ["local"]
         self.kubeconfig = kubeconfig = work / "kubeconfig"
@@ -209,8 +212,11 @@ class Cluster:
             except (OSError, RefusedError):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise
+                    raise RuntimeError(f"kube-apiserver did not become ready:\n{self.log_tail()}") from None
             time.sleep(0.5)
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def call(
         self, method: str, path: str, body: str | None = None, content_type: str = "application/json"
@@ -296,6 +302,7 @@ class Cluster:
             if process.poll() is None:
                 process.kill()
             process.communicate(timeout=20)
+        self._log_file.close()
 
 
 def stack_settings(key: str) -> set[str]:
@@ -346,7 +353,7 @@ def main() -> None:
             print(f"contexts: {', '.join(cluster.contexts)}; Ctrl-C stops the cluster and deletes it", file=sys.stderr)
             while cluster.process.poll() is None:
                 time.sleep(1)
-            sys.exit(f"kube-apiserver exited:\n{cluster.process.stderr.read() if cluster.process.stderr else ''}")
+            sys.exit(f"kube-apiserver exited:\n{cluster.log_tail()}")
         except KeyboardInterrupt:
             pass
         finally:
