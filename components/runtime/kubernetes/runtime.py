@@ -77,7 +77,8 @@ class KubernetesRuntime:
 
     def expose(self, uis: Sequence[WebUi]) -> Exposed:
         settings = self._kubernetes.exposure
-        chosen = [ui for ui in uis if self.public_url(ui.name)]
+        urls = {ui.name: url for ui in uis if (url := self.public_url(ui.name))}
+        chosen = [ui for ui in uis if ui.name in urls]
         if not chosen:
             return Exposed()
         parent = pulumi.ComponentResource("dictamesh:platform:Exposure", "exposure")
@@ -115,7 +116,7 @@ class KubernetesRuntime:
             for policy in exposure.admit_controller(ui, controller, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
         return Exposed(
-            urls={ui.name: exposure.url(ui.name, settings) for ui in chosen},
+            urls=urls,
             basic_auth_user=user,
             basic_auth_password=password,
         )
