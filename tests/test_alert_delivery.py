@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from components.model import SECRETS_DIR
+from scripts.ports import free_port
 from tests.harness import run_stack
 from tests.observability import CONTAINER, files_of
-from tests.ports import free_port
 from tests.servers import Server, built, wait_until, write
 
 EXTERNAL_URL = "https://alertmanager.dictamesh.example.com/"

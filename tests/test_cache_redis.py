@@ -17,7 +17,7 @@ from redis.retry import Retry
 from components.cache import files
 from components.config import parse
 from components.settings import CacheSettings
-from tests.ports import free_port
+from scripts.ports import free_port
 
 APP_PASSWORD, MONITOR_PASSWORD = token_hex(16), token_hex(16)
 NO_RETRY = Retry(NoBackoff(), retries=0)  # an authentication error is final, not a flaky connection

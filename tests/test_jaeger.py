@@ -12,7 +12,7 @@ import pytest
 
 from components.config import parse
 from components.observability import jaeger
-from tests.ports import free_port
+from scripts.ports import free_port
 from tests.servers import Server, built, wait_until, write
 
 

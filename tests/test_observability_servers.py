@@ -22,9 +22,9 @@ from components.config import parse
 from components.observability import dashboards
 from components.runtime.docker import DockerRuntime
 from components.settings import Settings
+from scripts.ports import free_port
 from tests.harness import Recording, run_program
 from tests.observability import alert_rules, files_of, write_prometheus
-from tests.ports import free_port
 from tests.servers import Server, binary, metric_names, wait_until, write
 from tests.test_cache_redis import MONITOR_PASSWORD, RedisServer
 from tests.test_catalog_sql import PASSWORDS, provision
