@@ -19,6 +19,22 @@ from components.settings import Settings
 
 NAMESPACE = "dictamesh"
 
+# Sentry on a cluster: room for real traffic in the processes that see every event
+SENTRY_CLUSTER_RESOURCES: dict[str, Any] = {
+    "web": {"cpu": "1", "memory": "2Gi"},
+    "taskworker": {"cpu": "1", "memory": "1536Mi"},
+    "eventsConsumer": {"cpu": "1", "memory": "1Gi"},
+    "consumer": {"cpu": "500m", "memory": "768Mi"},
+    "snubaApi": {"cpu": "500m", "memory": "512Mi"},
+    "snubaConsumer": {"cpu": "250m", "memory": "256Mi"},
+    "relay": {"cpu": "500m", "memory": "512Mi"},
+    "symbolicator": {"cpu": "500m", "memory": "1Gi"},
+    "postgres": {"cpu": "1", "memory": "2Gi"},
+    "redis": {"cpu": "250m", "memory": "1Gi"},
+    "kafka": {"cpu": "1", "memory": "2Gi"},
+    "clickhouse": {"cpu": "2", "memory": "4Gi"},
+}
+
 # Laid under the stack file's values, which win. Keys are spelled as in the stack files.
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     # laptop-sized: the core stack (brokers, catalog, cache, Console, exporters) within 4 GiB of limits
@@ -37,6 +53,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "staging": {
         "target": "kubernetes",
         "eventBus": {"devContainer": False, "sasl": True},
+        "sentry": {"taskworkerConcurrency": 4, "resources": SENTRY_CLUSTER_RESOURCES},
         "observability": {
             "retentionSize": True,
             "jaeger": {"storage": "badger"},
@@ -73,6 +90,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "sasl": True,
             "storage": "100Gi",
             "resources": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "2Gi"},
+        },
+        "sentry": {
+            "taskworkerConcurrency": 4,
+            "resources": {**SENTRY_CLUSTER_RESOURCES, "clickhouse": {"cpu": "2", "memory": "8Gi"}},
+            "storage": {"postgres": "50Gi", "kafka": "50Gi", "clickhouse": "100Gi", "objectstore": "50Gi"},
         },
         "observability": {
             "retentionSize": True,

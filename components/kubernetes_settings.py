@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self, cast
 from pydantic import Field, model_validator
 
 from components.fields import Cpu, DnsLabel, Memory, Section, matching
+from components.sentry.topology import STATEFUL as STATEFUL_SENTRY
 
 Cidr = Annotated[
     str,
@@ -19,8 +20,8 @@ Hostname = Annotated[
     ),
 ]
 # the web UIs a stack can expose; those without a login of their own are exposed only behind basic auth
-Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager"]
-LOGIN_UIS = ("grafana",)  # UIs with their own login; the others get basic auth in front
+Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager", "sentry"]
+LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others get basic auth in front
 STATEFUL_WORKLOADS = (
     "postgres",
     "postgres-backup",
@@ -30,6 +31,7 @@ STATEFUL_WORKLOADS = (
     "alertmanager",
     "grafana",
     "jaeger",
+    *STATEFUL_SENTRY,
 )
 
 

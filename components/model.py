@@ -41,6 +41,9 @@ class Port:
 class Probe:
     """A health check. Every target runs `command`; targets with HTTP probes prefer `http_path`.
 
+    An empty `command` (an image with no shell and no HTTP client) leaves targets without HTTP
+    probes with no health check at all.
+
     Liveness reuses the check unless `liveness_tcp_port` is set: then a process that accepts
     connections counts as alive, so a busy or not-yet-ready server is not restarted for it.
     """

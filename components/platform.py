@@ -10,6 +10,7 @@ from components.event_bus import EventBus
 from components.model import Runtime
 from components.observability import Observability
 from components.runtime import create_runtime
+from components.sentry import Sentry
 from components.settings import Settings
 
 
@@ -44,10 +45,19 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
         },
     }
     uis = list(bus.uis)
+    telemetry = [catalog.telemetry, cache.telemetry, bus.telemetry]
+    if settings.sentry.enabled:
+        sentry = Sentry("sentry", settings.sentry, runtime)
+        uis += sentry.uis
+        telemetry.append(sentry.telemetry)
+        outputs["sentry"] = {
+            "url": sentry.url,
+            "adminEmail": sentry.admin_email,
+            "relayEndpoint": sentry.relay_endpoint,
+        }
+        outputs["sentryAdminPassword"] = pulumi.Output.secret(sentry.admin_password)
     if settings.observability.enabled:
-        observability = Observability(
-            "observability", settings.observability, runtime, [catalog.telemetry, cache.telemetry, bus.telemetry]
-        )
+        observability = Observability("observability", settings.observability, runtime, telemetry)
         uis += observability.uis
         outputs["observability"] = {
             "prometheusUrl": observability.prometheus_url,

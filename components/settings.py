@@ -16,6 +16,7 @@ from components.footprint import Footprint, pods
 from components.kubernetes_settings import KubernetesSettings
 from components.observability.settings import ObservabilitySettings
 from components.quantity import cpu_cores, memory_bytes
+from components.sentry.settings import SentrySettings
 
 Environment = Literal["dev", "staging", "prod"]
 Target = Literal["docker", "kubernetes"]
@@ -277,6 +278,7 @@ class Settings(Section):
     cache: CacheSettings = CacheSettings()
     event_bus: EventBusSettings = EventBusSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    sentry: SentrySettings = SentrySettings()
 
     @property
     def protect(self) -> bool:
@@ -300,10 +302,12 @@ class Settings(Section):
         offered = {
             "console",
             *(("grafana", "jaeger", "prometheus", "alertmanager") if self.observability.enabled else ()),
+            *(("sentry",) if self.sentry.enabled else ()),
         }
         if exposed.mode != "none" and (missing := [ui for ui in exposed.uis if ui not in offered]):
             raise ValueError(
-                f"kubernetes.exposure.uis: {', '.join(missing)} not deployed in this stack (observability.enabled)"
+                f"kubernetes.exposure.uis: {', '.join(missing)} not deployed in this stack "
+                "(observability.enabled, sentry.enabled)"
             )
         if self.target == "docker":
             if self.catalog.backup.enabled:
@@ -323,6 +327,8 @@ class Settings(Section):
         total = self.catalog.footprint() + self.cache.footprint() + self.event_bus.footprint()
         if self.observability.enabled:
             total += self.observability.footprint()
+        if self.sentry.enabled:
+            total += self.sentry.footprint()
         return total
 
     def published_ports(self) -> list[tuple[int, str]]:
@@ -342,6 +348,8 @@ class Settings(Section):
                 (port, f"observability.hostPorts.{to_camel(key)}")
                 for key, port in self.observability.host_ports.model_dump().items()
             ]
+        if self.sentry.enabled:
+            ports.append((self.sentry.host_port, "sentry.hostPort"))
         return ports
 
     def warnings(self) -> list[str]:

@@ -12,6 +12,8 @@ IMAGE = "docker:index/remoteImage:RemoteImage"
 LOOPBACK = {"127.0.0.1", "::1"}
 
 PORT_DEFAULTS: dict[str, Any] = {"allowed": []}
+# containers whose image has no shell and no HTTP client to run a check with (a distroless relay)
+HARDENING_DEFAULTS: dict[str, Any] = {"noHealthcheck": []}
 
 
 def _loopback_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -62,7 +64,8 @@ def _hardening(args: ResourceValidationArgs, report: ReportViolation) -> None:
         report(f"container {name} has no memory limit: set the workload's resources.memory.", None)
     if args.props.get("mustRun") is False:
         return  # a one-shot job: it ends, so it neither restarts nor reports health
-    if not (args.props.get("healthcheck") or {}).get("tests"):
+    unprobed = name in config(args.get_config(), HARDENING_DEFAULTS)["noHealthcheck"]
+    if not unprobed and not (args.props.get("healthcheck") or {}).get("tests"):
         report(f"container {name} has no healthcheck: give its workload a Probe so `pulumi up` waits for it.", None)
     if args.props.get("restart") in (None, "no"):
         report(f"container {name} has no restart policy: long-running containers restart `unless-stopped`.", None)
@@ -96,8 +99,10 @@ POLICIES = [
     ),
     resource_policy(
         "docker-container-hardening",
-        "Containers have a memory limit; long-running ones a healthcheck and a restart policy.",
+        "Containers have a memory limit; long-running ones a healthcheck (unless listed in `noHealthcheck`) "
+        "and a restart policy.",
         _hardening,
+        HARDENING_DEFAULTS,
     ),
     resource_policy(
         "docker-no-secret-env", "No credential-like environment variable with a literal value.", _no_secret_env

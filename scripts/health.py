@@ -147,14 +147,14 @@ SERVICES = [
     Service("alertmanager", "alertmanager", 9093, f"{OBS}.alertmanagerUrl", http_ok("/-/ready"), OBS),
     Service("grafana", "grafana", 3000, f"{OBS}.grafanaUrl", http_ok("/api/health"), OBS),
     Service("jaeger", "jaeger", 16686, f"{OBS}.jaegerUrl", http_ok("/"), OBS),
-    Service("sentry", "sentry-web", 9000, "sentry.url", http_ok("/_health/"), "sentry"),
+    Service("sentry", "sentry-nginx", 8080, "sentry.url", http_ok("/_health/"), "sentry"),
 ]
 
 
 def _secrets(outputs: Outputs) -> list[str]:
     """Every password the outputs hold, to keep out of anything printed."""
     found = [urlsplit(outputs.get(key) or "").password for key in ("catalogDsn", "cacheUrl")]
-    found += [outputs.get(key) for key in ("eventBusSaslPassword", "grafanaAdminPassword")]
+    found += [outputs.get(key) for key in ("eventBusSaslPassword", "grafanaAdminPassword", "sentryAdminPassword")]
     return [unquote(value) for value in found if value]
 
 

@@ -5,8 +5,11 @@ monitor keeps each registration (type, name, inputs, parent and options), and th
 config file supplies the config. Inputs keep the engine's view, so integers arrive as floats.
 """
 
+import base64
+import hashlib
 import json
 import runpy
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +106,11 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = f"mock-{args.name}-" + "x" * int(args.inputs["length"])
             state["bcryptHash"] = f"$2a$10$mock-{args.name}-bcrypt"
+        if args.typ == "random:index/randomBytes:RandomBytes":  # stable per name, as the real one per state
+            raw = hashlib.sha256(args.name.encode()).digest()[: int(args.inputs["length"])]
+            state |= {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
+        if args.typ == "random:index/randomUuid:RandomUuid":
+            state["result"] = str(uuid.uuid5(uuid.NAMESPACE_URL, args.name))
         if args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:mock-{args.inputs['name']}"
         if args.typ == "docker:index/network:Network":

@@ -197,7 +197,10 @@ def test_bad_exposure_settings_name_the_key(exposure: dict[str, Any], message: s
 
 
 def test_uis_of_a_disabled_component_are_refused() -> None:
-    missing = r"uis: grafana, jaeger, prometheus, alertmanager not deployed in this stack \(observability.enabled\)"
+    missing = (
+        r"uis: grafana, jaeger, prometheus, alertmanager not deployed in this stack "
+        r"\(observability.enabled, sentry.enabled\)"
+    )
     with pytest.raises(ConfigError, match=missing):
         parse("staging", {"observability": {"enabled": False}, "kubernetes": {"exposure": INGRESS_MODE}})
 

@@ -8,6 +8,7 @@ import pytest
 from components.catalog import files
 from components.model import Port, Volume
 from components.runtime.kubernetes.pod import digest
+from components.sentry import topology
 from tests.harness import Recording
 from tests.test_runtime_sample import deploy, sample
 
@@ -104,8 +105,9 @@ def test_a_new_storage_size_resizes_the_claims_in_place(stacks: dict[str, Record
     for statefulset in recording.of_type(STATEFULSET):
         assert statefulset.ignore_changes == ["spec.volumeClaimTemplates"], statefulset.name
     patches = {p.name: p for p in recording.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")}
-    stateful = ("postgres", "redis", "prometheus", "alertmanager", "grafana", "jaeger")
-    assert set(patches) == {*(f"data-{name}-0" for name in stateful), *(f"data-redpanda-{n}" for n in range(3))}
+    stateful = ("postgres", "redis", "prometheus", "alertmanager", "grafana", "jaeger", *topology.STATEFUL)
+    claims = {f"{'cache' if name == 'sentry-symbolicator' else 'data'}-{name}-0" for name in stateful}
+    assert set(patches) == {*claims, *(f"data-redpanda-{n}" for n in range(3))}
     broker = patches["data-redpanda-2"]
     assert broker.inputs["spec"] == {
         "resources": {"requests": {"storage": {"staging": "20Gi", "prod": "100Gi"}[stack]}}

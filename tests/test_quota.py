@@ -71,10 +71,10 @@ def test_the_stacks_own_requests_fit_its_quota(stacks: dict[str, Recording], sta
 
 def test_an_explicit_quota_is_used_as_given() -> None:
     kubernetes = yaml.safe_load(stack_config("prod")["dictamesh:kubernetes"])
-    quota = {"cpu": "40", "memory": "64Gi", "pods": 40}
+    quota = {"cpu": "60", "memory": "96Gi", "pods": 80}
     figures = hard(run_stack("prod", {"dictamesh:kubernetes": {**kubernetes, "quota": quota}}))
-    assert figures["requests.cpu"] == figures["limits.cpu"] == "40"
-    assert figures["limits.memory"] == "64Gi" and figures["pods"] == "40"
+    assert figures["requests.cpu"] == figures["limits.cpu"] == "60"
+    assert figures["limits.memory"] == "96Gi" and figures["pods"] == "80"
     assert figures["persistentvolumeclaims"].isdigit()  # the rest still computed
 
 
@@ -82,8 +82,8 @@ def test_an_explicit_quota_below_the_stacks_requests_is_refused_at_config_time()
     with pytest.raises(ConfigError) as error:
         parse("prod", {"kubernetes": '{"quota": {"memory": "8Gi", "cpu": "2"}}'})
     message = str(error.value)
-    assert "dictamesh:kubernetes.quota.memory = '8Gi': the stack's own workloads request 26496Mi" in message
-    assert "dictamesh:kubernetes.quota.cpu = '2': the stack's own workloads request 11950m" in message
+    assert "dictamesh:kubernetes.quota.memory = '8Gi': the stack's own workloads request 63424Mi" in message
+    assert "dictamesh:kubernetes.quota.cpu = '2': the stack's own workloads request 32650m" in message
 
 
 def spread(recording: Recording) -> str:

@@ -13,6 +13,7 @@ COMPONENTS = {
     "dictamesh:cache:Cache",
     "dictamesh:eventbus:EventBus",
     "dictamesh:observability:Observability",
+    "dictamesh:sentry:Sentry",
 }
 
 

@@ -45,7 +45,16 @@ class Receiver(Section):
 
 
 # Jobs the platform's own components scrape: an application's job must not take one of these names.
-PLATFORM_JOBS = ("postgres", "redis", "redpanda", "prometheus", "alertmanager", "grafana", "jaeger")
+PLATFORM_JOBS = (
+    "postgres",
+    "redis",
+    "redpanda",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "jaeger",
+    "sentry-clickhouse",
+)
 
 
 class ExtraTarget(Section):

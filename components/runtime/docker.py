@@ -70,7 +70,7 @@ class DockerRuntime:
         opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
         uploads = self._uploads(workload)
         service = workload.kind == "service"
-        probe = workload.probe
+        probe = workload.probe if workload.probe and workload.probe.command else None
         container = docker.Container(
             f"{workload.name}{suffix}",
             name=f"dictamesh-{self._stack}-{workload.name}{suffix}",

@@ -1,0 +1,3 @@
+from components.sentry.component import Sentry
+
+__all__ = ["Sentry"]

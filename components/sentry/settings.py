@@ -1,0 +1,105 @@
+"""Settings of self-hosted Sentry, under `dictamesh:sentry`."""
+
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from components.fields import HostPort, Image, Memory, Resources, Section, matching
+from components.footprint import Footprint, pods
+from components.sentry.topology import BOOTSTRAP, SERVICES
+
+Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address such as admin@example.com")]
+HttpUrl = Annotated[str, matching(r"https?://[^\s/]+(/[^\s]*)?", "an http:// or https:// URL")]
+Hostname = Annotated[str, matching(r"[A-Za-z0-9.-]+", "a host name such as smtp.example.com")]
+
+
+class SentryImages(Section):
+    """Release 26.8.0 of getsentry/self-hosted pins every getsentry image to 26.8.0."""
+
+    sentry: Image = "ghcr.io/getsentry/sentry:26.8.0"
+    snuba: Image = "ghcr.io/getsentry/snuba:26.8.0"
+    relay: Image = "ghcr.io/getsentry/relay:26.8.0"
+    symbolicator: Image = "ghcr.io/getsentry/symbolicator:26.8.0"
+    taskbroker: Image = "ghcr.io/getsentry/taskbroker:26.8.0"
+    postgres: Image = "postgres:14.23-bookworm"
+    redis: Image = "valkey/valkey:8.1.9-alpine"
+    kafka: Image = "confluentinc/cp-kafka:7.6.6"
+    clickhouse: Image = "altinity/clickhouse-server:25.3.6.10034.altinitystable"
+    memcached: Image = "memcached:1.6.45-alpine"
+    nginx: Image = "nginx:1.31.3-alpine"
+    objectstore: Image = "chrislusf/seaweedfs:4.53"
+
+
+class SentryResources(Section):
+    """Limits per container; each consumer and each snuba consumer gets its own."""
+
+    web: Resources = Resources(cpu="1", memory="896Mi")
+    taskworker: Resources = Resources(cpu="500m", memory="640Mi")
+    taskscheduler: Resources = Resources(cpu="100m", memory="256Mi")
+    consumer: Resources = Resources(cpu="250m", memory="384Mi")
+    events_consumer: Resources = Resources(cpu="500m", memory="448Mi")
+    snuba_api: Resources = Resources(cpu="250m", memory="256Mi")
+    snuba_consumer: Resources = Resources(cpu="100m", memory="160Mi")
+    relay: Resources = Resources(cpu="250m", memory="192Mi")
+    symbolicator: Resources = Resources(cpu="250m", memory="192Mi")
+    taskbroker: Resources = Resources(cpu="100m", memory="128Mi")
+    nginx: Resources = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")
+    postgres: Resources = Resources(cpu="500m", memory="384Mi")
+    redis: Resources = Resources(cpu="100m", memory="256Mi")
+    kafka: Resources = Resources(cpu="500m", memory="768Mi")
+    clickhouse: Resources = Resources(cpu="500m", memory="768Mi")
+    memcached: Resources = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")
+    objectstore: Resources = Resources(cpu="250m", memory="192Mi")
+    bootstrap: Resources = Resources(cpu="500m", memory="1Gi")
+
+
+class SentryStorage(Section):
+    postgres: Memory = "10Gi"
+    redis: Memory = "1Gi"
+    kafka: Memory = "10Gi"
+    clickhouse: Memory = "20Gi"
+    objectstore: Memory = "10Gi"
+    symbolicator: Memory = "5Gi"
+    taskbroker: Memory = "1Gi"
+
+
+class Smtp(Section):
+    """Outgoing mail; off by default. Set the password with `pulumi config set --secret --path`."""
+
+    host: Hostname
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = True
+    sender: Email = Field(description="the From address of Sentry's mail")
+
+
+class SentrySettings(Section):
+    enabled: bool = True
+    url_prefix: HttpUrl | None = Field(
+        default=None,
+        description="the URL users reach Sentry at; default: http://127.0.0.1:<hostPort> on docker, the exposed "
+        "URL on kubernetes",
+    )
+    admin_email: Email = "admin@dictamesh.local"
+    event_retention_days: int = Field(default=90, ge=1, le=3650, description="events older than this are purged")
+    smtp: Smtp | None = None
+    taskworker_concurrency: int = Field(default=2, ge=1, le=32, description="task processes per taskworker")
+    host_port: HostPort = 9000
+    images: SentryImages = SentryImages()
+    resources: SentryResources = SentryResources()
+    storage: SentryStorage = SentryStorage()
+
+    @model_validator(mode="after")
+    def _smtp_login(self) -> Self:
+        if self.smtp and bool(self.smtp.username) != bool(self.smtp.password):
+            raise ValueError("smtp.username and smtp.password: set both or neither")
+        return self
+
+    def footprint(self) -> Footprint:
+        """Every Sentry pod at its requests and its claims, and each bootstrap job's pod."""
+        total = Footprint()
+        for service in SERVICES:
+            claim = getattr(self.storage, service.storage) if service.storage else None
+            total += pods(getattr(self.resources, service.size), claims=[claim] if claim else [], surge=claim is None)
+        return total + pods(self.resources.bootstrap, count=len(BOOTSTRAP))

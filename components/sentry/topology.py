@@ -1,0 +1,213 @@
+"""The errors-only set of getsentry/self-hosted 26.8.0: every process, its size, its storage and its topics.
+
+Facts from the release's docker-compose.yml (profile errors-only) and install/*.sh; the names are ours.
+The settings size the quota from this list and the component deploys exactly this list.
+"""
+
+from dataclasses import dataclass
+
+KAFKA_PORT = 9092
+WEB_PORT = 9000
+RELAY_PORT = 3000
+SNUBA_PORT = 1218
+CLICKHOUSE_HTTP_PORT = 8123
+CLICKHOUSE_NATIVE_PORT = 9000
+CLICKHOUSE_METRICS_PORT = 9363
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+MEMCACHED_PORT = 11211
+SYMBOLICATOR_PORT = 3021
+TASKBROKER_PORT = 50051
+OBJECTSTORE_PORT = 8333
+NGINX_PORT = 8080  # nginx runs unprivileged: no port below 1024
+HEALTH_FILE = "/tmp/health.txt"  # consumers touch it while their poll loop runs
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    size: str  # the key of its resources in SentryResources
+    storage: str | None = None  # the key of its claim in SentryStorage
+
+
+@dataclass(frozen=True)
+class Consumer(Service):
+    """A Kafka consumer: its arguments, and the topic it reads (for the event-path check)."""
+
+    args: tuple[str, ...] = ()
+    topic: str = ""
+
+
+# Topics of the errors-only event path, created before anything starts: relay writes ingest-*, the
+# ingest consumers write events, snuba writes the commit log the post-process forwarder follows.
+TOPICS = (
+    "ingest-events",
+    "ingest-attachments",
+    "ingest-transactions",
+    "ingest-occurrences",
+    "ingest-monitors",
+    "ingest-feedback-events",
+    "events",
+    "transactions",
+    "event-replacements",
+    "snuba-commit-log",
+    "outcomes",
+    "outcomes-billing",
+    "group-attributes",
+    "generic-events",
+    "snuba-generic-events-commit-log",
+    "events-subscription-results",
+    "scheduled-subscriptions-events",
+    "taskworker",
+    "taskworker-dlq",
+)
+
+# relay's topic keys -> the topics it produces to; the ingest consumers below read them
+RELAY_TOPICS = {
+    "events": "ingest-events",
+    "attachments": "ingest-attachments",
+    "transactions": "ingest-transactions",
+    "outcomes": "outcomes",
+    "outcomes_billing": "outcomes-billing",
+    "monitors": "ingest-monitors",
+    "feedback": "ingest-feedback-events",
+}
+
+DATASTORES = (
+    Service("sentry-postgres", "postgres", "postgres"),
+    Service("sentry-redis", "redis", "redis"),
+    Service("sentry-kafka", "kafka", "kafka"),
+    Service("sentry-clickhouse", "clickhouse", "clickhouse"),
+    Service("sentry-memcached", "memcached"),
+    Service("sentry-objectstore", "objectstore", "objectstore"),
+)
+
+
+def _rust_consumer(name: str, storage: str, group: str, offset: str, topic: str, *extra: str) -> Consumer:
+    return Consumer(
+        name,
+        "snuba_consumer",
+        args=(
+            "rust-consumer",
+            f"--storage={storage}",
+            f"--consumer-group={group}",
+            f"--auto-offset-reset={offset}",
+            "--max-batch-time-ms=750",
+            "--no-strict-offset-reset",
+            f"--health-check-file={HEALTH_FILE}",
+            *extra,
+        ),
+        topic=topic,
+    )
+
+
+SNUBA_API = Service("sentry-snuba-api", "snuba_api")
+SNUBA_CONSUMERS = (
+    _rust_consumer("sentry-snuba-errors-consumer", "errors", "snuba-consumers", "latest", "events"),
+    # earliest: outcomes feed the stats pages, a restart must not drop them
+    _rust_consumer("sentry-snuba-outcomes-consumer", "outcomes_raw", "snuba-consumers", "earliest", "outcomes"),
+    _rust_consumer(
+        "sentry-snuba-outcomes-billing-consumer",
+        "outcomes_raw",
+        "snuba-consumers",
+        "earliest",
+        "outcomes-billing",
+        "--raw-events-topic=outcomes-billing",
+    ),
+    _rust_consumer(
+        "sentry-snuba-group-attributes-consumer",
+        "group_attributes",
+        "snuba-group-attributes-consumers",
+        "latest",
+        "group-attributes",
+    ),
+    Consumer(
+        "sentry-snuba-replacer",
+        "snuba_consumer",
+        args=(
+            "replacer",
+            "--storage=errors",
+            "--auto-offset-reset=latest",
+            "--no-strict-offset-reset",
+            f"--health-check-file={HEALTH_FILE}",
+        ),
+        topic="event-replacements",
+    ),
+    # this executor takes no health-check file: its probe checks that the process runs
+    Consumer(
+        "sentry-snuba-subscription-consumer-events",
+        "snuba_consumer",
+        args=(
+            "subscriptions-scheduler-executor",
+            "--dataset=events",
+            "--entity=events",
+            "--auto-offset-reset=latest",
+            "--no-strict-offset-reset",
+            "--consumer-group=snuba-events-subscriptions-consumers",
+            "--followed-consumer-group=snuba-consumers",
+            "--schedule-ttl=60",
+            "--stale-threshold-seconds=900",
+        ),
+        topic="scheduled-subscriptions-events",
+    ),
+)
+
+
+def _sentry_consumer(name: str, size: str, consumer: str, group: str, topic: str, *extra: str) -> Consumer:
+    return Consumer(
+        name,
+        size,
+        args=(
+            "run",
+            "consumer",
+            consumer,
+            f"--consumer-group={group}",
+            f"--healthcheck-file-path={HEALTH_FILE}",
+            *extra,
+        ),
+        topic=topic,
+    )
+
+
+SENTRY_CONSUMERS = (
+    _sentry_consumer("sentry-events-consumer", "events_consumer", "ingest-events", "ingest-consumer", "ingest-events"),
+    _sentry_consumer(
+        "sentry-attachments-consumer", "consumer", "ingest-attachments", "ingest-consumer", "ingest-attachments"
+    ),
+    _sentry_consumer(
+        "sentry-post-process-forwarder",
+        "consumer",
+        "post-process-forwarder-errors",
+        "post-process-forwarder",
+        "events",
+        "--synchronize-commit-log-topic=snuba-commit-log",
+        "--synchronize-commit-group=snuba-consumers",
+        "--no-strict-offset-reset",
+    ),
+)
+
+WEB = Service("sentry-web", "web")
+TASKWORKER = Service("sentry-taskworker", "taskworker")
+TASKSCHEDULER = Service("sentry-taskscheduler", "taskscheduler")
+TASKBROKER = Service("sentry-taskbroker", "taskbroker", "taskbroker")
+RELAY = Service("sentry-relay", "relay")
+SYMBOLICATOR = Service("sentry-symbolicator", "symbolicator", "symbolicator")
+NGINX = Service("sentry-nginx", "nginx")
+
+# The bootstrap, in order: each a one-shot job of the bootstrap size
+BOOTSTRAP = ("sentry-kafka-topics", "sentry-snuba-bootstrap", "sentry-upgrade", "sentry-admin-user")
+
+SERVICES: tuple[Service, ...] = (
+    *DATASTORES,
+    SNUBA_API,
+    *SNUBA_CONSUMERS,
+    TASKBROKER,
+    SYMBOLICATOR,
+    WEB,
+    TASKWORKER,
+    TASKSCHEDULER,
+    *SENTRY_CONSUMERS,
+    RELAY,
+    NGINX,
+)
+STATEFUL = tuple(service.name for service in SERVICES if service.storage)
