@@ -48,7 +48,8 @@ def test_every_container_is_hardened(stacks: dict[str, Recording]) -> None:
 
 
 def kind(container: Registered) -> str:
-    return next(label["value"] for label in container.inputs["labels"] if label["label"] == "dev.dictamesh.kind")
+    found: str = next(label["value"] for label in container.inputs["labels"] if label["label"] == "dev.dictamesh.kind")
+    return found
 
 
 def test_services_wait_for_their_health_checks(stacks: dict[str, Recording]) -> None:
