@@ -15,6 +15,7 @@ declare -A packages=(
     [prometheus-alertmanager]=prometheus-alertmanager
     [prometheus-postgres-exporter]=prometheus-postgres-exporter
     [prometheus-redis-exporter]=prometheus-redis-exporter
+    [nginx]=nginx-light
 )
 tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
 alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/settings.py)
@@ -35,6 +36,10 @@ control_plane_built() {
     local bin=${apiserver%/*}
     [[ -x $apiserver && -x $bin/kube-controller-manager && -x $bin/kube-scheduler && -x $bin/etcd && -x $kwok_bin ]]
 }
+# SeaweedFS, Sentry's object store: the module version whose weed/util/version names the image's tag
+seaweedfs=$(grep -oP '"chrislusf/seaweedfs:\K[^"]+' components/sentry/settings.py)
+seaweedfs_module=v0.0.0-20261109003541-7506e5f91cd6
+weed=$tools/seaweedfs-${seaweedfs}/weed
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -88,6 +93,7 @@ check)
     [[ -x $promtool ]] || problems+=("promtool ${prometheus} at ${promtool}")
     control_plane_built || problems+=("kube-apiserver, kube-controller-manager, kube-scheduler and etcd ${kubernetes} at $(dirname "$apiserver"), kwok ${kwok}")
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
+    [[ -x $weed ]] || problems+=("seaweedfs ${seaweedfs} at ${weed}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     if ((${#problems[@]})); then
         echo "the tests need: ${problems[*]}; run 'make test-deps' (apt-get and Go)" >&2
@@ -102,7 +108,8 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $promtool || ! -x $jaeger_bin || ! -f $(httproute_crd) ]] || ! alertmanager_built || ! control_plane_built; then
+    if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) ]] || ! alertmanager_built ||
+        ! control_plane_built; then
         command -v go >/dev/null || { echo "building the tools needs Go: https://go.dev/doc/install" >&2; exit 1; }
     fi
     if [[ ! -f $(httproute_crd) ]]; then
@@ -125,6 +132,18 @@ install)
             GOFLAGS=-mod=mod go build -trimpath -o "$jaeger_bin" github.com/jaegertracing/jaeger/cmd/jaeger)
         rm -rf "$wrapper"
         echo "built: $jaeger_bin"
+    fi
+    if [[ ! -x $weed ]]; then
+        wrapper=$(mktemp -d)
+        printf 'module dictamesh.dev/tools/seaweedfs\n\ngo 1.26.0\n' >"$wrapper/go.mod"
+        (cd "$wrapper" &&
+            go get "github.com/seaweedfs/seaweedfs/weed@${seaweedfs_module}" &&
+            CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$weed.new" github.com/seaweedfs/seaweedfs/weed)
+        rm -rf "$wrapper"
+        # the module pin must be the image's release: refuse a binary of another version
+        "$weed.new" version | grep -qw "$seaweedfs" || { echo "seaweedfs ${seaweedfs_module} is not ${seaweedfs}" >&2; exit 1; }
+        mv "$weed.new" "$weed"
+        echo "built: $weed"
     fi
     if [[ ! -x $promtool ]]; then
         # Prometheus v3.X.Y is the Go module version v0.3XX.Y; its go.mod's exclude directives make

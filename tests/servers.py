@@ -12,17 +12,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from components.observability.settings import ObservabilitySettings
+from components.sentry.settings import SentryImages
 
 T = TypeVar("T")
 
 
 def built(tool: str) -> str:
-    """promtool, amtool, alertmanager or jaeger at the version of its image, as scripts/test-deps.sh builds it."""
+    """promtool, amtool, alertmanager, jaeger or weed at the version of its image, as scripts/test-deps.sh builds
+    it."""
     settings = ObservabilitySettings()
     images = {
         "promtool": settings.prometheus_image,
         "amtool": settings.alertmanager_image,
         "alertmanager": settings.alertmanager_image,
+        "weed": SentryImages().objectstore,
     }
     image = {**images, "jaeger": settings.jaeger_image}[tool]
     name, version = image.rsplit("/", 1)[-1].split(":")

@@ -102,7 +102,7 @@ class Sentry(pulumi.ComponentResource):
         password["objectstore-secret-key"] = generated_password(f"{name}-objectstore-secret-key", self)
         self.admin_password = generated_password(f"{name}-admin-password", self)
         relay = relay_credentials(name, self)
-        url = args.url_prefix or runtime.public_url("sentry") or self._local_url()
+        url = (args.url_prefix or runtime.public_url("sentry") or self._local_url()).rstrip("/")
         self.endpoints = Endpoints(
             postgres=runtime.address("sentry-postgres"),
             postgres_port=topology.POSTGRES_PORT,

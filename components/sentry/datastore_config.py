@@ -89,7 +89,7 @@ def clickhouse_users(password: str) -> str:
 """
 
 
-def valkey_conf(password: str, memory_limit: str) -> str:
+def valkey_conf(password: str, memory_limit: str, data_dir: str = "/data") -> str:
     """Sentry keeps buffers, quotas and caches with TTLs here: evict those first (upstream's policy), at 75%
     of the container's limit so a snapshot fork fits beside it."""
     maxmemory = memory_bytes(memory_limit) * 3 // 4
@@ -103,7 +103,7 @@ def valkey_conf(password: str, memory_limit: str) -> str:
             f"maxmemory {maxmemory}",
             "maxmemory-policy volatile-lru",
             "save 60 1",
-            "dir /data",
+            f"dir {data_dir}",
             "appendonly no",
             "",
         ]
