@@ -210,3 +210,16 @@ def test_switching_sentry_off_removes_all_of_it() -> None:
 def test_bad_sentry_settings_are_refused_with_the_key_and_what_is_allowed(value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=".*" + message.replace("(", r"\(").replace(")", r"\)")):
         parse("dev", {"sentry": value})
+
+
+def test_every_consumer_touches_the_health_file_its_probe_reads(stacks: dict[str, Recording]) -> None:
+    containers = main_resources(stacks["dev"])
+    # snuba's, sentry's consumers' and the taskworker's spellings of the same option
+    flags = {
+        f"--{flag}={topology.HEALTH_FILE}"
+        for flag in ("health-check-file", "healthcheck-file-path", "health-check-file-path")
+    }
+    for name in [c.name for c in (*topology.SNUBA_CONSUMERS, *topology.SENTRY_CONSUMERS)] + ["sentry-taskworker"]:
+        inputs = containers[name].inputs
+        assert set(inputs["command"]) & flags, name
+        assert topology.HEALTH_FILE in inputs["healthcheck"]["tests"][-1], name

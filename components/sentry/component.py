@@ -40,7 +40,7 @@ from components.sentry import datastore_config, sentry_config, service_config, t
 from components.sentry.relay_credentials import relay_credentials
 from components.sentry.sentry_config import CONFIG_DIR, SECRET_FILES, Endpoints
 from components.sentry.settings import SentrySettings
-from components.sentry.topology import HEALTH_FILE, Consumer
+from components.sentry.topology import HEALTH_FILE
 
 # Each image's own user, read from its Dockerfile
 SENTRY_USER = RunAs(uid=999, gid=999)  # `useradd -r sentry`, the first system user of a Debian image
@@ -68,11 +68,18 @@ WEB_CHECK = (
     "exec 3<>/dev/tcp/127.0.0.1/9000 && printf 'GET /_health/ HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n"
     "Connection: close\\r\\n\\r\\n' >&3 && grep -q ok <&3"
 )
-FRESH_HEALTH_FILE = f'test -n "$(find {HEALTH_FILE} -mmin -2 2>/dev/null)"'  # touched in the last 2 minutes
-# where a process offers neither a port nor a health file: its main process runs (not stopped, not a zombie)
+# consumers and taskworkers touch their health file while their loop runs: stale for 2 minutes, unhealthy
+HEALTH_FILE_PROBE = Probe(
+    command=["bash", "-c", f'test -n "$(find {HEALTH_FILE} -mmin -2 2>/dev/null)"'], startup_seconds=300
+)
+# the taskscheduler offers neither a port nor a health file: its main process runs (not stopped, not a zombie)
 PROCESS_RUNS = "import sys; sys.exit(open('/proc/1/stat').read().rsplit(')', 1)[1].split()[0] in 'TZ')"
-# snuba reads its passwords from the environment only: exported from the secret files as it starts
-SNUBA_SECRETS = {"CLICKHOUSE_PASSWORD": "clickhouse-password", "REDIS_PASSWORD": "redis-password"}
+# snuba reads its passwords from the environment only (snuba/settings): exported from the secret files as it starts
+SNUBA_SECRETS = {
+    "CLICKHOUSE_PASSWORD": "clickhouse-password",
+    "CLICKHOUSE_READONLY_PASSWORD": "clickhouse-password",  # the same default user, for read-only queries
+    "REDIS_PASSWORD": "redis-password",
+}
 WITH_SNUBA_SECRETS = " ".join(
     ["export", *(f'{key}="$(cat {SECRETS_DIR}/{file})"' for key, file in SNUBA_SECRETS.items())]
 )
@@ -128,7 +135,7 @@ class Sentry(pulumi.ComponentResource):
         }
         if args.smtp and args.smtp.password:
             self._sentry_secrets[SECRET_FILES["smtp"]] = pulumi.Output.secret(args.smtp.password)
-        self._snuba_secrets = {f"{SECRETS_DIR}/{file}": password[file] for file in SNUBA_SECRETS.values()}
+        self._snuba_secrets = {f"{SECRETS_DIR}/{file}": password[file] for file in set(SNUBA_SECRETS.values())}
 
         stores = self._datastores(password)
         topics = self._deploy(self._topics_job(), stores["kafka"])
@@ -399,9 +406,7 @@ class Sentry(pulumi.ComponentResource):
         )
         for consumer in topology.SNUBA_CONSUMERS:
             self._deploy(
-                self._snuba_workload(
-                    consumer.name, "sentry-snuba", args=consumer.args, probe=_consumer_probe(consumer)
-                ),
+                self._snuba_workload(consumer.name, "sentry-snuba", args=consumer.args, probe=HEALTH_FILE_PROBE),
                 steps,
             )
         self._deploy(
@@ -471,7 +476,7 @@ class Sentry(pulumi.ComponentResource):
                 topology.TASKWORKER.name,
                 "sentry-tasks",
                 args=worker_args,
-                probe=Probe(command=["bash", "-c", FRESH_HEALTH_FILE], startup_seconds=300),
+                probe=HEALTH_FILE_PROBE,
             ),
             steps,
         )
@@ -486,9 +491,7 @@ class Sentry(pulumi.ComponentResource):
         )
         for consumer in topology.SENTRY_CONSUMERS:
             self._deploy(
-                self._sentry_workload(
-                    consumer.name, "sentry-consumer", args=consumer.args, probe=_consumer_probe(consumer)
-                ),
+                self._sentry_workload(consumer.name, "sentry-consumer", args=consumer.args, probe=HEALTH_FILE_PROBE),
                 steps,
             )
         relay_dir = service_config.RELAY_DIR
@@ -630,9 +633,3 @@ class Sentry(pulumi.ComponentResource):
             clients=clients,
             deadline_seconds=deadline_seconds,
         )
-
-
-def _consumer_probe(consumer: Consumer) -> Probe:
-    if any(arg.startswith(("--health-check-file", "--healthcheck-file-path")) for arg in consumer.args):
-        return Probe(command=["bash", "-c", FRESH_HEALTH_FILE], startup_seconds=300)
-    return Probe(command=["python3", "-c", PROCESS_RUNS])

@@ -133,7 +133,6 @@ SNUBA_CONSUMERS = (
         ),
         topic="event-replacements",
     ),
-    # this executor takes no health-check file: its probe checks that the process runs
     Consumer(
         "sentry-snuba-subscription-consumer-events",
         "snuba_consumer",
@@ -147,6 +146,7 @@ SNUBA_CONSUMERS = (
             "--followed-consumer-group=snuba-consumers",
             "--schedule-ttl=60",
             "--stale-threshold-seconds=900",
+            f"--health-check-file={HEALTH_FILE}",
         ),
         topic="scheduled-subscriptions-events",
     ),
