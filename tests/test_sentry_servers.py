@@ -52,12 +52,12 @@ def objectstore(stacks: dict[str, Recording], tmp_path_factory: pytest.TempPathF
     server.stop()
 
 
-def s3_client(endpoint: str, options: dict[str, Any], secret: str | None = None) -> Any:
+def s3_client(endpoint: str, options: dict[str, Any], key: str | None = None) -> Any:
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=options["access_key"],
-        aws_secret_access_key=secret or options["secret_key"],
+        aws_secret_access_key=key or options["secret_key"],
         region_name=options["region_name"],
         config=Config(s3={"addressing_style": options["addressing_style"]}, signature_version="s3v4"),
     )
@@ -83,7 +83,7 @@ def test_the_objectstore_refuses_a_wrong_key_and_anonymous_reads(
 ) -> None:
     files = uploads(stacks["dev"], "sentry-web")
     options = run_sentry_conf(files["/etc/sentry/sentry.conf.py"], files)["SENTRY_OPTIONS"]["filestore.options"]
-    client = s3_client(objectstore, options, secret="not-the-generated-key")
+    client = s3_client(objectstore, options, key="not-the-generated-key")
     with pytest.raises(ClientError):
         client.list_buckets()
     client.close()
