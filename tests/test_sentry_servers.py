@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import boto3
@@ -187,7 +188,7 @@ def test_nginx_is_healthy_only_through_relays_readiness(nginx: dict[str, Any]) -
 
 
 def test_sentrys_valkey_config_requires_its_password_and_caps_memory(tmp_path: Path) -> None:
-    password = "generated-" + "x" * 22
+    password = token_hex(16)  # as generated: letters and digits
     config = write(tmp_path / "valkey.conf", datastore_config.valkey_conf(password, "256Mi", data_dir=str(tmp_path)))
     port = free_port()
     process = subprocess.Popen(
