@@ -39,9 +39,11 @@ def limits(recording: Recording) -> dict[str, int]:
 def main() -> None:
     for stack in ("dev", "staging", "prod"):
         services = limits(run_stack(stack))
-        print(f"{stack}: {sum(services.values())} MiB of memory limits")
+        sentry = sum(mib for name, mib in services.items() if name.startswith("sentry-"))
+        print(f"{stack}: {sum(services.values())} MiB of memory limits, of which Sentry {sentry} MiB")
+        width = max(map(len, services))
         for name, mib in sorted(services.items(), key=lambda item: -item[1]):
-            print(f"  {name:<20} {mib:>6} MiB")
+            print(f"  {name:<{width}} {mib:>6} MiB")
 
 
 if __name__ == "__main__":
