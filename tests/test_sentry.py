@@ -7,7 +7,7 @@ import pytest
 from components.config import ConfigError, parse
 from components.quantity import mebibytes
 from components.sentry import topology
-from components.sentry.component import ADMIN_JOB, SNUBA_JOB, TOPICS_JOB, UPGRADE_JOB
+from components.sentry.topology import ADMIN_JOB, SNUBA_JOB, TOPICS_JOB, UPGRADE_JOB
 from tests.harness import Recording, Registered, run_stack
 
 CONTAINER = "docker:index/container:Container"

@@ -1,0 +1,75 @@
+"""The bootstrap, as install/*.sh of self-hosted runs it: Kafka topics, snuba's topics and ClickHouse
+migrations, `sentry upgrade`, the admin user. Each is a one-shot job and idempotent: it can run again."""
+
+import dataclasses
+
+import pulumi
+
+from components.model import SECRETS_DIR, Workload
+from components.sentry import topology
+from components.sentry.datastores import KAFKA_USER
+from components.sentry.processes import WITH_SNUBA_SECRETS, Processes
+from components.sentry.settings import SentrySettings
+
+TOPICS_FILE = "/etc/dictamesh/topics.txt"
+
+
+def topics_job(settings: SentrySettings, kafka: str) -> Workload:
+    """Every topic of the event path, created unless it exists: nothing reads a topic that is not there."""
+    script = (
+        "set -eu\n"
+        "while read -r topic; do\n"
+        f"  kafka-topics --bootstrap-server {kafka} --create --if-not-exists "
+        '--topic "$topic" --partitions 1 --replication-factor 1\n'
+        f"done < {TOPICS_FILE}\n"
+    )
+    return Workload(
+        name=topology.TOPICS_JOB,
+        component="sentry-bootstrap",
+        image=settings.images.kafka,
+        run_as=KAFKA_USER,
+        resources=settings.resources.bootstrap,
+        kind="job",
+        command=["bash", "-c", script],
+        files={TOPICS_FILE: "\n".join(topology.TOPICS) + "\n"},
+        deadline_seconds=600,
+    )
+
+
+def snuba_job(processes: Processes) -> Workload:
+    """Snuba's own topics, then every ClickHouse migration; both skip what is already done."""
+    return processes.snuba(
+        topology.SNUBA_JOB,
+        "sentry-bootstrap",
+        kind="job",
+        script=f"{WITH_SNUBA_SECRETS} && snuba bootstrap --force --no-migrate && exec snuba migrations migrate --force",
+        deadline_seconds=1800,
+    )
+
+
+def upgrade_job(processes: Processes) -> Workload:
+    """Django migrations, the default organization and Sentry's own topics; the first run takes minutes."""
+    return processes.sentry(
+        topology.UPGRADE_JOB,
+        "sentry-bootstrap",
+        kind="job",
+        args=["upgrade", "--noinput", "--create-kafka-topics"],
+        deadline_seconds=3600,
+    )
+
+
+def admin_job(processes: Processes, admin_email: str, password: pulumi.Output[str]) -> Workload:
+    """createuser --force-update: creates the admin, or resets its password to the generated one."""
+    password_file = f"{SECRETS_DIR}/admin-password"
+    script = (
+        'exec sentry createuser --email "$SENTRY_ADMIN_EMAIL" --password "$(cat '
+        f'{password_file})" --superuser --no-input --force-update'
+    )
+    job = processes.sentry(
+        topology.ADMIN_JOB, "sentry-bootstrap", kind="job", command=["bash", "-c", script], deadline_seconds=600
+    )
+    return dataclasses.replace(
+        job,
+        env={**job.env, "SENTRY_ADMIN_EMAIL": admin_email},
+        secrets={**job.secrets, password_file: password},
+    )
