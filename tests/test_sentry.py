@@ -223,3 +223,16 @@ def test_every_consumer_touches_the_health_file_its_probe_reads(stacks: dict[str
         inputs = containers[name].inputs
         assert set(inputs["command"]) & flags, name
         assert topology.HEALTH_FILE in inputs["healthcheck"]["tests"][-1], name
+
+
+def test_only_sentrys_own_processes_reach_out_and_only_on_their_ports() -> None:
+    recording = run_stack(
+        "staging",
+        {"dictamesh:sentry": {"smtp": {"host": "smtp.example.com", "port": 2525, "sender": "s@example.com"}}},
+    )
+    policies = {p.name: p.inputs["spec"] for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    for process in topology.SENTRY_PROCESSES:
+        ports = [port["port"] for port in policies[f"{process}-egress"]["egress"][0]["ports"]]
+        assert ports == [443, 2525], process
+    for name in (*topology.SNUBA_PROCESSES, *DATASTORE_NAMES, "sentry-relay", "sentry-nginx"):
+        assert f"{name}-egress" not in policies, name

@@ -66,6 +66,7 @@ class Processes:
             ports=ports,
             scratch=["/tmp", "/data"],
             probe=probe,
+            egress_ports=self.settings.outbound_ports(),
             clients=clients,
             deadline_seconds=deadline_seconds,
         )

@@ -85,6 +85,11 @@ class SentrySettings(Section):
     event_retention_days: int = Field(default=90, ge=1, le=3650, description="events older than this are purged")
     smtp: Smtp | None = None
     taskworker_concurrency: int = Field(default=2, ge=1, le=32, description="task processes per taskworker")
+    egress_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default=[443],
+        description="ports Sentry's own processes may reach outside the cluster: HTTPS for Slack and other "
+        "integrations and for source maps published on the web; SMTP's port is added when smtp is set",
+    )
     host_port: HostPort = 9000
     images: SentryImages = SentryImages()
     resources: SentryResources = SentryResources()
@@ -95,6 +100,9 @@ class SentrySettings(Section):
         if self.smtp and bool(self.smtp.username) != bool(self.smtp.password):
             raise ValueError("smtp.username and smtp.password: set both or neither")
         return self
+
+    def outbound_ports(self) -> list[int]:
+        return sorted({*self.egress_ports, *([self.smtp.port] if self.smtp else [])})
 
     def footprint(self) -> Footprint:
         """Every Sentry pod at its requests and its claims, and each bootstrap job's pod."""
