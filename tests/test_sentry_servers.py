@@ -75,7 +75,8 @@ def test_sentry_stores_files_in_the_bucket_the_objectstore_creates(
     wait_until(
         lambda: options["bucket_name"] in [b["Name"] for b in client.list_buckets()["Buckets"]], 30, "the bucket"
     )
-    client.put_object(Bucket=options["bucket_name"], Key="attachments/1", Body=b"minidump")
+    # as Sentry's S3Boto3Storage writes: with the ACL of its options
+    client.put_object(Bucket=options["bucket_name"], Key="attachments/1", Body=b"minidump", ACL=options["default_acl"])
     assert client.get_object(Bucket=options["bucket_name"], Key="attachments/1")["Body"].read() == b"minidump"
 
 

@@ -155,6 +155,9 @@ SENTRY_OPTIONS["filestore.options"] = {{
     "region_name": "us-east-1",
     "addressing_style": "path",
     "signature_version": "s3v4",
+    "use_ssl": False,
+    # Sentry's S3 storage writes every object public-read unless told: files are for Sentry alone
+    "default_acl": "private",
 }}
 
 SENTRY_WEB_HOST = "0.0.0.0"
