@@ -28,7 +28,7 @@ POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).j
 
 .PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
 	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster logs postgres-cli redis-cli kafka-topics \
-	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui catalog-dump catalog-restore
+	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui sentry-cleanup catalog-dump catalog-restore
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -194,6 +194,9 @@ catalog-dump: ## pg_dump the dev catalog into backups/
 	docker exec dictamesh-dev-postgres pg_dump -U postgres --format=custom dictamesh_catalog \
 		> backups/dictamesh_catalog-$$(date -u +%Y%m%dT%H%M%SZ).dump
 	@ls -l backups | tail -n 1
+
+sentry-cleanup: ## delete dev Sentry's events older than sentry.eventRetentionDays (clusters run it nightly)
+	docker exec dictamesh-dev-sentry-web sh -c 'exec sentry cleanup --days "$$SENTRY_EVENT_RETENTION_DAYS"'
 
 catalog-restore: ## make catalog-restore FILE=backups/x.dump: replace the dev catalog's contents
 	@test -f "$(FILE)" || { echo "FILE=backups/<dump> is required"; exit 1; }

@@ -49,6 +49,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "tuning": {"sharedBuffers": "128MB", "effectiveCacheSize": "256MB", "workMem": "4MB"},
         },
         "cache": {"maxmemory": "256mb", "resources": {"cpu": "250m", "memory": "320Mi"}},
+        "sentry": {"cleanupSchedule": None},  # the docker target runs no scheduled jobs: `make sentry-cleanup`
     },
     "staging": {
         "target": "kubernetes",

@@ -30,6 +30,20 @@ def matching(pattern: str, allowed: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _cron(schedule: str) -> str:
+    """a cron schedule of five fields, or @hourly, @daily, @weekly, @monthly or @yearly"""
+    field = r"(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*"
+    macros = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly"}
+    if schedule in macros or re.fullmatch(rf"{field}( {field}){{4}}", schedule):
+        return schedule
+    raise ValueError(
+        "expected a cron schedule of five fields, e.g. '0 2 * * *', or one of " + ", ".join(sorted(macros))
+    )
+
+
+Cron = Annotated[str, AfterValidator(_cron)]
+
+
 Image = Annotated[str, AfterValidator(_pinned_image)]
 Memory = Annotated[str, matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
 Cpu = Annotated[str, matching(CPU_PATTERN, "cores such as 250m, 1 or 1.5")]

@@ -5,13 +5,12 @@ Defaults are the dev values; `config.ENVIRONMENT_DEFAULTS` lays staging and prod
 stack file's own.
 """
 
-import re
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.fields import HostPort, Image, Memory, Resources, Section, matching
+from components.fields import Cron, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.kubernetes_settings import KubernetesSettings
 from components.observability.settings import ObservabilitySettings
@@ -22,18 +21,6 @@ Environment = Literal["dev", "staging", "prod"]
 Target = Literal["docker", "kubernetes"]
 
 
-def _cron(schedule: str) -> str:
-    """a cron schedule of five fields, or @hourly, @daily, @weekly, @monthly or @yearly"""
-    field = r"(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*"
-    macros = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly"}
-    if schedule in macros or re.fullmatch(rf"{field}( {field}){{4}}", schedule):
-        return schedule
-    raise ValueError(
-        "expected a cron schedule of five fields, e.g. '0 2 * * *', or one of " + ", ".join(sorted(macros))
-    )
-
-
-Cron = Annotated[str, AfterValidator(_cron)]
 PostgresMemory = Annotated[str, matching(r"[0-9]+(kB|MB|GB|TB)", "a PostgreSQL size in kB, MB, GB or TB, e.g. 256MB")]
 RedisMemory = Annotated[str, matching(r"[0-9]+(kb|mb|gb)", "a Redis size in kb, mb or gb, e.g. 512mb")]
 SqlName = Annotated[str, matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
@@ -314,6 +301,11 @@ class Settings(Section):
                 raise ValueError(
                     "catalog.backup.enabled = True: scheduled backups need the kubernetes target; "
                     "on docker use `make catalog-dump`"
+                )
+            if self.sentry.enabled and self.sentry.cleanup_schedule:
+                raise ValueError(
+                    f"sentry.cleanupSchedule = {self.sentry.cleanup_schedule!r}: scheduled jobs need the kubernetes "
+                    "target; set it to null and run `make sentry-cleanup` on docker"
                 )
             claimed: dict[int, str] = {}
             for port, owner in self.published_ports():

@@ -110,7 +110,8 @@ def test_volumes_outlive_their_containers(stacks: dict[str, Recording], stack: s
 
 
 def test_prod_on_docker_protects_its_volumes() -> None:
-    recording = run_stack("prod", {"dictamesh:target": "docker", "dictamesh:catalog": {"backup": {"enabled": False}}})
+    no_schedules = {"dictamesh:catalog": {"backup": {"enabled": False}}, "dictamesh:sentry": {"cleanupSchedule": None}}
+    recording = run_stack("prod", {"dictamesh:target": "docker", **no_schedules})
     volumes = recording.of_type("docker:index/volume:Volume")
     assert volumes and all(volume.protect for volume in volumes)
 

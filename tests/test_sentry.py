@@ -236,3 +236,16 @@ def test_only_sentrys_own_processes_reach_out_and_only_on_their_ports() -> None:
         assert ports == [443, 2525], process
     for name in (*topology.SNUBA_PROCESSES, *DATASTORE_NAMES, "sentry-relay", "sentry-nginx"):
         assert f"{name}-egress" not in policies, name
+
+
+def test_clusters_clean_up_past_the_retention_nightly_and_docker_refuses_a_schedule(
+    stacks: dict[str, Recording],
+) -> None:
+    cron = stacks["prod"].one("kubernetes:batch/v1:CronJob", topology.CLEANUP_JOB).inputs["spec"]
+    assert cron["schedule"] == "0 0 * * *"
+    container = cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][-1] == 'exec sentry cleanup --days "$SENTRY_EVENT_RETENTION_DAYS"'
+    assert {"name": "SENTRY_EVENT_RETENTION_DAYS", "value": "90"} in container["env"]
+    assert not [r for r in stacks["dev"].resources if r.name == topology.CLEANUP_JOB]
+    with pytest.raises(ConfigError, match=r"sentry.cleanupSchedule = '0 3 \* \* \*': scheduled jobs need"):
+        parse("dev", {"sentry": '{"cleanupSchedule": "0 3 * * *"}'})

@@ -58,6 +58,18 @@ def upgrade_job(processes: Processes) -> Workload:
     )
 
 
+def cleanup_job(processes: Processes, schedule: str) -> Workload:
+    """Upstream's sentry-cleanup cron: deletes events and their payloads older than the retention."""
+    job = processes.sentry(
+        topology.CLEANUP_JOB,
+        "sentry-cleanup",
+        kind="scheduled",
+        command=["bash", "-c", 'exec sentry cleanup --days "$SENTRY_EVENT_RETENTION_DAYS"'],
+        deadline_seconds=6 * 3600,
+    )
+    return dataclasses.replace(job, schedule=schedule)
+
+
 def admin_job(processes: Processes, admin_email: str, password: pulumi.Output[str]) -> Workload:
     """createuser --force-update: creates the admin, or resets its password to the generated one."""
     password_file = f"{SECRETS_DIR}/admin-password"

@@ -97,6 +97,8 @@ class Sentry(pulumi.ComponentResource):
         # nothing of Sentry starts before its schema and its admin exist
         steps = self._deploy(bootstrap.admin_job(processes, args.admin_email, self.admin_password), upgrade)
 
+        if args.cleanup_schedule:
+            self._deploy(bootstrap.cleanup_job(processes, args.cleanup_schedule), steps)
         self._deploy(services.snuba_api(processes), steps)
         for consumer in topology.SNUBA_CONSUMERS:
             self._deploy(services.snuba_consumer(processes, consumer), steps)

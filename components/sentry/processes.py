@@ -60,7 +60,11 @@ class Processes:
             kind=kind,
             command=command,
             args=args,
-            env={"SENTRY_CONF": CONFIG_DIR, "PYTHONUSERBASE": "/data/custom-packages"},
+            env={
+                "SENTRY_CONF": CONFIG_DIR,
+                "PYTHONUSERBASE": "/data/custom-packages",
+                "SENTRY_EVENT_RETENTION_DAYS": str(self.settings.event_retention_days),
+            },
             files=self.sentry_files,
             secrets=self.sentry_secrets,
             ports=ports,

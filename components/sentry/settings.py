@@ -4,7 +4,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from components.fields import HostPort, Image, Memory, Resources, Section, matching
+from components.fields import Cron, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.sentry.topology import BOOTSTRAP, SERVICES
 
@@ -83,6 +83,11 @@ class SentrySettings(Section):
     )
     admin_email: Email = "admin@dictamesh.local"
     event_retention_days: int = Field(default=90, ge=1, le=3650, description="events older than this are purged")
+    cleanup_schedule: Cron | None = Field(
+        default="0 0 * * *",
+        description="when `sentry cleanup` deletes what is older than eventRetentionDays (a CronJob; "
+        "none on docker: run `make sentry-cleanup`)",
+    )
     smtp: Smtp | None = None
     taskworker_concurrency: int = Field(default=2, ge=1, le=32, description="task processes per taskworker")
     egress_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
@@ -110,4 +115,5 @@ class SentrySettings(Section):
         for service in SERVICES:
             claim = getattr(self.storage, service.storage) if service.storage else None
             total += pods(getattr(self.resources, service.size), claims=[claim] if claim else [], surge=claim is None)
-        return total + pods(self.resources.bootstrap, count=len(BOOTSTRAP))
+        cleanup = pods(self.resources.bootstrap) if self.cleanup_schedule else Footprint()
+        return total + pods(self.resources.bootstrap, count=len(BOOTSTRAP)) + cleanup

@@ -197,6 +197,7 @@ NGINX = Service("sentry-nginx", "nginx")
 # The bootstrap, in order: each a one-shot job of the bootstrap size
 BOOTSTRAP = ("sentry-kafka-topics", "sentry-snuba-bootstrap", "sentry-upgrade", "sentry-admin-user")
 TOPICS_JOB, SNUBA_JOB, UPGRADE_JOB, ADMIN_JOB = BOOTSTRAP
+CLEANUP_JOB = "sentry-cleanup"  # scheduled: deletes what is older than the retention
 
 SERVICES: tuple[Service, ...] = (
     *DATASTORES,
@@ -213,5 +214,5 @@ SERVICES: tuple[Service, ...] = (
 )
 STATEFUL = tuple(service.name for service in SERVICES if service.storage)
 # who uses what: the datastores admit these clients
-SENTRY_PROCESSES = (WEB.name, TASKWORKER.name, TASKSCHEDULER.name, *(c.name for c in SENTRY_CONSUMERS))
+SENTRY_PROCESSES = (WEB.name, TASKWORKER.name, TASKSCHEDULER.name, *(c.name for c in SENTRY_CONSUMERS), CLEANUP_JOB)
 SNUBA_PROCESSES = (SNUBA_API.name, *(c.name for c in SNUBA_CONSUMERS))
