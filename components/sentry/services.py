@@ -168,6 +168,7 @@ def nginx(settings: SentrySettings, web: str, relay: str) -> Workload:
             command=["wget", "-q", "-O", "/dev/null", health],
             http_path=service_config.NGINX_HEALTH,
             http_port=topology.NGINX_PORT,
+            startup_seconds=300,  # relay is ready once it has registered with the web
         ),
         clients=["*"],
     )
