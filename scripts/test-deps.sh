@@ -16,6 +16,7 @@ declare -A packages=(
     [prometheus-postgres-exporter]=prometheus-postgres-exporter
     [prometheus-redis-exporter]=prometheus-redis-exporter
     [nginx]=nginx-light
+    [memcached]=memcached
 )
 tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
 alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/settings.py)

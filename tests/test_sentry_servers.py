@@ -4,7 +4,9 @@ Each runs what the dev stack generates; only addresses, ports and data directori
 """
 
 import http.server
+import os
 import re
+import socket
 import subprocess
 import threading
 import urllib.error
@@ -214,3 +216,36 @@ def _answers(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
+
+
+def test_memcached_runs_sentrys_arguments_and_keeps_source_maps_up_to_a_mebibyte(
+    stacks: dict[str, Recording],
+) -> None:
+    args = container(stacks["dev"], "sentry-memcached").inputs["command"]
+    port = free_port()
+    # as root here, memcached must be told whom to run as; in the image it already is its own user
+    extra = ["-u", "nobody"] if os.geteuid() == 0 else []
+    process = subprocess.Popen(
+        [binary("memcached"), *args[1:], "-p", str(port), "-l", "127.0.0.1", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with wait_until(lambda: _connect(port), 10, "memcached") as conn:
+            assert _store(conn, "map", b"x" * (1024 * 1024 - 1024)) == b"STORED"
+            assert _store(conn, "huge", b"x" * (1024 * 1024 + 1)).startswith(b"SERVER_ERROR")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _connect(port: int) -> socket.socket | None:
+    try:
+        return socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return None
+
+
+def _store(conn: socket.socket, key: str, value: bytes) -> bytes:
+    conn.sendall(f"set {key} 0 0 {len(value)}\r\n".encode() + value + b"\r\n")
+    return conn.recv(1024).strip()
