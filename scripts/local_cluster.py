@@ -187,6 +187,9 @@ class Cluster:
                     f"--service-account-private-key-file={work / 'sa.key'}",
                     f"--root-ca-file={work / 'ca.crt'}",
                     "--leader-elect=false",
+                    # a quota's usage is recounted in full at this period (5 minutes by default): a test cluster
+                    # churning through dozens of pods in a minute would read a stale figure for that long
+                    "--resource-quota-sync-period=10s",
                 ],
                 [
                     str(BINARIES / "kube-scheduler"),

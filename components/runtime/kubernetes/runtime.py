@@ -142,8 +142,10 @@ class KubernetesRuntime:
         def meta(object_name: str = name) -> Json:
             return {"name": object_name, "namespace": self._namespace, "labels": labels}
 
-        k8s.core.v1.ServiceAccount(name, metadata=meta(), automount_service_account_token=False, opts=opts)
-        inputs: list[pulumi.Resource] = []
+        # the pods' admission needs their ServiceAccount: created first, no FailedCreate while it is missing
+        inputs: list[pulumi.Resource] = [
+            k8s.core.v1.ServiceAccount(name, metadata=meta(), automount_service_account_token=False, opts=opts)
+        ]
         if workload.files or workload.init_files:
             data = keyed(name, {**workload.files, **workload.init_files})
             inputs.append(k8s.core.v1.ConfigMap(f"{name}-files", metadata=meta(f"{name}-files"), data=data, opts=opts))
