@@ -1,5 +1,6 @@
 """The bootstrap, as install/*.sh of self-hosted runs it: Kafka topics, snuba's topics and ClickHouse
-migrations, `sentry upgrade`, the admin user. Each is a one-shot job and idempotent: it can run again."""
+migrations, `sentry upgrade`, the admin user. Each is a one-shot job and idempotent: it can run again.
+And upstream's cleanup cron, which keeps the retention: a scheduled job."""
 
 import dataclasses
 
