@@ -175,3 +175,8 @@ def consumer_name(recording: Recording, workload: str) -> str:
     """The consumer a `sentry run consumer <name>` process runs: for ingest, named after its topic."""
     args = container_args(recording, workload)
     return args[args.index("consumer") + 1]
+
+
+def test_relays_kafka_parameters_are_strings_as_relay_reads_them(stacks: dict[str, Recording]) -> None:
+    relay = yaml.safe_load(uploads(stacks["dev"], "sentry-relay")["/etc/relay/config.yml"])
+    assert all(isinstance(option["value"], str) for option in relay["processing"]["kafka_config"])

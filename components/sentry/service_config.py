@@ -25,7 +25,8 @@ def relay_config(upstream: str, kafka: str, redis_url: str) -> str:
             "enabled": True,
             "kafka_config": [
                 {"name": "bootstrap.servers", "value": kafka},
-                {"name": "message.max.bytes", "value": 50000000},
+                # relay reads every value as a string (relay-kafka's KafkaConfigParam)
+                {"name": "message.max.bytes", "value": "50000000"},
             ],
             "redis": redis_url,
             "topics": dict(RELAY_TOPICS),
