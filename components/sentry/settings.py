@@ -79,7 +79,7 @@ class SentrySettings(Section):
     url_prefix: HttpUrl | None = Field(
         default=None,
         description="the URL users reach Sentry at; default: http://127.0.0.1:<hostPort> on docker, the exposed "
-        "URL on kubernetes",
+        "URL on kubernetes, else the in-cluster address of its nginx",
     )
     admin_email: Email = "admin@dictamesh.local"
     event_retention_days: int = Field(default=90, ge=1, le=3650, description="events older than this are purged")
