@@ -12,7 +12,7 @@ from components.model import SECRETS_DIR
 from components.quantity import memory_bytes
 from components.sentry import datastore_config, topology
 from tests.harness import Recording, run_stack, stack_config
-from tests.sentry import env, run_sentry_conf, uploads
+from tests.sentry import container, env, run_sentry_conf, uploads
 from tests.test_exposure import INGRESS_MODE
 
 CONF = "/etc/sentry/sentry.conf.py"
@@ -167,8 +167,7 @@ def test_the_event_path_is_consistent_across_the_generated_configs(stacks: dict[
 
 
 def container_args(recording: Recording, workload: str) -> list[str]:
-    inputs = recording.one("docker:index/container:Container", workload).inputs
-    return list(inputs.get("command") or [])
+    return list(container(recording, workload).inputs.get("command") or [])
 
 
 def consumer_name(recording: Recording, workload: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from components.sentry import topology
 from tests.harness import Recording
 from tests.sentry import container, uploads
+from tests.sentry import env as job_env
 
 # a stand-in for kafka-topics, snuba or sentry: appends its arguments and the secrets it sees, fails on demand
 FAKE = """#!/usr/bin/env python3
@@ -39,7 +40,7 @@ def run(recording: Recording, job: str, root: Path, fail_on: str = "") -> tuple[
         script = script.replace(path, str(local))
     calls = root / "calls.log"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), "FAIL_ON": fail_on}
-    env |= {e.split("=", 1)[0]: e.split("=", 1)[1] for e in container(recording, job).inputs.get("envs", [])}
+    env |= job_env(recording, job)
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
     lines = calls.read_text().splitlines() if calls.exists() else []
     return done.returncode, [json.loads(line) for line in lines]
