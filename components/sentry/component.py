@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.model import SECRETS_DIR, Port, Route, Runtime, ScrapeTarget, Telemetry, WebUi, Workload
+from components.model import SECRETS_DIR, Route, Runtime, ScrapeTarget, Telemetry, WebUi, Workload
 from components.secrets import generated_password
 from components.sentry import bootstrap, service_config, services, topology
 from components.sentry.datastores import datastores
@@ -47,7 +47,7 @@ class Sentry(pulumi.ComponentResource):
         password = {key: generated_password(f"{name}-{key}", self) for key in PASSWORDS}
         self.admin_password = generated_password(f"{name}-admin-password", self)
         relay = relay_credentials(name, self)
-        published = runtime.published(Port("http", topology.NGINX_PORT, args.host_port))
+        published = runtime.published(services.front_door(args))
         front_door = f"http://{published}" if published else self._url(topology.NGINX.name, topology.NGINX_PORT)
         self.url = (args.url_prefix or runtime.public_url("sentry") or front_door).rstrip("/")
         endpoints = Endpoints(

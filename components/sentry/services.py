@@ -152,6 +152,11 @@ def relay(settings: SentrySettings, config: pulumi.Output[str], credentials: pul
     )
 
 
+def front_door(settings: SentrySettings) -> Port:
+    """nginx's port: published on the host in dev, where Sentry's URL points by default."""
+    return Port("http", topology.NGINX_PORT, host_port=settings.host_port)
+
+
 def nginx(settings: SentrySettings, web: str, relay: str) -> Workload:
     """The front door, published on the host in dev; `web` and `relay` are host:port."""
     health = f"http://127.0.0.1:{topology.NGINX_PORT}{service_config.NGINX_HEALTH}"
@@ -163,7 +168,7 @@ def nginx(settings: SentrySettings, web: str, relay: str) -> Workload:
         resources=settings.resources.nginx,
         command=["nginx", "-c", service_config.NGINX_CONFIG],  # not the entrypoint: it edits configs in place
         files={service_config.NGINX_CONFIG: service_config.nginx_conf(web, relay)},
-        ports=[Port("http", topology.NGINX_PORT, host_port=settings.host_port)],
+        ports=[front_door(settings)],
         probe=Probe(
             command=["wget", "-q", "-O", "/dev/null", health],
             http_path=service_config.NGINX_HEALTH,
