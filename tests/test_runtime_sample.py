@@ -70,10 +70,9 @@ def test_docker_makes_one_container_per_replica_with_its_own_identity() -> None:
     assert uploads["/run/secrets/sample/key"] == {
         "file": "/run/secrets/sample/key",
         "content": "k3y",
-        "permissions": "0400",
-        "owner": "1234",
-        "group": "2345",
+        "permissions": "0440",
     }
+    assert second["groupAdds"] == ["0"]
 
 
 def test_docker_volumes_are_named_per_replica_and_jobs_run_once() -> None:

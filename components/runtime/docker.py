@@ -4,6 +4,11 @@ Hardening lives here once: the image's non-root user, every capability dropped, 
 ports on 127.0.0.1 only, memory and CPU limits, and a health check the deployment waits for.
 The root filesystem is read-only unless files are uploaded: the engine refuses to copy files into a
 read-only root (moby/moby#35987), so such containers keep a writable root with everything else.
+
+Uploaded files belong to root: pulumi-docker 5.1.0 writes each with uid and gid 0 (its `owner` and
+`group` arrive in 5.2.0, which the engine here cannot build). Plain files are 0444. Secret files are
+0440 and the container's user gets the supplementary group 0, so that user and root read them and no
+other user does.
 """
 
 import re
@@ -17,6 +22,8 @@ from components.quantity import cpu_cores, mebibytes
 from components.runtime.docker_readback import cpus, duration
 from components.secrets import as_secret
 from components.settings import Settings
+
+UPLOAD_GROUP = "0"  # the group of every uploaded file (see the module's docstring)
 
 
 class DockerRuntime:
@@ -80,6 +87,7 @@ class DockerRuntime:
             envs=self._env(workload),
             uploads=uploads,
             user=f"{workload.run_as.uid}:{workload.run_as.gid}",
+            group_adds=[UPLOAD_GROUP] if workload.secrets else None,
             read_only=not uploads,
             tmpfs={path: "rw,nosuid,nodev,size=256m,mode=1777" for path in workload.scratch} if not uploads else None,
             mounts=[
@@ -149,15 +157,12 @@ class DockerRuntime:
         return plain + secret
 
     def _uploads(self, workload: Workload) -> list[docker.ContainerUploadArgs]:
-        owner, group = str(workload.run_as.uid), str(workload.run_as.gid)
         files = [
-            docker.ContainerUploadArgs(file=path, content=content, permissions="0444", owner=owner, group=group)
+            docker.ContainerUploadArgs(file=path, content=content, permissions="0444")
             for path, content in {**workload.files, **workload.init_files}.items()
         ]
         secrets = [
-            docker.ContainerUploadArgs(
-                file=path, content=as_secret(content), permissions="0400", owner=owner, group=group
-            )
+            docker.ContainerUploadArgs(file=path, content=as_secret(content), permissions="0440")
             for path, content in workload.secrets.items()
         ]
         return files + secrets
