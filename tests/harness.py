@@ -9,12 +9,13 @@ import base64
 import hashlib
 import json
 import runpy
-import uuid
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pulumi
 import yaml
 from google.protobuf import json_format
@@ -58,6 +59,21 @@ class Recording:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    generated: dict[str, str] = field(default_factory=dict)  # "<resource>.<field>" -> a generated secret value
+    ids: dict[str, str] = field(default_factory=dict)  # resource name -> the ID its provider gave it
+
+    def leaks(self, value: Any) -> list[str]:
+        """The generated secrets whose value appears in `value`'s text."""
+        text = str(value)
+        return sorted(key for key, secret in self.generated.items() if secret in text)
+
+    def image_of(self, container: Registered) -> str:
+        """The image a container runs, by name: containers refer to their RemoteImage by its ID."""
+        image_ids = {
+            hashlib.sha256(r.inputs["name"].encode()).hexdigest(): r.inputs["name"]
+            for r in self.of_type("docker:index/remoteImage:RemoteImage")
+        }
+        return str(image_ids[str(container.inputs["image"]).removeprefix("sha256:")])
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -92,30 +108,82 @@ def _reveal(value: Any) -> Any:
     return value
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    """Resource state as a provider would return it, for the outputs the program reads.
+def _stream(seed: str, length: int) -> bytes:
+    """`length` bytes that depend on `seed` only: the mock's stand-in for the provider's randomness."""
+    out = b""
+    while len(out) < length:
+        out += hashlib.sha256(f"{seed}:{len(out)}".encode()).digest()
+    return out[:length]
 
+
+SPECIALS = "!@#$%&*()-_=+[]{}<>:?"  # terraform-provider-random's default special characters
+
+
+def _password(name: str, inputs: Mapping[str, Any]) -> str:
+    """A RandomPassword's result as the real provider draws it: only the classes its arguments allow, each
+    class at least its minimum (terraform-provider-random's CreateString)."""
+    classes = [
+        (string.ascii_lowercase, inputs.get("lower", True), inputs.get("minLower", 0)),
+        (string.ascii_uppercase, inputs.get("upper", True), inputs.get("minUpper", 0)),
+        (string.digits, inputs.get("numeric", True), inputs.get("minNumeric", 0)),
+        (inputs.get("overrideSpecial", SPECIALS), inputs.get("special", True), inputs.get("minSpecial", 0)),
+    ]
+    allowed = [(chars, int(minimum)) for chars, on, minimum in classes if on and chars]
+    length = int(inputs["length"])
+    noise = _stream(name, length)
+    required = [chars[noise[i] % len(chars)] for chars, minimum in allowed for i in range(minimum)]
+    pool = "".join(chars for chars, _ in allowed)
+    rest = [pool[byte % len(pool)] for byte in noise[len(required) :]]
+    return "".join(required + rest)[:length]
+
+
+def _bcrypt_salt(name: str) -> bytes:
+    """A `$2a$10$` salt, as the provider's hash has, drawn per name so that every run is the same."""
+    alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    drawn = bytes(alphabet[byte % 64] for byte in _stream(f"{name}:salt", 21))
+    return b"$2a$10$" + drawn + b"e"  # the 22nd character carries 2 bits only: one of .Oeu
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Resource state and IDs as the real providers return them, for the outputs the program reads.
+
+    Values are stable per resource name, as the real ones are per state. The random provider's IDs are
+    part of its contract with the state: a RandomBytes' ID is its base64 value, a RandomUuid's its result,
+    a RandomPassword's the word "none". A RandomUuid is 16 random bytes printed as hex: no version bits.
     `outcomes` adds provider-computed state by resource name, e.g. a job container's exit code.
     """
 
     def __init__(self, outcomes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.outcomes = outcomes or {}
+        self.generated: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = {**args.inputs, **self.outcomes.get(args.name, {})}
+        resource_id = f"{args.name}-id"
         if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = f"mock-{args.name}-" + "x" * int(args.inputs["length"])
-            state["bcryptHash"] = f"$2a$10$mock-{args.name}-bcrypt"
-        if args.typ == "random:index/randomBytes:RandomBytes":  # stable per name, as the real one per state
-            raw = hashlib.sha256(args.name.encode()).digest()[: int(args.inputs["length"])]
+            result = _password(args.name, args.inputs)
+            hashed = bcrypt.hashpw(result.encode(), _bcrypt_salt(args.name)).decode()
+            state |= {"result": result, "bcryptHash": hashed}
+            self.generated |= {f"{args.name}.result": result, f"{args.name}.bcryptHash": hashed}
+            resource_id = "none"
+        if args.typ == "random:index/randomBytes:RandomBytes":
+            raw = _stream(args.name, int(args.inputs["length"]))
             state |= {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
+            self.generated |= {f"{args.name}.base64": state["base64"], f"{args.name}.hex": state["hex"]}
+            resource_id = state["base64"]
         if args.typ == "random:index/randomUuid:RandomUuid":
-            state["result"] = str(uuid.uuid5(uuid.NAMESPACE_URL, args.name))
+            digits = _stream(args.name, 16).hex()
+            state["result"] = resource_id = "-".join(
+                digits[a:b] for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+            )
         if args.typ == "docker:index/remoteImage:RemoteImage":
-            state["imageId"] = f"sha256:mock-{args.inputs['name']}"
+            state["imageId"] = "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
+            resource_id = state["imageId"] + args.inputs["name"]
         if args.typ == "docker:index/network:Network":
             state.setdefault("name", args.name)
-        return f"{args.name}-id", state
+        self.ids[args.name] = resource_id
+        return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -199,6 +267,8 @@ def run_program(
         logger=_WarningLog(recording),  # type: ignore[arg-type]
     )
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    recording.generated = dict(sorted(engine.generated.items()))
+    recording.ids = dict(sorted(engine.ids.items()))
     root = settings.get_root_resource()
     assert root is not None
     for key, output in root.outputs.items():  # type: ignore[attr-defined]

@@ -75,20 +75,24 @@ def test_read_only_root_where_nothing_is_uploaded(stacks: dict[str, Recording]) 
     assert "uploads" in exporter and exporter["readOnly"] is False
 
 
-def test_secrets_are_owner_only_files_not_env(stacks: dict[str, Recording]) -> None:
+def test_secrets_are_group_read_files_not_env(stacks: dict[str, Recording]) -> None:
+    """Uploads belong to root:root (pulumi-docker 5.1.0 sets no owner): 0440, and the user joins group 0."""
     postgres = containers(stacks["dev"])["dictamesh-dev-postgres"]
     uploads = {u["file"]: (i, u) for i, u in enumerate(postgres.inputs["uploads"])}
     index, password = uploads["/run/secrets/dictamesh/superuser-password"]
-    assert password["permissions"] == "0400" and password["owner"] == "999"
+    assert password["permissions"] == "0440" and "owner" not in password
+    assert postgres.inputs["groupAdds"] == ["0"]
     assert postgres.is_secret(f"uploads[{index}].content")
     assert "POSTGRES_PASSWORD_FILE=/run/secrets/dictamesh/superuser-password" in postgres.inputs["envs"]
     for name, container in containers(stacks["dev"]).items():
-        assert "mock-" not in str(container.inputs.get("envs", [])), name
+        assert not stacks["dev"].leaks(container.inputs.get("envs", [])), name
         for i, upload in enumerate(container.inputs.get("uploads", [])):
             if upload["permissions"] == "0444":
-                assert "mock-" not in upload["content"], (name, upload["file"])
+                assert not stacks["dev"].leaks(upload["content"]), (name, upload["file"])
             else:
+                assert upload["permissions"] == "0440", (name, upload["file"])
                 assert container.is_secret(f"uploads[{i}].content"), (name, upload["file"])
+                assert container.inputs["groupAdds"] == ["0"], name
 
 
 @pytest.mark.parametrize("stack", ["dev"])
