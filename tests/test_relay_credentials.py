@@ -2,10 +2,12 @@
 
 import base64
 import json
+import re
+import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from components.sentry.relay_credentials import credentials_json, public_key
+from components.sentry.relay_credentials import credentials_json, public_key, seed_of
 from tests.harness import Recording, run_stack
 from tests.sentry import uploads
 
@@ -46,5 +48,25 @@ def test_credentials_are_stable_across_runs_and_secret(stacks: dict[str, Recordi
     relay = again.one("docker:index/container:Container", "sentry-relay")
     index = [u["file"] for u in relay.inputs["uploads"]].index("/etc/relay/credentials.json")
     assert relay.is_secret(f"uploads[{index}].content")
-    seeds = again.of_type("random:index/randomBytes:RandomBytes")
-    assert [s.name for s in seeds] == ["sentry-relay-key"] and seeds[0].inputs["length"] == 32
+
+
+def test_the_seed_comes_from_a_password_whose_id_is_not_its_value(stacks: dict[str, Recording]) -> None:
+    """A RandomBytes' ID is its base64 value, and IDs sit in the state in plain text."""
+    recording = stacks["dev"]
+    assert recording.of_type("random:index/randomBytes:RandomBytes") == []
+    seed = recording.one("random:index/randomPassword:RandomPassword", "sentry-relay-seed")
+    assert seed.inputs["length"] == 64 and seed.inputs["special"] is False
+    relay = json.loads(uploads(recording, "sentry-relay")["/etc/relay/credentials.json"])
+    assert relay_decode(relay["secret_key"]) == seed_of(recording.generated["sentry-relay-seed.result"])
+    assert recording.ids["sentry-relay-seed"] == "none"
+
+
+def test_the_relay_id_is_a_version_4_uuid_though_the_provider_sets_no_version(stacks: dict[str, Recording]) -> None:
+    """Sentry registers only relays whose id matches the version-4 pattern."""
+    drawn = uuid.UUID(stacks["dev"].ids["sentry-relay-id"])  # what the random provider returned
+    assert drawn.version != 4 or drawn.variant != uuid.RFC_4122  # the mock draws like the provider
+    relay = json.loads(uploads(stacks["dev"], "sentry-relay")["/etc/relay/credentials.json"])
+    given = uuid.UUID(relay["id"])
+    assert given.version == 4 and given.variant == uuid.RFC_4122
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", relay["id"])
+    assert given.int & ~((0xF << 76) | (0x3 << 62)) == drawn.int & ~((0xF << 76) | (0x3 << 62))  # its random bits
