@@ -80,7 +80,7 @@ class Sentry(pulumi.ComponentResource):
                 f"{CONFIG_DIR}/sentry.conf.py": sentry_conf_py(args, self.url, endpoints),
             },
             sentry_secrets=sentry_secrets,
-            snuba_secrets={f"{SECRETS_DIR}/{file}": password[file] for file in set(SNUBA_SECRETS.values())},
+            snuba_secrets={f"{SECRETS_DIR}/{file}": password[file] for file in sorted(set(SNUBA_SECRETS.values()))},
         )
 
         ready = {
