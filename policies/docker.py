@@ -3,6 +3,7 @@
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 from policies.common import config, is_credential_name, resource_policy
 from policies.images import image_problem
@@ -46,10 +47,21 @@ def _no_privilege(args: ResourceValidationArgs, report: ReportViolation) -> None
 
 
 def _pinned_images(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A RemoteImage's name, and a container's image where it is a name.
+
+    A container that runs a RemoteImage's `image_id` has an image unknown during a preview, and a digest
+    after: the RemoteImage's own name is the one checked.
+    """
     if args.resource_type == IMAGE:
         problem = image_problem(str(args.props.get("name", "")))
-    elif args.resource_type == CONTAINER and not str(args.props.get("image", "")).startswith("sha256:"):
-        problem = image_problem(str(args.props.get("image", "")))
+    elif args.resource_type == CONTAINER:
+        try:
+            image = str(args.props.get("image", ""))
+        except UnknownValueError:
+            return
+        if image.startswith("sha256:"):
+            return
+        problem = image_problem(image)
     else:
         return
     if problem:

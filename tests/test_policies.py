@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from pulumi_policy import Policy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from tests.policy_args import ALL_POLICIES, resource, violations
 
@@ -313,3 +314,13 @@ def test_a_malformed_digest_is_not_a_pin() -> None:
     policy = by_name("docker-pinned-images")
     found = violations(policy, resource("docker:index/remoteImage:RemoteImage", {"name": "redis@sha256:abc"}))
     assert found == ["image redis@sha256:abc: a digest is sha256:<64 hex>."]
+
+
+def test_a_container_image_unknown_in_preview_is_left_to_its_remote_image() -> None:
+    """During a preview the engine sends a RemoteImage's image_id as the unknown sentinel; the policy
+    framework raises on reading it, and a policy that lets it escape cannot run at all."""
+    policy = by_name("docker-pinned-images")
+    props = unknown_checking_proxy({**docker_container(), "image": UNKNOWN_STRING_VALUE})
+    assert violations(policy, resource(CONTAINER, props)) == []
+    named = violations(policy, resource(CONTAINER, docker_container(image="redis:latest")))
+    assert named == ["image redis:latest uses 'latest': pin a version tag or a digest."]
