@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Recording
+from tests.harness import ROOT, Recording
 
 COMPONENTS = {
     "dictamesh:catalog:CatalogDatabase",
@@ -112,3 +112,12 @@ def test_no_resource_id_holds_a_secret(stacks: dict[str, Recording], stack: str)
     recording = stacks[stack]
     assert recording.generated, "the mock engine generated no secret"
     assert not recording.leaks(list(recording.ids.values()))
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_stack_files_hold_nothing_that_stack_init_drops(stack: str) -> None:
+    """`pulumi stack init` rewrites the file to add `encryptionsalt`, and drops comments and the default
+    `secretsprovider: passphrase` (make e2e checks the rewrite on the real CLI)."""
+    lines = (ROOT / f"Pulumi.{stack}.yaml").read_text().splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("#")]
+    assert "secretsprovider: passphrase" not in lines
