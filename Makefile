@@ -27,7 +27,7 @@ DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
 .PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
-	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster logs postgres-cli redis-cli kafka-topics \
+	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster e2e e2e-deps logs postgres-cli redis-cli kafka-topics \
 	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui sentry-cleanup catalog-dump catalog-restore
 
 help:
@@ -91,6 +91,13 @@ typecheck: setup
 unit: setup
 	@scripts/test-deps.sh check
 	$(UV) run --frozen pytest -q
+
+e2e-deps: ## what `make e2e` needs beyond test-deps: dockerd, and the Pulumi engine (built when none is installed)
+	@scripts/e2e-deps.sh
+
+e2e: setup policy-pack ## the real-engine tier: every stack on the real Pulumi engine, a local cluster and dockerd
+	@scripts/test-deps.sh check
+	$(UV) run --frozen python -m scripts.e2e
 
 docs: setup ## regenerate docs/configuration.md from the settings models
 	$(UV) run --frozen python -m scripts.config_reference

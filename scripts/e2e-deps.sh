@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# What `make e2e` needs beyond `make test-deps`: Debian's dockerd (the dev stack's engine), and the
+# Pulumi CLI with its plugins. An installed CLI is used as it is; otherwise ../shared/engine/build.sh
+# builds it from source (cold: about 15 minutes; cached by version under ~/.cache/dictamesh/engine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v dockerd >/dev/null; then
+    sudo=$([[ $(id -u) == 0 ]] || echo sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+    echo "installed: docker.io"
+fi
+if ! command -v pulumi >/dev/null; then
+    build=../shared/engine/build.sh
+    [[ -f $build ]] || { echo "e2e needs the Pulumi CLI: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+    bash "$build" >/dev/null
+fi

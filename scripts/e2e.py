@@ -1,0 +1,310 @@
+"""The real-engine tier: every stack on the real Pulumi engine, the policy pack and real providers.
+
+staging and prod go to a local control plane (scripts/local_cluster.py: a real API server, controller
+manager and scheduler, with KWOK's fake nodes), dev's preview to a Docker engine of its own
+(scripts/local_dockerd.py). Both are started here and always stopped. State lives in a file backend in
+a scratch folder, with passphrase secrets. The program runs from a copy of the checkout, since
+`pulumi stack init` writes into the stack files.
+
+No container runs: no image can be pulled here. What this proves is the engine, the providers, the
+policies, the secrecy of the state, idempotence and the API server's admission.
+
+Usage: make e2e   (needs make test-deps and make e2e-deps; the engine as scripts/engine.py finds it)
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.evaluate import measure
+from scripts import local_cluster
+from scripts.engine import EngineMissingError, engine_env
+from scripts.local_dockerd import Dockerd
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "staging", "prod")
+HASH_SEEDS = ("0", "1")  # two processes whose string hashing differs: set order changes between them
+PASSPHRASE = "e2e-only-passphrase"  # noqa: S105 (guards a scratch state deleted at the end)
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 (the key that marks a secret value in state)
+CANNOT_RUN = "can't run policy"  # the policy framework's note when a policy read an unknown value
+# a privileged container the docker-no-privilege policy must stop before anything is created
+KNOWN_BAD = """
+import pulumi_docker as _docker
+
+_docker.Container("known-bad", name="known-bad", image="busybox:1.36.1", privileged=True)
+"""
+
+
+class StepFailedError(Exception):
+    pass
+
+
+@dataclass
+class Run:
+    """The project copy, the environment `pulumi` runs in, and the timings taken."""
+
+    project: Path
+    env: dict[str, str]
+    logs: Path
+    timings: list[tuple[str, float, str]] = field(default_factory=list)
+
+    def pulumi(self, *args: str, stack: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
+        """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail. Returns its output."""
+        command = ["pulumi", *args, "--stack", stack, "--non-interactive"]
+        result = subprocess.run(
+            command,
+            cwd=self.project,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        log = self.logs / f"{len(list(self.logs.iterdir())):02d}-{args[0]}-{stack}.log"
+        log.write_text(f"$ {' '.join(command)}\n{result.stdout}")
+        if (result.returncode == 0) != ok:
+            expected = "succeed" if ok else "fail"
+            raise StepFailedError(
+                f"`{' '.join(command)}` should {expected}, exit {result.returncode}:\n{result.stdout[-4000:]}"
+            )
+        return result.stdout
+
+    def policy_args(self, stack: str) -> list[str]:
+        return ["--policy-pack", "policies", "--policy-pack-config", f"policies/config/{stack}.json"]
+
+    @contextmanager
+    def step(self, name: str, note: str = "") -> Iterator[list[str]]:
+        """Times a step; the body may append a note (a resource count, say) to the list it gets."""
+        notes = [note] if note else []
+        print(f"e2e: {name} ...", flush=True)
+        started = time.monotonic()
+        yield notes
+        seconds = time.monotonic() - started
+        self.timings.append((name, seconds, ", ".join(notes)))
+        print(f"e2e: {name}: {seconds:.1f} s {'(' + ', '.join(notes) + ')' if notes else ''}", flush=True)
+
+
+def copy_project(target: Path) -> None:
+    """The checkout's files as git sees them (tracked and new, not ignored), without venvs or state."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in sorted(filter(None, listed.split("\0"))):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    # the policy pack runs in its own venv, which the CLI expects beside it
+    (target / "policies" / "venv").symlink_to(ROOT / "policies" / "venv")
+
+
+def change_count(output: str) -> int:
+    found = re.search(r"(\d+) to create", output)
+    return int(found.group(1)) if found else 0
+
+
+def check_stack_file(run: Run, stack: str) -> None:
+    """`stack init` adds the passphrase's salt: the committed stack file must keep everything else."""
+    before = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+    after = (run.project / f"Pulumi.{stack}.yaml").read_text()
+    kept = [line for line in after.splitlines() if not line.startswith("encryptionsalt:")]
+    if kept != before.splitlines() or len(kept) == len(after.splitlines()):
+        raise StepFailedError(
+            f"`pulumi stack init` rewrote Pulumi.{stack}.yaml beyond adding `encryptionsalt`:\n"
+            f"--- committed\n{before}\n--- after stack init\n{after}"
+        )
+
+
+def secret_values(run: Run, stack: str) -> set[str]:
+    """Every value the state holds as a secret, every secret output, and every generated password, bytes."""
+    shown = json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack))
+    hidden = json.loads(run.pulumi("stack", "export", stack=stack))
+    found: set[str] = set()
+
+    def walk(plain: Any, secret: Any) -> None:
+        if isinstance(secret, dict) and SECRET_SIG in secret:
+            found.update(leaves(plain))
+        elif isinstance(secret, dict) and isinstance(plain, dict):
+            for key in secret:
+                walk(plain.get(key), secret[key])
+        elif isinstance(secret, list) and isinstance(plain, list):
+            for pair in zip(plain, secret, strict=False):
+                walk(*pair)
+
+    walk(shown, hidden)
+    for resource in shown["deployment"].get("resources", []):
+        outputs = resource.get("outputs") or {}
+        if resource["type"] == "random:index/randomPassword:RandomPassword":
+            found.update(leaves([outputs.get("result"), outputs.get("bcryptHash")]))
+        if resource["type"] == "random:index/randomBytes:RandomBytes":
+            found.update(leaves([outputs.get("base64"), outputs.get("hex")]))
+    outputs_shown = json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack))
+    outputs_hidden = json.loads(run.pulumi("stack", "output", "--json", stack=stack))
+    for key, value in outputs_shown.items():
+        if outputs_hidden.get(key) != value:  # shown as "[secret]" without --show-secrets
+            found.update(leaves(value))
+    return {value for value in found if len(value) >= 12}  # shorter ones (a port, "true") prove nothing
+
+
+def leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in leaves(item)]
+    return [str(value)] if value is not None else []
+
+
+def check_secrecy(run: Run, stack: str, state: Path) -> int:
+    """No secret value in `stack export` without secrets, nor in any file of the state backend."""
+    secrets = secret_values(run, stack)
+    if not secrets:
+        raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")
+    places = {"stack export": run.pulumi("stack", "export", stack=stack)}
+    for path in sorted(state.rglob("*")):
+        if path.is_file():
+            places[str(path.relative_to(state))] = path.read_text(errors="replace")
+    leaked = sorted(
+        f"{place}: the secret of sha256 {hashlib.sha256(secret.encode()).hexdigest()[:12]}"
+        for secret in secrets
+        for place, text in places.items()
+        if secret in text or json.dumps(secret)[1:-1] in text
+    )
+    if leaked:
+        raise StepFailedError(f"{stack}: secrets in plain text:\n" + "\n".join(leaked))
+    return len(secrets)
+
+
+def evaluation_seconds(stack: str) -> float:
+    """The program's own time under the mock engine, imports included: what the engine adds is the rest."""
+    return measure(stack, evaluate=True)["total"]
+
+
+def run_all(run: Run, state: Path) -> None:
+    for stack in STACKS:
+        with run.step(f"stack init {stack}"):
+            run.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
+            check_stack_file(run, stack)
+
+    for stack in STACKS:
+        with run.step(f"preview {stack} with the policy pack") as notes:
+            output = run.pulumi("preview", *run.policy_args(stack), stack=stack)
+            if CANNOT_RUN in output:
+                raise StepFailedError(f"{stack}: a policy could not run during the preview:\n{output[-3000:]}")
+            notes.append(f"{change_count(output)} resources")
+            notes.append(f"program alone {evaluation_seconds(stack):.1f} s")
+
+    with run.step("up staging") as notes:
+        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("staging"), stack="staging")
+        notes.append(f"{count_resources(run, 'staging')} resources")
+
+    for seed in HASH_SEEDS:
+        with run.step(f"preview staging --expect-no-changes, PYTHONHASHSEED={seed}"):
+            run.pulumi("preview", "--expect-no-changes", stack="staging", env={"PYTHONHASHSEED": seed})
+
+    with run.step("refresh staging: no drift"):
+        run.pulumi("refresh", "--yes", "--expect-no-changes", stack="staging")
+        run.pulumi("preview", "--expect-no-changes", stack="staging")
+
+    with run.step("secrecy of staging's state") as notes:
+        notes.append(f"{check_secrecy(run, 'staging', state)} secret values looked for")
+
+    with run.step("up prod") as notes:
+        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("prod"), stack="prod")
+        notes.append(f"{count_resources(run, 'prod')} resources")
+
+    with run.step("secrecy of prod's state") as notes:
+        notes.append(f"{check_secrecy(run, 'prod', state)} secret values looked for")
+
+    with run.step("destroy prod: refused by protection"):
+        output = run.pulumi("destroy", "--yes", stack="prod", ok=False)
+        if "protected" not in output:
+            raise StepFailedError(f"prod's destroy failed, but not for protection:\n{output[-3000:]}")
+
+    with run.step("destroy staging"):
+        run.pulumi("destroy", "--yes", stack="staging")
+
+    with run.step("a privileged container fails the real preview"):
+        bad = run.project.parent / "known-bad"
+        shutil.copytree(run.project, bad, symlinks=True)
+        with (bad / "__main__.py").open("a") as main:
+            main.write(KNOWN_BAD)
+        output = Run(bad, run.env, run.logs).pulumi("preview", *run.policy_args("dev"), stack="dev", ok=False)
+        if "docker-no-privilege" not in output or "mandatory" not in output:
+            raise StepFailedError(f"the known-bad preview failed without naming docker-no-privilege:\n{output}")
+
+
+def count_resources(run: Run, stack: str) -> int:
+    exported = json.loads(run.pulumi("stack", "export", stack=stack))
+    return len(exported["deployment"].get("resources", []))
+
+
+def uv_dir() -> str:
+    """uv's folder: the Python runtime's `toolchain: uv` runs it from PATH."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if not uv:
+        raise SystemExit("e2e: uv is not on PATH: run it through `make e2e`")
+    return str(Path(uv).parent)
+
+
+def main() -> int:
+    try:
+        env = engine_env()
+    except EngineMissingError as missing:
+        print(f"e2e: {missing}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dictamesh-e2e-") as scratch:
+        work = Path(scratch)
+        for folder in ("project", "state", "logs", "cluster", "dockerd"):
+            (work / folder).mkdir()
+        copy_project(work / "project")
+        cluster = local_cluster.start(work / "cluster")
+        dockerd: Dockerd | None = None
+        try:
+            dockerd = Dockerd(work / "dockerd")
+            env |= {
+                "PATH": f"{uv_dir()}{os.pathsep}{env['PATH']}",
+                "PULUMI_BACKEND_URL": f"file://{work / 'state'}",
+                "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),  # the checkout's venv, already synced
+                "KUBECONFIG": str(cluster.kubeconfig),
+                "DOCKER_HOST": dockerd.host,
+            }
+            run = Run(work / "project", env, work / "logs")
+            started = time.monotonic()
+            try:
+                run_all(run, work / "state")
+            except StepFailedError as failure:
+                print(f"e2e: FAILED: {failure}", file=sys.stderr)
+                keep = Path(tempfile.mkdtemp(prefix="dictamesh-e2e-logs-"))
+                shutil.copytree(work / "logs", keep, dirs_exist_ok=True)
+                print(f"e2e: every command's output is in {keep}", file=sys.stderr)
+                return 1
+            print(f"\ne2e: passed in {time.monotonic() - started:.0f} s")
+            print(f"{'step':<58} {'seconds':>8}  notes")
+            for name, seconds, notes in run.timings:
+                print(f"{name:<58} {seconds:>8.1f}  {notes}")
+            return 0
+        finally:
+            if dockerd is not None:
+                dockerd.stop()
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

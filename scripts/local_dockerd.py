@@ -1,0 +1,71 @@
+"""A Docker engine of its own for the tests: Debian's dockerd on a private socket, in a scratch folder.
+
+No bridge and no iptables (nothing on this machine's network changes), vfs storage (works on any
+filesystem), data and state under `work`, removed on stop. Containers on user-defined networks still
+reach each other, and ports are published on 127.0.0.1.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+
+class Dockerd:
+    def __init__(self, work: Path) -> None:
+        binary = shutil.which("dockerd")
+        if binary is None:
+            raise SystemExit("dockerd is not installed: apt-get install docker.io (make e2e-deps)")
+        self.work = work
+        self.host = f"unix://{work / 'docker.sock'}"
+        self.log = work / "dockerd.log"
+        self._log_file = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--storage-driver=vfs",
+                f"--data-root={work / 'data'}",
+                f"--exec-root={work / 'exec'}",
+                f"--pidfile={work / 'dockerd.pid'}",
+                f"--host={self.host}",
+            ],
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its containerd goes with it when the session is ended
+        )
+        deadline = time.monotonic() + 60
+        while not self.ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"dockerd did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["docker", *args],
+            env={**os.environ, "DOCKER_HOST": self.host},
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+
+    def ready(self) -> bool:
+        return self.docker("version", "--format", "{{.Server.Version}}", check=False).returncode == 0
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log_file.close()
+        # vfs layers and the exec root hold mounts and root-owned files: remove what can be removed
+        shutil.rmtree(self.work / "data", ignore_errors=True)
+        shutil.rmtree(self.work / "exec", ignore_errors=True)
