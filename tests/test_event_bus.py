@@ -1,6 +1,7 @@
 """EventBus under the mock engine: every broker knows itself and the same seeds, on both targets."""
 
 import re
+from typing import Any
 
 import pytest
 import yaml
@@ -106,7 +107,11 @@ def test_brokers_start_from_a_production_redpanda_yaml(stacks: dict[str, Recordi
     assert script == 'cp /etc/dictamesh/redpanda.yaml /etc/redpanda/redpanda.yaml && exec rpk "$@"'
     data = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"]
     assert yaml.safe_load(data["redpanda.yaml"]) == {
-        "redpanda": {"data_directory": "/var/lib/redpanda/data", "developer_mode": False}
+        "redpanda": {
+            "data_directory": "/var/lib/redpanda/data",
+            "admin": [{"address": "0.0.0.0", "port": 9644}],
+            "developer_mode": False,
+        }
     }
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert mounts["/etc/dictamesh/redpanda.yaml"]["subPath"] == "redpanda.yaml"
@@ -247,3 +252,39 @@ def test_prod_refuses_two_brokers_and_dev_container_mode() -> None:
     with pytest.raises(ConfigError, match=r"eventBus.devContainer = True: dev-container mode .* refused in prod"):
         parse("prod", {"eventBus": '{"devContainer": true}'})
     assert parse("dev", {"eventBus": '{"brokers": 1, "topics": []}'}).event_bus.brokers == 1
+
+
+def node_config(recording: Recording, stack: str) -> dict[str, Any]:
+    """The redpanda.yaml every broker starts from, parsed."""
+    if stack == "dev":
+        uploads = recording.one(CONTAINER, "redpanda-0").inputs["uploads"]
+        text = next(u["content"] for u in uploads if u["file"] == "/etc/dictamesh/redpanda.yaml")
+    else:
+        text = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"]["redpanda.yaml"]
+    loaded: dict[str, Any] = yaml.safe_load(text)["redpanda"]
+    return loaded
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_port_a_client_uses_is_bound_on_every_interface(stacks: dict[str, Recording], stack: str) -> None:
+    """rpk takes the node file as it is: a listener neither there nor in a start flag stays on 127.0.0.1."""
+    recording = stacks[stack]
+    bound = {entry["port"]: entry["address"] for entry in node_config(recording, stack)["admin"]}
+    for args in cluster_args(recording, stack):
+        for name in ("kafka-addr", "pandaproxy-addr", "schema-registry-addr"):
+            for listener in flag(args, name).split(","):
+                address, port = listener.split("://")[1].split("|")[0].rsplit(":", 1)
+                bound[int(port)] = address
+        address, port = flag(args, "rpc-addr").rsplit(":", 1)
+        bound[int(port)] = address
+    bus = recording.outputs["eventBus"]
+    urls = [*bus["adminUrls"], bus["schemaRegistryUrl"], bus["httpProxyUrl"]]
+    used = {int(server.rsplit(":", 1)[1]) for server in bus["bootstrapServers"].split(",")}
+    used |= {int(url.rsplit(":", 1)[1]) for url in urls} | {33145}
+    used |= {int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", str(recording.one(*broker_kind(stack)).inputs))}
+    assert used == {9092, 8081, 8082, 9644, 33145}
+    assert {port: bound.get(port) for port in used} == dict.fromkeys(used, "0.0.0.0")
+
+
+def broker_kind(stack: str) -> tuple[str, str]:
+    return (CONTAINER, "redpanda-0") if stack == "dev" else ("kubernetes:apps/v1:StatefulSet", "redpanda")

@@ -63,8 +63,17 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
 
 
 def redpanda_yaml(settings: EventBusSettings) -> str:
-    """The node config rpk starts from; the start flags fill in listeners, seeds and sizes."""
-    node = {"data_directory": DATA_DIR, "developer_mode": settings.dev_container}
+    """The node config rpk starts from; the start flags fill in the other listeners, seeds and sizes.
+
+    `redpanda start` has no flag for the admin API, and rpk takes this file as it is: without an
+    `admin` entry the node default applies, 127.0.0.1:9644, which no probe, job, Console or Prometheus
+    on another address reaches.
+    """
+    node = {
+        "data_directory": DATA_DIR,
+        "admin": [{"address": "0.0.0.0", "port": ADMIN}],  # noqa: S104 (every interface of the pod)
+        "developer_mode": settings.dev_container,
+    }
     return yaml.safe_dump({"redpanda": node}, sort_keys=False)
 
 
