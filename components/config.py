@@ -45,6 +45,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "consoleResources": {"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "256Mi"},
         },
         "catalog": {
+            "sampleData": True,
             "resources": {"cpu": "500m", "memory": "320Mi"},
             "tuning": {"sharedBuffers": "128MB", "effectiveCacheSize": "256MB", "workMem": "4MB"},
         },

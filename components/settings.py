@@ -84,6 +84,11 @@ class CatalogSettings(Section):
     resources: Resources = Resources(cpu="500m", memory="1Gi")
     tuning: PostgresTuning = PostgresTuning()
     backup: BackupSettings = BackupSettings()
+    sample_data: bool = Field(
+        default=False,
+        description="load the seed's sample entities, lineage and events on first start (dev only by default: "
+        "its event-log rows take real topic offsets)",
+    )
     clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
     @model_validator(mode="after")

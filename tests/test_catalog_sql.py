@@ -11,7 +11,7 @@ from components.catalog import files
 from components.settings import CatalogSettings
 from tests.postgres import POSTGRES_BIN_PATH, PostgresServer, PsqlError
 
-SETTINGS = CatalogSettings()
+SETTINGS = CatalogSettings(sample_data=True)  # every script runs, the sample data too
 DB = SETTINGS.database
 TABLES = [
     "dictamesh_cache_status",

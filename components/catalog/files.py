@@ -54,12 +54,15 @@ def shm_size(tuning: PostgresTuning) -> str:
 def init_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
     """File name -> content, run in name order by the image on the first start only."""
     sql = resources.files("components.catalog") / "sql"
-    return {
+    scripts = {
         "00-roles.sql": roles_sql(settings, secrets_dir),
         "01-init-metadata-catalog.sql": (sql / "01-init-metadata-catalog.sql").read_text(),
         "02-seed-data.sql": (sql / "02-seed-data.sql").read_text(),
         "03-privileges.sql": privileges_sql(settings),
     }
+    if not settings.sample_data:
+        del scripts["02-seed-data.sql"]
+    return scripts
 
 
 def roles_sql(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> str:
