@@ -233,6 +233,8 @@ def test_a_backup_restores_into_a_fresh_server(server: PostgresServer, workdir: 
     script.write_text(files.backup_script())
     backups = workdir / "backups"
     backups.mkdir()
+    killed = backups / f"{DB}-20260101T000000Z.dump.partial"  # what a run killed mid-dump leaves
+    killed.write_bytes(b"PGDMP half")
     as_app(
         server,
         "INSERT INTO dictamesh_cache_status (entity_id, cache_layer, cache_key, status) VALUES "
@@ -250,6 +252,7 @@ def test_a_backup_restores_into_a_fresh_server(server: PostgresServer, workdir: 
     subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
     dumps = list(backups.glob(f"{DB}-*.dump"))
     assert len(dumps) == 1
+    assert not killed.exists() and not list(backups.glob("*.partial"))
 
     fresh = provision(workdir / "fresh-secrets", workdir / "fresh-initdb")
     try:

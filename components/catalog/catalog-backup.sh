@@ -18,6 +18,8 @@ fi
 
 PGPASSWORD=$(cat "${PGPASSWORD_FILE:?}")
 export PGPASSWORD
+# a run killed mid-dump (deadline, eviction) leaves its .partial behind; runs never overlap (Forbid)
+find "${BACKUP_DIR}" -name "${PGDATABASE}-*.dump.partial" -print -delete
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 target="${BACKUP_DIR}/${PGDATABASE}-${stamp}.dump"
 # a lock held by a long transaction fails the run instead of hanging it until the job's deadline
