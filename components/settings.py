@@ -201,6 +201,11 @@ class EventBusSettings(Section):
     brokers: int = Field(default=3, ge=1, le=15)
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
     sasl: bool = False
+    pinned_cpus: bool = Field(
+        default=False,
+        description="the nodes run the kubelet's static CPU manager policy and the brokers get whole cores "
+        "(Guaranteed QoS): Redpanda then pins its reactor threads instead of yielding the core",
+    )
     storage: Memory = "20Gi"
     resources: Resources = Resources(cpu="1", memory="1536Mi")
     console_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")

@@ -7,6 +7,8 @@ import pytest
 import yaml
 
 from components.config import ConfigError, parse
+from components.event_bus import files
+from components.model import Replica
 from tests.harness import Recording, run_stack
 
 CONTAINER = "docker:index/container:Container"
@@ -117,7 +119,9 @@ def test_brokers_start_from_a_production_redpanda_yaml(stacks: dict[str, Recordi
     assert mounts["/etc/dictamesh/redpanda.yaml"]["subPath"] == "redpanda.yaml"
     assert "subPath" not in mounts["/etc/redpanda"]  # writable: rpk writes its config back at start
     for args in cluster_args(recording, stack):
-        assert not {"--mode=dev-container", "--unsafe-bypass-fsync", "--overprovisioned", "--check=false"} & set(args)
+        assert not {"--mode=dev-container", "--unsafe-bypass-fsync", "--check=false"} & set(args)
+        # no static CPU manager is assumed: a pinned reactor would busy-poll a core that other pods share
+        assert "--overprovisioned" in args
 
 
 def test_production_mode_needs_a_gibibyte_per_core() -> None:
@@ -288,3 +292,10 @@ def test_every_port_a_client_uses_is_bound_on_every_interface(stacks: dict[str, 
 
 def broker_kind(stack: str) -> tuple[str, str]:
     return (CONTAINER, "redpanda-0") if stack == "dev" else ("kubernetes:apps/v1:StatefulSet", "redpanda")
+
+
+def test_brokers_pin_their_cores_only_where_the_nodes_say_they_can() -> None:
+    settings = parse("prod", {"eventBus": '{"pinnedCpus": true}'}).event_bus
+    replica = Replica(ordinal=0, host="redpanda-0", published={})
+    assert "--overprovisioned" not in files.broker_args(settings, replica, ["redpanda-0"])
+    assert "--overprovisioned" in files.broker_args(parse("prod", {}).event_bus, replica, ["redpanda-0"])

@@ -59,7 +59,9 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
         # no fsync, one core: a laptop's cluster
         return [*args, "--mode=dev-container", "--smp=1", f"--memory={settings.redpanda_memory_mib}M"]
     cores = max(1, int(cpu_cores(settings.resources.cpu)))
-    return [*args, f"--smp={cores}", f"--memory={settings.redpanda_memory_mib}M"]
+    # a pinned reactor busy-polls its core: without the static CPU manager that core is shared with other pods
+    shared = [] if settings.pinned_cpus else ["--overprovisioned"]
+    return [*args, f"--smp={cores}", f"--memory={settings.redpanda_memory_mib}M", *shared]
 
 
 def redpanda_yaml(settings: EventBusSettings) -> str:
