@@ -123,6 +123,17 @@ def test_the_monitoring_user_reads_stats_but_no_data(server: RedisServer) -> Non
         monitor.set("x", "1")
     with pytest.raises(redis.exceptions.NoPermissionError):
         monitor.get("entity:customer:1")
+    for command in (
+        ("CLIENT", "KILL", "ID", "1"),
+        ("CLIENT", "PAUSE", "10"),
+        ("SLOWLOG", "RESET"),
+        ("LATENCY", "RESET"),
+        ("MEMORY", "PURGE"),
+        ("CLUSTER", "RESET"),
+        ("CONFIG", "SET", "maxmemory", "1mb"),
+    ):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            monitor.execute_command(*command)
 
 
 def test_a_full_cache_evicts_instead_of_refusing_writes(tmp_path: Path) -> None:
@@ -171,11 +182,14 @@ def test_the_exporter_logs_in_as_the_monitor_user_with_the_generated_settings(
     try:
         metrics = _scrape(f"http://127.0.0.1:{port}/metrics", exporter)
         assert "redis_up 1" in metrics.splitlines()
+        errors_line = [line for line in metrics.splitlines() if line.startswith("redis_exporter_last_scrape_error")]
+        assert errors_line and errors_line[0].endswith(" 0"), errors_line
         assert any(line.startswith("redis_memory_max_bytes 5.36870912e+08") for line in metrics.splitlines())
     finally:
         exporter.terminate()
         _, errors = exporter.communicate(timeout=10)
     assert MONITOR_PASSWORD not in errors
+    assert "NOPERM" not in errors  # every command of a default scrape is granted
 
 
 def _scrape(url: str, process: subprocess.Popen[str]) -> str:

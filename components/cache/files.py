@@ -11,10 +11,11 @@ MONITOR_USER = "dictamesh_monitor"
 # Administrative and destructive commands (FLUSHALL, FLUSHDB, CONFIG, SHUTDOWN, DEBUG, KEYS, ...) are
 # in @admin or @dangerous: the application gets every other command on every key and channel.
 APP_RULES = "~* &* +@all -@admin -@dangerous"
-# What redis_exporter needs for its default metrics (upstream's documented ACL, less the key checks).
+# Exactly what redis_exporter 1.67 sends for its default metrics, and PING for the health check: nothing
+# that changes the server (CLIENT KILL/PAUSE, SLOWLOG or LATENCY RESET, MEMORY PURGE) and no key or channel.
 MONITOR_RULES = (
-    "resetkeys -@all +@connection +memory -readonly -readwrite -command +client -wait +config|get "
-    "+slowlog +cluster|info +cluster|slots +cluster|nodes -hello -echo +info +latency -reset -auth -asking -quit"
+    "resetkeys resetchannels -@all +ping +client|setname +config|get +info +latency|latest +latency|histogram "
+    "+slowlog|get +slowlog|len +cluster|info"
 )
 
 
