@@ -105,6 +105,9 @@ class Workload:
     egress_ports: Sequence[int] = ()  # TCP ports it may reach outside the platform (webhooks, SMTP)
     peer_discovery: bool = False  # replicas must find each other before they are ready (a Raft cluster)
     stop_grace_seconds: int = 30  # from the stop signal to the kill
+    # run before the stop signal on targets that ignore the image's STOPSIGNAL (Kubernetes): Docker
+    # sends that signal itself
+    stop_command: Sequence[str] = ()
     deadline_seconds: int | None = None  # jobs: a run still going after this long is stopped and failed
     shm_size: str | None = None  # /dev/shm, where the image's default of 64 MiB is too small
 

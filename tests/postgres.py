@@ -103,6 +103,18 @@ class PostgresServer:
         as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
         subprocess.run([str(_server_binaries() / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
 
+    def server_command(self, command: list[str]) -> subprocess.CompletedProcess[str]:
+        """A command from the server's own binaries, as the server's user, with PGDATA set as the image sets it."""
+        as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
+        return subprocess.run(  # type: ignore[call-overload, no-any-return]
+            [str(_server_binaries() / command[0]), *command[1:]],
+            env={**os.environ, "PGDATA": str(self.data)},
+            capture_output=True,
+            text=True,
+            check=False,
+            **as_user,
+        )
+
     def env(self, user: str = "postgres", password: str | None = None, database: str = "postgres") -> dict[str, str]:
         return {
             **os.environ,
@@ -140,7 +152,8 @@ class PostgresServer:
             raise PsqlError(f"{path.name}: {result.stderr.strip()}")
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        if self.server_command(["pg_ctl", "status"]).returncode == 0:  # 3: a test stopped it already
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -107,3 +107,15 @@ def test_sample_data_is_a_setting_on_by_default_in_dev_only() -> None:
     assert parse("dev", {}).catalog.sample_data
     assert not parse("prod", {}).catalog.sample_data
     assert parse("staging", {"catalog": '{"sampleData": true}'}).catalog.sample_data
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_postgres_stops_fast_before_kubernetes_kills_it(stacks: dict[str, Recording], stack: str) -> None:
+    """SIGTERM is a smart shutdown that waits for pooled clients: the kill would come first, then recovery."""
+    spec = stacks[stack].one("kubernetes:apps/v1:StatefulSet", "postgres").inputs["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    stop = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert stop == ["pg_ctl", "stop", "--mode=fast", "--wait", "--timeout=90"]
+    assert spec["terminationGracePeriodSeconds"] > 90
+    assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 600
+    assert {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"} in container["env"]  # pg_ctl's -D

@@ -1,14 +1,18 @@
 """The catalog's generated config and SQL on a real PostgreSQL server with pgvector and pg_trgm."""
 
+import contextlib
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from secrets import token_hex
 
+import pg8000.native
 import pytest
 
 from components.catalog import files
 from components.settings import CatalogSettings
+from tests.harness import Recording
 from tests.postgres import POSTGRES_BIN_PATH, PostgresServer, PsqlError
 
 SETTINGS = CatalogSettings(sample_data=True)  # every script runs, the sample data too
@@ -273,3 +277,28 @@ def test_a_backup_restores_into_a_fresh_server(server: PostgresServer, workdir: 
         ) == query(server, "SELECT cache_key FROM dictamesh_cache_status WHERE cache_layer = 'l2' ORDER BY 1")
     finally:
         fresh.stop()
+
+
+def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, stacks: dict[str, Recording]) -> None:
+    """Kubernetes sends SIGTERM, a smart shutdown, which waits for every client: the preStop stops it fast."""
+    spec = stacks["prod"].one("kubernetes:apps/v1:StatefulSet", "postgres").inputs["spec"]["template"]["spec"]
+    stop = spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    config = workdir / "stop.conf"
+    config.write_text(files.postgresql_conf(SETTINGS.tuning))
+    server = PostgresServer(config, PASSWORDS["superuser"])
+    client = pg8000.native.Connection(
+        "postgres", host="127.0.0.1", port=server.port, password=server.superuser_password
+    )
+    try:
+        client.run("BEGIN")  # a pooled connection in the middle of a transaction
+        smart = server.server_command(["pg_ctl", "stop", "--mode=smart", "--wait", "--timeout=3"])
+        assert smart.returncode != 0 and "does not shut down" in smart.stdout + smart.stderr
+        started = time.monotonic()
+        fast = server.server_command(stop)
+        assert fast.returncode == 0, fast.stderr
+        assert time.monotonic() - started < 30
+        assert server.server_command(["pg_ctl", "status"]).returncode == 3  # no server running
+    finally:
+        with contextlib.suppress(pg8000.exceptions.InterfaceError):
+            client.close()  # the server has ended the session already
+        server.stop()

@@ -49,8 +49,16 @@ class CatalogDatabase(pulumi.ComponentResource):
             ports=[port],
             volumes={"data": Volume("/var/lib/postgresql/data", args.storage)},
             scratch=["/tmp", "/var/run/postgresql"],
-            # TCP, not the socket: the image's first-start server listens on the socket alone
-            probe=Probe(command=["pg_isready", "-h", "127.0.0.1", "-U", files.SUPERUSER, "-d", args.database]),
+            # TCP, not the socket: the image's first-start server listens on the socket alone. Crash
+            # recovery after a kill replays the WAL since the last checkpoint: as long as Redis gets
+            probe=Probe(
+                command=["pg_isready", "-h", "127.0.0.1", "-U", files.SUPERUSER, "-d", args.database],
+                startup_seconds=600,
+            ),
+            # The image's STOPSIGNAL is SIGINT, a fast shutdown, and Docker sends it. Kubernetes sends
+            # SIGTERM, a smart shutdown that waits for every pooled client until the kill: stop it fast first
+            stop_command=["pg_ctl", "stop", "--mode=fast", "--wait", f"--timeout={files.STOP_SECONDS}"],
+            stop_grace_seconds=files.STOP_SECONDS + 30,
             clients=["postgres-exporter", "postgres-backup", *args.clients],
             shm_size=files.shm_size(args.tuning),
         )

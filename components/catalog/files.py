@@ -16,6 +16,7 @@ PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root ma
 INITDB_DIR = "/docker-entrypoint-initdb.d"
 CONFIG_FILE = "/etc/postgresql/postgresql.conf"
 MONITOR_USER, BACKUP_USER, SUPERUSER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_SUPERUSER
+STOP_SECONDS = 90  # a fast shutdown's checkpoint writes out every dirty shared buffer
 
 
 def postgresql_conf(tuning: PostgresTuning, pgdata: str = PGDATA) -> str:

@@ -61,6 +61,8 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
         container["args"] = args
     if workload.probe and workload.kind == "service":
         container.update(_probes(workload.probe))
+    if workload.stop_command:
+        container["lifecycle"] = {"preStop": {"exec": {"command": list(workload.stop_command)}}}
     spec: Json = {
         "serviceAccountName": workload.name,
         "automountServiceAccountToken": False,
