@@ -133,7 +133,7 @@ def test_the_monitoring_user_reads_stats_but_no_data(server: RedisServer) -> Non
         ("CONFIG", "SET", "maxmemory", "1mb"),
     ):
         with pytest.raises(redis.exceptions.NoPermissionError):
-            monitor.execute_command(*command)
+            monitor.execute_command(*command)  # type: ignore[no-untyped-call]
 
 
 def test_a_full_cache_evicts_instead_of_refusing_writes(tmp_path: Path) -> None:
