@@ -176,11 +176,9 @@ def test_http_proxy_and_schema_registry_ask_for_basic_auth_under_sasl(stacks: di
 
 
 def test_topics_nobody_declared_get_three_replicas_where_there_are_three_brokers() -> None:
-    from components.event_bus import files  # noqa: PLC0415
-
-    assert yaml.safe_load(files.bootstrap_yaml(parse("dev", {}).event_bus)) == {"default_topic_replications": 3}
+    assert yaml.safe_load(files.bootstrap_yaml(parse("dev", {}).event_bus))["default_topic_replications"] == 3
     one = parse("dev", {"eventBus": '{"brokers": 1, "topics": []}'}).event_bus
-    assert yaml.safe_load(files.bootstrap_yaml(one)) == {"default_topic_replications": 1}
+    assert yaml.safe_load(files.bootstrap_yaml(one))["default_topic_replications"] == 1
 
 
 def test_min_insync_replicas_is_refused_with_the_reason() -> None:
@@ -299,3 +297,21 @@ def test_brokers_pin_their_cores_only_where_the_nodes_say_they_can() -> None:
     replica = Replica(ordinal=0, host="redpanda-0", published={})
     assert "--overprovisioned" not in files.broker_args(settings, replica, ["redpanda-0"])
     assert "--overprovisioned" in files.broker_args(parse("prod", {}).event_bus, replica, ["redpanda-0"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_dev_container_properties_reach_the_bootstrap_file(stacks: dict[str, Recording], stack: str) -> None:
+    """rpk writes dev-container mode's cluster properties into redpanda.yaml, which a .bootstrap.yaml overrides."""
+    recording = stacks[stack]
+    if stack == "dev":
+        uploads = recording.one(CONTAINER, "redpanda-0").inputs["uploads"]
+        text = next(u["content"] for u in uploads if u["file"] == "/etc/redpanda/.bootstrap.yaml")
+    else:
+        text = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"][".bootstrap.yaml"]
+    cluster = yaml.safe_load(text)
+    if stack == "dev":
+        assert cluster["storage_min_free_bytes"] == 10 * 2**20  # not the 5 GiB production floor
+        assert cluster["write_caching_default"] == "true" and cluster["topic_partitions_per_shard"] == 1000
+        assert "storage_min_free_bytes" not in node_config(recording, stack)  # ignored there next to the bootstrap
+    else:
+        assert not set(files.DEV_CONTAINER_CLUSTER) & set(cluster)

@@ -79,9 +79,27 @@ def redpanda_yaml(settings: EventBusSettings) -> str:
     return yaml.safe_dump({"redpanda": node}, sort_keys=False)
 
 
+# The cluster properties `rpk redpanda start --mode dev-container` writes into redpanda.yaml (rpk's start.go).
+# Redpanda reads cluster properties from there only when no .bootstrap.yaml exists, and the program always
+# writes one: without these, dev keeps the production floor of 5 GiB free disk and refuses produce requests
+# on a small laptop VM.
+DEV_CONTAINER_CLUSTER = {
+    "auto_create_topics_enabled": True,
+    "fetch_reads_debounce_timeout": 10,
+    "group_initial_rebalance_delay": 0,
+    "group_topic_partitions": 3,
+    "log_segment_size_min": 1,
+    "storage_min_free_bytes": 10485760,
+    "topic_partitions_per_shard": 1000,
+    "write_caching_default": "true",
+}
+
+
 def bootstrap_yaml(settings: EventBusSettings) -> str:
     """Cluster properties applied when the cluster first forms (later changes: `rpk cluster config set`)."""
     cluster: dict[str, object] = {"default_topic_replications": settings.default_replication}
+    if settings.dev_container:
+        cluster |= DEV_CONTAINER_CLUSTER
     if settings.sasl:
         # /v1/status/ready and the metrics endpoints stay open for probes and Prometheus
         cluster |= {"enable_sasl": True, "superusers": [SUPERUSER], "admin_api_require_auth": True}
