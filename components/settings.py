@@ -84,6 +84,7 @@ class CatalogSettings(Section):
     resources: Resources = Resources(cpu="500m", memory="1Gi")
     tuning: PostgresTuning = PostgresTuning()
     backup: BackupSettings = BackupSettings()
+    converge_resources: Resources = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
     sample_data: bool = Field(
         default=False,
         description="load the seed's sample entities, lineage and events on first start (dev only by default: "
@@ -101,8 +102,9 @@ class CatalogSettings(Section):
         return self
 
     def footprint(self) -> Footprint:
-        """PostgreSQL and its claim, the exporter (a Deployment), and the backup job with its claim."""
+        """PostgreSQL and its claim, the exporter (a Deployment), the converge job, the backup job with its claim."""
         total = pods(self.resources, claims=[self.storage]) + pods(self.exporter_resources, surge=True)
+        total += pods(self.converge_resources)
         if self.backup.enabled:
             total += pods(self.backup.resources, claims=[self.backup.storage])
         return total

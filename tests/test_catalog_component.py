@@ -3,7 +3,7 @@
 import pytest
 
 from components.config import parse
-from tests.harness import Recording
+from tests.harness import Recording, run_stack
 
 CONTAINER = "docker:index/container:Container"
 
@@ -119,3 +119,18 @@ def test_postgres_stops_fast_before_kubernetes_kills_it(stacks: dict[str, Record
     assert spec["terminationGracePeriodSeconds"] > 90
     assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 600
     assert {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"} in container["env"]  # pg_ctl's -D
+
+
+def test_a_converge_job_runs_the_idempotent_sql_again_whenever_it_changes(stacks: dict[str, Recording]) -> None:
+    job = stacks["staging"].one("kubernetes:batch/v1:Job", "postgres-converge").inputs
+    files = stacks["staging"].one("kubernetes:core/v1:ConfigMap", "postgres-converge-files").inputs["data"]
+    assert sorted(files) == ["00-roles.sql", "01-init-metadata-catalog.sql", "03-privileges.sql", "catalog-converge.sh"]
+    assert "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public" in files["03-privileges.sql"]
+    pod = job["spec"]["template"]
+    assert pod["spec"]["containers"][0]["command"] == ["/bin/sh", "/opt/dictamesh/catalog-converge.sh"]
+    changed = run_stack("staging", {"dictamesh:catalog": {"appUser": "catalog_app"}})
+    again = changed.one("kubernetes:batch/v1:Job", "postgres-converge").inputs["spec"]["template"]
+    # a new template replaces the Job: the change runs against the running server
+    assert again["metadata"]["annotations"] != pod["metadata"]["annotations"]
+    dev = stacks["dev"].one(CONTAINER, "postgres-converge").inputs
+    assert dev["mustRun"] is False and "CATALOG_DATABASE=dictamesh_catalog" in dev["envs"]

@@ -302,3 +302,42 @@ def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, 
         with contextlib.suppress(pg8000.exceptions.InterfaceError):
             client.close()  # the server has ended the session already
         server.stop()
+
+
+def converge(server: PostgresServer, settings: CatalogSettings, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """The converge job's script and SQL, as the job mounts them, run against a running server."""
+    sql_dir = workdir / "converge-sql"
+    sql_dir.mkdir(exist_ok=True)
+    for name, content in files.converge_scripts(settings, secrets_dir=str(workdir / "secrets")).items():
+        (sql_dir / name).write_text(content)
+    script = workdir / "catalog-converge.sh"
+    script.write_text(files.converge_script())
+    env = {
+        **server.env(),
+        "SUPERUSER_PASSWORD_FILE": str(workdir / "secrets" / "superuser-password"),
+        "CATALOG_DATABASE": settings.database,
+        "SQL_DIR": str(sql_dir),
+    }
+    del env["PGPASSWORD"]
+    return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, check=False)
+
+
+def test_a_new_app_user_and_database_converge_on_an_initialised_server(tmp_path: Path) -> None:
+    """The image runs init scripts on an empty data directory only: the converge job brings later changes."""
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    try:
+        changed = CatalogSettings(app_user="catalog_app", database="dictamesh_catalog_v2")
+        ran = converge(server, changed, tmp_path)
+        assert ran.returncode == 0, ran.stderr
+        assert "catalog dictamesh_catalog_v2 converged" in ran.stdout
+        as_new = {"user": "catalog_app", "password": PASSWORDS["app"], "database": "dictamesh_catalog_v2"}
+        assert server.psql("SELECT count(*) FROM dictamesh_entity_catalog", **as_new) == "0"  # schema, no samples
+        # a table a later migration adds as the superuser is the application's to use, by default privileges
+        server.psql("CREATE TABLE dictamesh_added_later (id int)", database="dictamesh_catalog_v2")
+        server.psql("INSERT INTO dictamesh_added_later VALUES (1)", **as_new)
+        with pytest.raises(PsqlError, match="must be owner"):
+            server.psql("DROP TABLE dictamesh_added_later", **as_new)
+        again = converge(server, changed, tmp_path)  # idempotent: a second run changes nothing and succeeds
+        assert again.returncode == 0, again.stderr
+    finally:
+        server.stop()

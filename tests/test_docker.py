@@ -16,6 +16,7 @@ def containers(recording: Recording) -> dict[str, Registered]:
 def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]) -> None:
     assert set(containers(stacks["dev"])) == {
         "dictamesh-dev-postgres",
+        "dictamesh-dev-postgres-converge",
         "dictamesh-dev-postgres-exporter",
         "dictamesh-dev-redis",
         "dictamesh-dev-redis-exporter",

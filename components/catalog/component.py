@@ -10,6 +10,7 @@ from components.settings import CatalogSettings
 
 POSTGRES_USER = RunAs(uid=999, gid=999)
 EXPORTER_USER = RunAs(uid=65534, gid=65534)  # nobody, as the exporter image runs
+CONVERGE = "postgres-converge"
 
 
 class CatalogDatabase(pulumi.ComponentResource):
@@ -59,7 +60,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             # SIGTERM, a smart shutdown that waits for every pooled client until the kill: stop it fast first
             stop_command=["pg_ctl", "stop", "--mode=fast", "--wait", f"--timeout={files.STOP_SECONDS}"],
             stop_grace_seconds=files.STOP_SECONDS + 30,
-            clients=["postgres-exporter", "postgres-backup", *args.clients],
+            clients=["postgres-exporter", "postgres-backup", CONVERGE, *args.clients],
             shm_size=files.shm_size(args.tuning),
         )
         ready = runtime.deploy(server, self)
@@ -87,6 +88,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             self,
             depends_on=ready,
         )
+        runtime.deploy(self._converge(args, passwords), self, depends_on=ready)
         if args.backup.enabled:
             runtime.deploy(self._backup(args, passwords), self, depends_on=ready)
 
@@ -98,6 +100,36 @@ class CatalogDatabase(pulumi.ComponentResource):
         )
         self.register_outputs(
             {"host": self.host, "port": self.port, "database": self.database, "user": self.user, "dsn": self.dsn}
+        )
+
+    def _converge(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
+        """The roles, passwords, database, schema and privileges as the settings say, on a running server.
+
+        A change to any of them changes the job's files or secrets, and so runs it again.
+        """
+        script, sql_dir = "/opt/dictamesh/catalog-converge.sh", "/etc/dictamesh/catalog-sql"
+        return Workload(
+            name=CONVERGE,
+            component="database-converge",
+            image=args.image,
+            run_as=POSTGRES_USER,
+            resources=args.converge_resources,
+            kind="job",
+            deadline_seconds=600,
+            command=["/bin/sh", script],
+            env={
+                "PGHOST": self.host,
+                "PGPORT": str(self.port),
+                "PGUSER": files.SUPERUSER,
+                "SUPERUSER_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
+                "CATALOG_DATABASE": args.database,
+                "SQL_DIR": sql_dir,
+            },
+            files={
+                script: files.converge_script(),
+                **{f"{sql_dir}/{name}": sql for name, sql in files.converge_scripts(args).items()},
+            },
+            secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
         )
 
     def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:

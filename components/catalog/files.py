@@ -54,16 +54,21 @@ def shm_size(tuning: PostgresTuning) -> str:
 
 def init_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
     """File name -> content, run in name order by the image on the first start only."""
-    sql = resources.files("components.catalog") / "sql"
-    scripts = {
+    scripts = converge_scripts(settings, secrets_dir)
+    if settings.sample_data:
+        scripts["02-seed-data.sql"] = (resources.files("components.catalog") / "sql" / "02-seed-data.sql").read_text()
+    return dict(sorted(scripts.items()))
+
+
+def converge_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
+    """The idempotent part of the init scripts: run again on every change, against a running server."""
+    return {
         "00-roles.sql": roles_sql(settings, secrets_dir),
-        "01-init-metadata-catalog.sql": (sql / "01-init-metadata-catalog.sql").read_text(),
-        "02-seed-data.sql": (sql / "02-seed-data.sql").read_text(),
+        "01-init-metadata-catalog.sql": (
+            resources.files("components.catalog") / "sql" / "01-init-metadata-catalog.sql"
+        ).read_text(),
         "03-privileges.sql": privileges_sql(settings),
     }
-    if not settings.sample_data:
-        del scripts["02-seed-data.sql"]
-    return scripts
 
 
 def roles_sql(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> str:
@@ -110,9 +115,18 @@ def privileges_sql(settings: CatalogSettings) -> str:
             f"GRANT USAGE ON SCHEMA public TO {app};",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {app};",
             f"GRANT SELECT, INSERT ON dictamesh_event_log TO {app};",
+            # tables and sequences the superuser adds later (migrations) are the application's to use too
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {SUPERUSER} IN SCHEMA public "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app};",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {SUPERUSER} IN SCHEMA public "
+            f"GRANT USAGE, SELECT ON SEQUENCES TO {app};",
             "",
         ]
     )
+
+
+def converge_script() -> str:
+    return (resources.files("components.catalog") / "catalog-converge.sh").read_text()
 
 
 def backup_script() -> str:
