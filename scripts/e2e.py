@@ -12,7 +12,6 @@ policies, the secrecy of the state, idempotence and the API server's admission.
 Usage: make e2e   (needs make test-deps and make e2e-deps; the engine as scripts/engine.py finds it)
 """
 
-import hashlib
 import json
 import os
 import re
@@ -138,35 +137,40 @@ def check_stack_file(run: Run, stack: str) -> None:
         )
 
 
-def secret_values(run: Run, stack: str) -> set[str]:
-    """Every value the state holds as a secret, every secret output, and every generated password, bytes."""
+def secret_values(run: Run, stack: str) -> dict[str, str]:
+    """Every value the state holds as a secret, every generated password or bytes, every secret output:
+    value -> where it is a secret (a resource and property, or an output)."""
     shown = json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack))
     hidden = json.loads(run.pulumi("stack", "export", stack=stack))
-    found: set[str] = set()
+    found: dict[str, str] = {}
 
-    def walk(plain: Any, secret: Any) -> None:
+    def walk(plain: Any, secret: Any, where: str) -> None:
         if isinstance(secret, dict) and SECRET_SIG in secret:
-            found.update(leaves(plain))
+            found.update(dict.fromkeys(leaves(plain), where))
         elif isinstance(secret, dict) and isinstance(plain, dict):
             for key in secret:
-                walk(plain.get(key), secret[key])
+                walk(plain.get(key), secret[key], f"{where}.{key}")
         elif isinstance(secret, list) and isinstance(plain, list):
-            for pair in zip(plain, secret, strict=False):
-                walk(*pair)
+            for index, pair in enumerate(zip(plain, secret, strict=False)):
+                walk(*pair, f"{where}[{index}]")
 
-    walk(shown, hidden)
-    for resource in shown["deployment"].get("resources", []):
-        outputs = resource.get("outputs") or {}
-        if resource["type"] == "random:index/randomPassword:RandomPassword":
-            found.update(leaves([outputs.get("result"), outputs.get("bcryptHash")]))
-        if resource["type"] == "random:index/randomBytes:RandomBytes":
-            found.update(leaves([outputs.get("base64"), outputs.get("hex")]))
+    resources = zip(shown["deployment"].get("resources", []), hidden["deployment"].get("resources", []), strict=True)
+    for plain, secret in resources:
+        walk(plain, secret, plain["urn"].rsplit("::", 1)[-1])
+        outputs = plain.get("outputs") or {}
+        generated = {
+            "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+            "random:index/randomBytes:RandomBytes": ("base64", "hex"),
+        }.get(plain["type"], ())
+        for key in generated:
+            found.update(dict.fromkeys(leaves(outputs.get(key)), f"{plain['urn'].rsplit('::', 1)[-1]}.{key}"))
     outputs_shown = json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack))
     outputs_hidden = json.loads(run.pulumi("stack", "output", "--json", stack=stack))
     for key, value in outputs_shown.items():
         if outputs_hidden.get(key) != value:  # shown as "[secret]" without --show-secrets
-            found.update(leaves(value))
-    return {value for value in found if len(value) >= 12}  # shorter ones (a port, "true") prove nothing
+            found.update(dict.fromkeys(leaves(value), f"output {key}"))
+    # shorter values (a port, "true") prove nothing
+    return {value: where for value, where in found.items() if len(value) >= 12}
 
 
 def leaves(value: Any) -> list[str]:
@@ -187,14 +191,37 @@ def check_secrecy(run: Run, stack: str, state: Path) -> int:
         if path.is_file():
             places[str(path.relative_to(state))] = path.read_text(errors="replace")
     leaked = sorted(
-        f"{place}: the secret of sha256 {hashlib.sha256(secret.encode()).hexdigest()[:12]}"
-        for secret in secrets
+        f"{place}{found}: the secret of {where}"
+        for secret, where in secrets.items()
         for place, text in places.items()
         if secret in text or json.dumps(secret)[1:-1] in text
+        for found in locate(text, secret)
     )
     if leaked:
         raise StepFailedError(f"{stack}: secrets in plain text:\n" + "\n".join(leaked))
     return len(secrets)
+
+
+def locate(text: str, secret: str) -> list[str]:
+    """Where in a JSON document a secret appears (" at <path>"), or [""] if the text is no JSON."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return [""]
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+        elif isinstance(value, str) and secret in value:
+            found.append(f" at {path}")
+
+    walk(document, "")
+    return found or [""]
 
 
 def evaluation_seconds(stack: str) -> float:
