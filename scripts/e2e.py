@@ -146,7 +146,9 @@ def secret_values(run: Run, stack: str) -> dict[str, str]:
 
     def walk(plain: Any, secret: Any, where: str) -> None:
         if isinstance(secret, dict) and SECRET_SIG in secret:
-            found.update(dict.fromkeys(leaves(plain), where))
+            # --show-secrets keeps the marker and gives the value, JSON-encoded, as "plaintext"
+            value = json.loads(plain["plaintext"]) if isinstance(plain, dict) and "plaintext" in plain else plain
+            found.update(dict.fromkeys(leaves(value), where))
         elif isinstance(secret, dict) and isinstance(plain, dict):
             for key in secret:
                 walk(plain.get(key), secret[key], f"{where}.{key}")
