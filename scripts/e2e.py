@@ -140,15 +140,13 @@ def check_stack_file(run: Run, stack: str) -> None:
 def secret_values(run: Run, stack: str) -> dict[str, str]:
     """Every value the state holds as a secret, every generated password or bytes, every secret output:
     value -> where it is a secret (a resource and property, or an output)."""
-    shown = json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack))
+    shown = reveal(json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)))
     hidden = json.loads(run.pulumi("stack", "export", stack=stack))
     found: dict[str, str] = {}
 
     def walk(plain: Any, secret: Any, where: str) -> None:
         if isinstance(secret, dict) and SECRET_SIG in secret:
-            # --show-secrets keeps the marker and gives the value, JSON-encoded, as "plaintext"
-            value = json.loads(plain["plaintext"]) if isinstance(plain, dict) and "plaintext" in plain else plain
-            found.update(dict.fromkeys(leaves(value), where))
+            found.update(dict.fromkeys(leaves(plain), where))
         elif isinstance(secret, dict) and isinstance(plain, dict):
             for key in secret:
                 walk(plain.get(key), secret[key], f"{where}.{key}")
@@ -173,6 +171,18 @@ def secret_values(run: Run, stack: str) -> dict[str, str]:
             found.update(dict.fromkeys(leaves(value), f"output {key}"))
     # shorter values (a port, "true") prove nothing
     return {value: where for value, where in found.items() if len(value) >= 12}
+
+
+def reveal(value: Any) -> Any:
+    """An export made with --show-secrets, each secret replaced by its value: the export keeps the
+    marker and gives the value, JSON-encoded, as "plaintext"."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "plaintext" in value:
+            return reveal(json.loads(value["plaintext"]))
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
 
 
 def leaves(value: Any) -> list[str]:
