@@ -24,10 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from benchmarks.evaluate import measure
-from scripts import local_cluster
+from scripts import local_cluster, state_secrecy
 from scripts.engine import EngineMissingError, engine_env
 from scripts.local_dockerd import Dockerd
 
@@ -35,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
 HASH_SEEDS = ("0", "1")  # two processes whose string hashing differs: set order changes between them
 PASSPHRASE = "e2e-only-passphrase"  # noqa: S105 (guards a scratch state deleted at the end)
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 (the key that marks a secret value in state)
 CANNOT_RUN = "can't run policy"  # the policy framework's note when a policy read an unknown value
 # a container that breaks one rule only, privilege: docker-no-privilege must stop it before anything is created
 KNOWN_BAD = """
@@ -137,103 +135,23 @@ def check_stack_file(run: Run, stack: str) -> None:
         )
 
 
-def secret_values(run: Run, stack: str) -> dict[str, str]:
-    """Every value the state holds as a secret, every generated password or bytes, every secret output:
-    value -> where it is a secret (a resource and property, or an output)."""
-    shown = reveal(json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)))
-    hidden = json.loads(run.pulumi("stack", "export", stack=stack))
-    found: dict[str, str] = {}
-
-    def walk(plain: Any, secret: Any, where: str) -> None:
-        if isinstance(secret, dict) and SECRET_SIG in secret:
-            found.update(dict.fromkeys(leaves(plain), where))
-        elif isinstance(secret, dict) and isinstance(plain, dict):
-            for key in secret:
-                walk(plain.get(key), secret[key], f"{where}.{key}")
-        elif isinstance(secret, list) and isinstance(plain, list):
-            for index, pair in enumerate(zip(plain, secret, strict=False)):
-                walk(*pair, f"{where}[{index}]")
-
-    resources = zip(shown["deployment"].get("resources", []), hidden["deployment"].get("resources", []), strict=True)
-    for plain, secret in resources:
-        walk(plain, secret, plain["urn"].rsplit("::", 1)[-1])
-        outputs = plain.get("outputs") or {}
-        generated = {
-            "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
-            "random:index/randomBytes:RandomBytes": ("base64", "hex"),
-        }.get(plain["type"], ())
-        for key in generated:
-            found.update(dict.fromkeys(leaves(outputs.get(key)), f"{plain['urn'].rsplit('::', 1)[-1]}.{key}"))
-    outputs_shown = json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack))
-    outputs_hidden = json.loads(run.pulumi("stack", "output", "--json", stack=stack))
-    for key, value in outputs_shown.items():
-        if outputs_hidden.get(key) != value:  # shown as "[secret]" without --show-secrets
-            found.update(dict.fromkeys(leaves(value), f"output {key}"))
-    # shorter values (a port, "true") prove nothing
-    return {value: where for value, where in found.items() if len(value) >= 12}
-
-
-def reveal(value: Any) -> Any:
-    """An export made with --show-secrets, each secret replaced by its value: the export keeps the
-    marker and gives the value, JSON-encoded, as "plaintext"."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value and "plaintext" in value:
-            return reveal(json.loads(value["plaintext"]))
-        return {key: reveal(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [reveal(item) for item in value]
-    return value
-
-
-def leaves(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in leaves(item)]
-    return [str(value)] if value is not None else []
-
-
 def check_secrecy(run: Run, stack: str, state: Path) -> int:
     """No secret value in `stack export` without secrets, nor in any file of the state backend."""
-    secrets = secret_values(run, stack)
+    secrets = state_secrecy.secret_values(
+        json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)),
+        json.loads(run.pulumi("stack", "export", stack=stack)),
+        json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack)),
+        json.loads(run.pulumi("stack", "output", "--json", stack=stack)),
+    )
     if not secrets:
         raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")
     places = {"stack export": run.pulumi("stack", "export", stack=stack)}
     for path in sorted(state.rglob("*")):
         if path.is_file():
             places[str(path.relative_to(state))] = path.read_text(errors="replace")
-    leaked = sorted(
-        f"{place}{found}: the secret of {where}"
-        for secret, where in secrets.items()
-        for place, text in places.items()
-        if secret in text or json.dumps(secret)[1:-1] in text
-        for found in locate(text, secret)
-    )
-    if leaked:
+    if leaked := state_secrecy.leaks(secrets, places):
         raise StepFailedError(f"{stack}: secrets in plain text:\n" + "\n".join(leaked))
     return len(secrets)
-
-
-def locate(text: str, secret: str) -> list[str]:
-    """Where in a JSON document a secret appears (" at <path>"), or [""] if the text is no JSON."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        return [""]
-    found: list[str] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}.{key}")
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
-        elif isinstance(value, str) and secret in value:
-            found.append(f" at {path}")
-
-    walk(document, "")
-    return found or [""]
 
 
 def evaluation_seconds(stack: str) -> float:
