@@ -29,3 +29,13 @@ elif args[:2] == ["topic", "describe"]:
         for key, value in topic.get("config", {}).items():
             print(f"{key}  {value}  DYNAMIC_TOPIC_CONFIG")
         print("segment.bytes       1073741824  DEFAULT_CONFIG")
+elif args[:2] == ["security", "user"]:
+    # the admin API: logins are checked only once admin_api_require_auth is on
+    users = state.get("users", {})
+    if state.get("admin_api_require_auth") and users.get(os.environ.get("RPK_USER", "")) != os.environ.get("RPK_PASS"):
+        sys.exit("unable to create/update user: request failed: Unauthorized (401)")
+    if args[2] == "create" and args[3] in users:
+        sys.exit(f'unable to create user "{args[3]}": request failed: Conflict (409): user already exists')
+    print(f"{'Created' if args[2] == 'create' else 'Updated'} user {args[3]!r}.")
+elif args[:3] == ["cluster", "config", "set"]:
+    print("Successfully updated configuration. New configuration version is 2.")

@@ -315,3 +315,15 @@ def test_dev_container_properties_reach_the_bootstrap_file(stacks: dict[str, Rec
         assert "storage_min_free_bytes" not in node_config(recording, stack)  # ignored there next to the bootstrap
     else:
         assert not set(files.DEV_CONTAINER_CLUSTER) & set(cluster)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_the_converge_job_carries_the_bootstrap_properties_even_without_topics(stack: str) -> None:
+    recording = run_stack(stack, {"dictamesh:eventBus": {"topics": []}})
+    bootstrap = yaml.safe_load(files.bootstrap_yaml(parse(stack, {"eventBus": '{"topics": []}'}).event_bus))
+    if stack == "dev":
+        uploads = recording.one(CONTAINER, "redpanda-topics").inputs["uploads"]
+        text = next(u["content"] for u in uploads if u["file"] == "/etc/dictamesh/cluster.tsv")
+    else:
+        text = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-topics-files").inputs["data"]["cluster.tsv"]
+    assert [line.split("\t")[0] for line in text.splitlines()] == list(bootstrap)

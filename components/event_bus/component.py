@@ -120,8 +120,8 @@ class EventBus(pulumi.ComponentResource):
             depends_on=ready,
         )
 
-        if args.topics:
-            runtime.deploy(self._topic_job(args, brokers, password), self, depends_on=ready)
+        # runs on every change of the topics, the cluster properties or the superuser: never only at founding
+        runtime.deploy(self._topic_job(args, brokers, password), self, depends_on=ready)
 
         self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
         published = [runtime.published(kafka_external, n) for n in range(args.brokers)]
@@ -148,13 +148,15 @@ class EventBus(pulumi.ComponentResource):
         )
 
     def _topic_job(self, args: EventBusSettings, brokers: list[str], password: pulumi.Output[str] | None) -> Workload:
-        script, spec, password_file = (
+        script, spec, cluster, password_file = (
             "/opt/dictamesh/topics.sh",
             "/etc/dictamesh/topics.tsv",
+            "/etc/dictamesh/cluster.tsv",
             f"{SECRETS_DIR}/sasl-password",
         )
         env = {
             "TOPICS_FILE": spec,
+            "CLUSTER_FILE": cluster,
             "RPK_BROKERS": ",".join(f"{b}:{files.KAFKA}" for b in brokers),
             "RPK_ADMIN_HOSTS": ",".join(f"{b}:{files.ADMIN}" for b in brokers),
             "HOME": "/tmp",
@@ -170,6 +172,10 @@ class EventBus(pulumi.ComponentResource):
             kind="job",
             command=["/bin/bash", script],
             env=env,
-            files={script: files.topics_script(), spec: files.topics_spec(args.topics)},
+            files={
+                script: files.topics_script(),
+                spec: files.topics_spec(args.topics),
+                cluster: files.cluster_properties(args),
+            },
             secrets={password_file: password} if password else {},
         )

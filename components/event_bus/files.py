@@ -106,6 +106,21 @@ def bootstrap_yaml(settings: EventBusSettings) -> str:
     return yaml.safe_dump(cluster, sort_keys=False)
 
 
+def cluster_properties(settings: EventBusSettings) -> str:
+    """The bootstrap file's properties as the converge job sets them on a running cluster: key<TAB>value."""
+    properties = yaml.safe_load(bootstrap_yaml(settings))
+    return "".join(f"{key}\t{_rpk_value(value)}\n" for key, value in properties.items())
+
+
+def _rpk_value(value: object) -> str:
+    """`rpk cluster config set` parses YAML: lists in flow style, booleans in lower case."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
 def console_config(brokers: Sequence[str], sasl_password: str | None = None) -> str:
     """Redpanda Console v3: every broker, the Schema Registry and the admin API, as the superuser under SASL."""
     kafka: dict[str, object] = {"brokers": [f"{b}:{KAFKA}" for b in brokers]}

@@ -1,5 +1,8 @@
 #!/bin/bash
-# Converges the cluster's topics on a spec file, one topic a line, tab-separated:
+# Converges a running cluster on the stack: the superuser, the cluster properties, then the topics.
+# Redpanda reads RP_BOOTSTRAP_USER and .bootstrap.yaml only when the cluster is founded, so every later
+# change reaches the cluster here. Properties come from CLUSTER_FILE, one a line: key<TAB>value.
+# Topics come from TOPICS_FILE, one a line, tab-separated:
 #   name  partitions  replicas  keep|delete  [config=value ...]
 # It creates what is missing, adds partitions and alters configs that differ, deletes only
 # topics marked `delete`, and leaves topics the spec does not name alone.
@@ -19,11 +22,34 @@ for ((attempt = 1; ; attempt++)); do
         break
     fi
     if ((attempt >= attempts)); then
-        echo "the cluster is not healthy after ${attempts} checks" >&2
+        echo "the cluster is not healthy after ${attempts} checks; the last answer:" >&2
+        echo "$health" >&2
         exit 1
     fi
     sleep "${HEALTH_INTERVAL:-5}"
 done
+
+# The superuser first: turning SASL on for a running cluster needs the user before enable_sasl. Until
+# admin_api_require_auth is on, the admin API takes these calls without a login. The password goes on
+# rpk's command line, seen only inside this job's own container.
+refused() {
+    echo "$1" >&2
+    if grep -qiE 'unauthorized|401' <<<"$1"; then
+        echo "the cluster refuses the superuser's password from the stack: it still holds the one it had" \
+            "before the password was replaced. docs/runbook.md ('Rotating a generated secret') sets it." >&2
+    fi
+    exit 1
+}
+if [[ -n ${RPK_USER:-} ]]; then
+    if ! created=$(rpk security user create "$RPK_USER" --password "$RPK_PASS" --mechanism SCRAM-SHA-256 2>&1); then
+        grep -qi 'already exists' <<<"$created" || refused "$created"
+        updated=$(rpk security user update "$RPK_USER" --new-password "$RPK_PASS" --mechanism SCRAM-SHA-256 2>&1) ||
+            refused "$updated"
+    fi
+fi
+while IFS=$'\t' read -r key value; do
+    [[ -n $key ]] && rpk cluster config set "$key" "$value"
+done <"${CLUSTER_FILE:?}"
 
 existing=$(rpk topic list | awk 'NR > 1 { print $1 }')
 
