@@ -36,7 +36,8 @@ def test_uv_is_bootstrapped_into_a_venv_of_its_own_when_missing(tmp_path: Path) 
 
 
 def test_the_policy_pack_gets_its_venv_before_up_and_preview(tmp_path: Path) -> None:
-    result = make(tmp_path, "-n", "preview", tools={"uv": "exit 0"})
+    # as on a fresh checkout, whether or not this one made the venv already
+    result = make(tmp_path, "-n", "-W", "policies/requirements.txt", "preview", tools={"uv": "exit 0"})
     assert "venv --quiet --seed --python 3.11 policies/venv" in result.stdout
     assert "-r policies/requirements.txt" in result.stdout
     lines = result.stdout.splitlines()

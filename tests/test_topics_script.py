@@ -5,13 +5,14 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 from components.event_bus import files
 from components.settings import EventBusSettings, Topic
 
 MUTATIONS = {"create", "alter-config", "add-partitions", "delete"}
-SASL_PASSWORD = "the-stacks-superuser-password"
+SASL_PASSWORD = token_hex(16)
 SASL = EventBusSettings(dev_container=False, sasl=True)
 ORDERS = Topic(
     name="orders", partitions=6, replicas=3, config={"retention.ms": "604800000", "cleanup.policy": "delete"}

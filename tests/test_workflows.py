@@ -31,11 +31,14 @@ def test_workflows_pass_zizmor() -> None:
     assert "No findings to report" in result.stdout
 
 
-def test_ci_runs_the_readme_test_command() -> None:
+def test_ci_runs_the_readme_test_commands() -> None:
+    """The fast tier, then the real-engine tier, each after what it needs: as the README gives them."""
     readme = (ROOT / "README.md").read_text()
     assert "make test   # set up everything and run the checks CI runs" in readme
+    assert "make e2e         # about" in readme
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci[-1] == "make test"
+    assert ci.index("make test-deps") < ci.index("make test") < ci.index("make e2e-deps") < ci.index("make e2e")
+    assert ci[-1] == "make e2e"
 
 
 def workflow(name: str) -> dict[Any, Any]:
