@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 import runpy
 import shutil
 import subprocess
@@ -194,7 +195,7 @@ def test_the_pack_declares_its_own_pinned_dependencies() -> None:
 
 
 def test_the_policy_modules_import_with_only_the_packs_dependencies(tmp_path: Path) -> None:
-    uv = shutil.which("uv")
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV; make's copy is not on PATH
     assert uv, "uv is needed: `make setup` installs it"
     venv = tmp_path / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
