@@ -9,6 +9,10 @@ from pydantic.alias_generators import to_camel
 from components.quantity import CPU_PATTERN, MEMORY_PATTERN
 from policies.images import image_problem
 
+# json_schema_extra key of a setting that a running system does not simply pick up on `up`: its value
+# says what a change does (docs/configuration.md lists them)
+ON_CHANGE = "onChange"
+
 
 def _pinned_image(ref: str) -> str:
     """an image pinned to a version tag or a digest"""

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.fields import Cron, HostPort, Image, Memory, Resources, Section, matching
+from components.fields import ON_CHANGE, Cron, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.kubernetes_settings import KubernetesSettings
 from components.observability.settings import ObservabilitySettings
@@ -74,10 +74,22 @@ def _app_role(name: str) -> str:
 
 
 class CatalogSettings(Section):
-    image: Image = "pgvector/pgvector:0.8.1-pg16"
+    image: Image = Field(
+        default="pgvector/pgvector:0.8.1-pg16",
+        json_schema_extra={
+            ON_CHANGE: "a new minor version or pgvector release rolls the server; a new PostgreSQL major version "
+            "cannot read the old data directory: dump, then restore into a new claim (docs/runbook.md)"
+        },
+    )
     exporter_image: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
     exporter_resources: Resources = EXPORTER_RESOURCES
-    database: SqlName = "dictamesh_catalog"
+    database: SqlName = Field(
+        default="dictamesh_catalog",
+        json_schema_extra={
+            ON_CHANGE: "the converge job creates the new database with the schema and privileges; the old one "
+            "keeps its data (move it with pg_dump and pg_restore)"
+        },
+    )
     app_user: Annotated[SqlName, AfterValidator(_app_role)] = "dictamesh"
     host_port: HostPort = 5432
     storage: Memory = "10Gi"
@@ -89,6 +101,10 @@ class CatalogSettings(Section):
         default=False,
         description="load the seed's sample entities, lineage and events on first start (dev only by default: "
         "its event-log rows take real topic offsets)",
+        json_schema_extra={
+            ON_CHANGE: "read on an empty data directory only: turned on later it loads nothing, turned off it "
+            "deletes nothing"
+        },
     )
     clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
@@ -200,9 +216,24 @@ class EventBusPorts(Section):
 class EventBusSettings(Section):
     image: Image = "docker.redpanda.com/redpandadata/redpanda:v26.2.3"
     console_image: Image = "docker.redpanda.com/redpandadata/console:v3.3.2"
-    brokers: int = Field(default=3, ge=1, le=15)
+    brokers: int = Field(
+        default=3,
+        ge=1,
+        le=15,
+        json_schema_extra={
+            ON_CHANGE: "more brokers join through the seeds; to remove one, decommission it first "
+            "(docs/runbook.md, 'Scaling the brokers')"
+        },
+    )
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
-    sasl: bool = False
+    sasl: bool = Field(
+        default=False,
+        json_schema_extra={
+            ON_CHANGE: "turned on, the topics job makes the superuser, then enables SASL on the running cluster; "
+            "turned off, it is not converged: the job, with no login, fails saying so (set enable_sasl and "
+            "admin_api_require_auth false with rpk first)"
+        },
+    )
     pinned_cpus: bool = Field(
         default=False,
         description="the nodes run the kubelet's static CPU manager policy and the brokers get whole cores "

@@ -38,4 +38,6 @@ elif args[:2] == ["security", "user"]:
         sys.exit(f'unable to create user "{args[3]}": request failed: Conflict (409): user already exists')
     print(f"{'Created' if args[2] == 'create' else 'Updated'} user {args[3]!r}.")
 elif args[:3] == ["cluster", "config", "set"]:
+    if state.get("admin_api_require_auth") and not os.environ.get("RPK_USER"):
+        sys.exit("unable to set configuration: request failed: Unauthorized (401)")
     print("Successfully updated configuration. New configuration version is 2.")

@@ -168,3 +168,11 @@ def test_dev_container_properties_reach_a_running_dev_cluster(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert ["cluster", "config", "set", "storage_min_free_bytes", "10485760"] in calls
     assert not [call for call in calls if call[0] == "security"]
+
+
+def test_sasl_turned_off_for_a_cluster_that_keeps_it_fails_saying_so(tmp_path: Path) -> None:
+    state = {"topics": EXISTING, "users": {"admin": SASL_PASSWORD}, "admin_api_require_auth": True}
+    result, calls = converge(tmp_path, [ORDERS], state, EventBusSettings(dev_container=False))
+    assert result.returncode == 1
+    assert "turning SASL off is not converged (docs/configuration.md, eventBus.sasl)" in result.stderr
+    assert not mutations(calls)

@@ -34,9 +34,14 @@ done
 # rpk's command line, seen only inside this job's own container.
 refused() {
     echo "$1" >&2
-    if grep -qiE 'unauthorized|401' <<<"$1"; then
+    if ! grep -qiE 'unauthorized|401' <<<"$1"; then
+        :
+    elif [[ -n ${RPK_USER:-} ]]; then
         echo "the cluster refuses the superuser's password from the stack: it still holds the one it had" \
             "before the password was replaced. docs/runbook.md ('Rotating a generated secret') sets it." >&2
+    else
+        echo "the cluster asks for a login, and the stack has SASL off: turning SASL off is not converged" \
+            "(docs/configuration.md, eventBus.sasl)." >&2
     fi
     exit 1
 }
@@ -48,7 +53,9 @@ if [[ -n ${RPK_USER:-} ]]; then
     fi
 fi
 while IFS=$'\t' read -r key value; do
-    [[ -n $key ]] && rpk cluster config set "$key" "$value"
+    [[ -n $key ]] || continue
+    set_output=$(rpk cluster config set "$key" "$value" 2>&1) || refused "$set_output"
+    echo "$set_output"
 done <"${CLUSTER_FILE:?}"
 
 existing=$(rpk topic list | awk 'NR > 1 { print $1 }')
