@@ -32,10 +32,17 @@ def test_a_stale_reference_fails_the_check(tmp_path: Path, monkeypatch: pytest.M
 def test_the_reference_names_every_key_with_its_environments() -> None:
     text = config_reference.render()
     for row in (
-        "| `eventBus.brokers` | int | `3` |  |  | at least 1; at most 15 |",
+        "| `eventBus.brokers` | int | `3` |  |  | at least 1; at most 15; **on change:** more brokers join",
         "| `cache.maxmemory` | str | `256mb` | `512mb` | `1536mb` |",
         "| `observability.receivers[].type` | one of `webhook`, `slack`, `email` |",
         "| `eventBus.topics[].config` | map of str to str |",
     ):
         assert row in text, row
     assert "| `stack` |" not in text  # set by Pulumi, not by config
+
+
+def test_settings_read_only_once_are_listed_with_what_a_change_does() -> None:
+    text = config_reference.render()
+    section = text.split("## Changes a running system does not simply pick up", 1)[1]
+    keys = [line.split(" | ")[0].strip("| `") for line in section.splitlines() if line.startswith("| `")]
+    assert {"catalog.sampleData", "catalog.database", "catalog.image", "eventBus.sasl", "eventBus.brokers"} <= set(keys)
