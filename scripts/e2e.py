@@ -173,6 +173,9 @@ def run_all(run: Run, state: Path) -> None:
             notes.append(f"{change_count(output)} resources")
             notes.append(f"program alone {evaluation_seconds(stack):.1f} s")
 
+    with run.step("preview staging without the policy pack: what the pack adds"):
+        run.pulumi("preview", stack="staging")
+
     with run.step("up staging") as notes:
         run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("staging"), stack="staging")
         notes.append(f"{count_resources(run, 'staging')} resources")
