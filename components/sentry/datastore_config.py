@@ -136,6 +136,12 @@ def kafka_env(host: str, memory_limit: str) -> dict[str, str]:
         "CONFLUENT_SUPPORT_METRICS_ENABLE": "false",
         "KAFKA_LOG4J_ROOT_LOGLEVEL": "WARN",
         "KAFKA_TOOLS_LOG4J_LOGLEVEL": "WARN",
+        # the cp template's own loggers include TRACE ones (kafka.controller, state.change.logger): as upstream
+        "KAFKA_LOG4J_LOGGERS": "kafka.cluster=WARN,kafka.controller=WARN,kafka.coordinator=WARN,kafka.log=WARN,"
+        "kafka.server=WARN,state.change.logger=WARN",
+        # kafka-run-class.sh writes kafkaServer-gc.log under its LOG_DIR, on the read-only root, unless these
+        # options are set: the JVM refuses to start when it cannot open its -Xlog file. GC lines go to stderr.
+        "KAFKA_GC_LOG_OPTS": "-Xlog:gc:stderr:time,tags",
     }
 
 

@@ -10,6 +10,7 @@ from components.sentry.topology import NGINX_PORT, RELAY_PORT, RELAY_TOPICS, SYM
 
 RELAY_DIR = "/etc/relay"  # relay --config: config.yml and credentials.json
 SYMBOLICATOR_CONFIG = "/etc/symbolicator/config.yml"
+TASKBROKER_CONFIG = "/etc/taskbroker/config.yml"
 SYMBOLICATOR_CACHE = "/data"
 NGINX_CONFIG = "/etc/nginx/dictamesh/nginx.conf"
 NGINX_HEALTH = "/relay-health"  # relay's readiness through nginx: relay's own image cannot run a check
@@ -31,6 +32,59 @@ def relay_config(upstream: str, kafka: str, redis_url: str) -> str:
             "redis": redis_url,
             "topics": dict(RELAY_TOPICS),
         },
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _raw(namespace: str, taskname: str, deadline: int = 60) -> dict[str, object]:
+    return {"namespace": namespace, "application": "sentry", "taskname": taskname,
+            "processing_deadline_duration": deadline}  # fmt: skip
+
+
+def taskbroker_config() -> str:
+    """The topics taskbroker reads and writes, as self-hosted 26.8.0's taskbroker/config.yml lists them.
+
+    Without a topic list taskbroker exits ("kafka_clusters is set but kafka_topics is empty").
+    """
+    subscriptions = "sentry.snuba.query_subscriptions.run.process_{}_subscription_from_kafka"
+    results = {
+        f"{name}-subscription-results": {
+            "cluster": "default",
+            "consumer_group": "query-subscription-consumer",
+            "raw": _raw(f"snuba.subscriptions.{dataset}.raw", subscriptions.format(dataset)),
+        }
+        for name, dataset in (
+            ("events", "events"),
+            ("transactions", "transactions"),
+            ("metrics", "metrics"),
+            ("generic-metrics", "generic_metrics"),
+        )
+    }
+    topics: dict[str, object] = {
+        "taskworker": {"cluster": "default", "consumer_group": "taskworker"},
+        "taskworker-dlq": {"cluster": "default", "consumer_group": "taskworker", "produce_only": True},
+        **results,
+        "subscription-results-eap-items": {
+            "cluster": "default",
+            "consumer_group": "subscription-results-eap-items",
+            "raw": _raw("snuba.subscriptions.eap.raw", subscriptions.format("eap")),
+        },
+        "profiles": {
+            "cluster": "default",
+            "consumer_group": "ingest-profiles-consumers-0",
+            "raw": _raw("ingest.profiling.passthrough", "sentry.profiles.task.process_profile_from_kafka"),
+        },
+        "ingest-replay-recordings": {
+            "cluster": "default",
+            "consumer_group": "ingest-replay-recordings",
+            "raw": _raw("replays.raw", "sentry.replays.tasks.process_replay_recording", deadline=90),
+        },
+    }
+    config = {
+        "kafka_session_timeout_ms": 60000,  # one taskbroker: a fast failover gains nothing
+        "kafka_deadletter_topic": "taskworker-dlq",
+        "kafka_retry_topic": "taskworker",
+        "kafka_topics": topics,
     }
     return yaml.safe_dump(config, sort_keys=False)
 

@@ -13,7 +13,7 @@ from components.sentry.settings import SentrySettings
 from components.sentry.topology import HEALTH_FILE, Consumer
 
 RELAY_USER = RunAs(uid=65532, gid=65532)  # distroless `nonroot`
-SYMBOLICATOR_USER = RunAs(uid=10021, gid=10021)
+SYMBOLICATOR_USER = RunAs(uid=65532, gid=65532)  # distroless `nonroot` since 26.x: no shell
 TASKBROKER_USER = RunAs(uid=1000, gid=1000)
 NGINX_USER = RunAs(uid=101, gid=101)
 
@@ -61,10 +61,13 @@ def taskbroker(settings: SentrySettings, kafka: str) -> Workload:
         image=settings.images.taskbroker,
         run_as=TASKBROKER_USER,
         resources=settings.resources.taskbroker,
+        # its topics live in the config file: env-var keys cannot hold their hyphenated names
+        args=["/opt/taskbroker", "-c", service_config.TASKBROKER_CONFIG],
         env={
             "TASKBROKER_KAFKA_CLUSTERS__DEFAULT__ADDRESS": kafka,
             "TASKBROKER_DB_PATH": "/opt/sqlite/taskbroker-activations.sqlite",
         },
+        files={service_config.TASKBROKER_CONFIG: service_config.taskbroker_config()},
         ports=[Port("grpc", topology.TASKBROKER_PORT)],
         volumes={"data": Volume("/opt/sqlite", settings.storage.taskbroker)},
         probe=Probe(command=tcp_check(topology.TASKBROKER_PORT)),
@@ -83,8 +86,9 @@ def symbolicator(settings: SentrySettings) -> Workload:
         files={service_config.SYMBOLICATOR_CONFIG: service_config.symbolicator_config()},
         ports=[Port("http", topology.SYMBOLICATOR_PORT)],
         volumes={"cache": Volume(service_config.SYMBOLICATOR_CACHE, settings.storage.symbolicator)},
+        # the image has no shell: its own healthcheck subcommand asks /healthcheck, as upstream's compose does
         probe=Probe(
-            command=tcp_check(topology.SYMBOLICATOR_PORT),
+            command=["/bin/symbolicator", "healthcheck", "-c", service_config.SYMBOLICATOR_CONFIG],
             http_path="/healthcheck",
             http_port=topology.SYMBOLICATOR_PORT,
         ),
@@ -111,9 +115,10 @@ def taskworker(processes: Processes, broker: str) -> Workload:
         "run",
         "taskworker",
         f"--concurrency={processes.settings.taskworker_concurrency}",
+        # no --num-brokers: with it the worker appends "-0" to the broker's host name
         f"--rpc-host={broker}",
-        "--num-brokers=1",
         f"--health-check-file-path={HEALTH_FILE}",
+        "--max-child-task-count=10000",
     ]
     return processes.sentry(topology.TASKWORKER.name, "sentry-tasks", args=args, probe=HEALTH_FILE_PROBE)
 

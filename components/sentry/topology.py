@@ -21,6 +21,8 @@ TASKBROKER_PORT = 50051
 OBJECTSTORE_PORT = 8333
 NGINX_PORT = 8080  # nginx runs unprivileged: no port below 1024
 HEALTH_FILE = "/tmp/health.txt"  # consumers touch it while their poll loop runs
+# a batch may take up to 5 minutes before the consumer counts as gone: Kafka's 30 s would start rebalance loops
+MAX_POLL = "--max-poll-interval-ms=300000"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def _rust_consumer(name: str, storage: str, group: str, offset: str, topic: str,
             f"--auto-offset-reset={offset}",
             "--max-batch-time-ms=750",
             "--no-strict-offset-reset",
+            MAX_POLL,
             f"--health-check-file={HEALTH_FILE}",
             *extra,
         ),
@@ -129,6 +132,7 @@ SNUBA_CONSUMERS = (
             "--storage=errors",
             "--auto-offset-reset=latest",
             "--no-strict-offset-reset",
+            MAX_POLL,
             f"--health-check-file={HEALTH_FILE}",
         ),
         topic="event-replacements",
@@ -163,6 +167,9 @@ def _sentry_consumer(name: str, size: str, consumer: str, group: str, topic: str
             consumer,
             f"--consumer-group={group}",
             f"--healthcheck-file-path={HEALTH_FILE}",
+            # a consumer down longer than the retention resumes at the reset point instead of crash-looping
+            "--no-strict-offset-reset",
+            MAX_POLL,
             *extra,
         ),
         topic=topic,
@@ -182,7 +189,6 @@ SENTRY_CONSUMERS = (
         "events",
         "--synchronize-commit-log-topic=snuba-commit-log",
         "--synchronize-commit-group=snuba-consumers",
-        "--no-strict-offset-reset",
     ),
 )
 

@@ -1,0 +1,65 @@
+"""Sentry's workloads held to what the pinned images and self-hosted 26.8.0 really do (issue 19).
+
+Facts from getsentry/self-hosted 26.8.0 (docker-compose.yml, taskbroker/config.yml), getsentry/symbolicator
+26.8.0 (Dockerfile: distroless cc-debian12:nonroot, ENTRYPOINT /bin/symbolicator, no shell) and
+confluentinc/kafka-images v7.6.6 with Kafka's kafka-run-class.sh (the -loggc file under LOG_DIR).
+"""
+
+import yaml
+
+from components.sentry import topology
+from tests.harness import Recording
+from tests.sentry import container, env, uploads
+
+
+def command(recording: Recording, name: str) -> list[str]:
+    inputs = container(recording, name).inputs
+    return [*inputs.get("entrypoints", []), *inputs.get("command", [])]
+
+
+def test_taskbroker_reads_its_topics_from_the_releases_config_file(stacks: dict[str, Recording]) -> None:
+    """With only the cluster address set, taskbroker exits: "kafka_clusters is set but kafka_topics is empty"."""
+    recording = stacks["dev"]
+    assert command(recording, "sentry-taskbroker") == ["/opt/taskbroker", "-c", "/etc/taskbroker/config.yml"]
+    config = yaml.safe_load(uploads(recording, "sentry-taskbroker")["/etc/taskbroker/config.yml"])
+    topics = config["kafka_topics"]
+    assert (config["kafka_deadletter_topic"], config["kafka_retry_topic"]) == ("taskworker-dlq", "taskworker")
+    assert topics["taskworker-dlq"] == {"cluster": "default", "consumer_group": "taskworker", "produce_only": True}
+    events = topics["events-subscription-results"]["raw"]
+    assert events["taskname"] == "sentry.snuba.query_subscriptions.run.process_events_subscription_from_kafka"
+    assert {"taskworker", "events-subscription-results"} <= set(topology.TOPICS)  # the topics job creates them
+
+
+def test_the_taskworker_names_its_broker_without_a_broker_count(stacks: dict[str, Recording]) -> None:
+    """--num-brokers=1 makes the worker dial `<rpc-host>-0`, a name that never resolves."""
+    deployment = stacks["staging"].one("kubernetes:apps/v1:Deployment", "sentry-taskworker").inputs
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert not [arg for arg in args if arg.startswith("--num-brokers")]
+    assert "--rpc-host=sentry-taskbroker.dictamesh-staging.svc.cluster.local:50051" in args
+    assert "--max-child-task-count=10000" in args
+
+
+def test_symbolicator_runs_as_distroless_nonroot_and_checks_itself(stacks: dict[str, Recording]) -> None:
+    inputs = container(stacks["dev"], "sentry-symbolicator").inputs
+    assert inputs["user"] == "65532:65532"
+    probe = inputs["healthcheck"]["tests"]
+    assert probe == ["CMD", "/bin/symbolicator", "healthcheck", "-c", "/etc/symbolicator/config.yml"]  # no shell
+
+
+def test_kafka_writes_no_gc_log_file_and_no_trace_logs(stacks: dict[str, Recording]) -> None:
+    kafka = env(stacks["dev"], "sentry-kafka")
+    gc = kafka["KAFKA_GC_LOG_OPTS"]
+    assert gc.startswith("-Xlog:gc") and "file=" not in gc  # set, so kafka-run-class adds no -Xlog file
+    loggers = dict(item.split("=") for item in kafka["KAFKA_LOG4J_LOGGERS"].split(","))
+    assert loggers["state.change.logger"] == "WARN" and loggers["kafka.controller"] == "WARN"
+    assert "TRACE" not in kafka["KAFKA_LOG4J_LOGGERS"]
+
+
+def test_every_consumer_survives_slow_batches_and_lost_offsets(stacks: dict[str, Recording]) -> None:
+    """As upstream: 5 minutes between polls, and a reset instead of a crash on an out-of-range offset."""
+    recording = stacks["dev"]
+    for consumer in (*topology.SNUBA_CONSUMERS, *topology.SENTRY_CONSUMERS):
+        args = command(recording, consumer.name)
+        assert "--no-strict-offset-reset" in args, consumer.name
+        scheduler = "subscriptions-scheduler-executor" in args  # upstream gives it no poll interval
+        assert ("--max-poll-interval-ms=300000" in args) is not scheduler, consumer.name
