@@ -63,3 +63,19 @@ def test_every_consumer_survives_slow_batches_and_lost_offsets(stacks: dict[str,
         assert "--no-strict-offset-reset" in args, consumer.name
         scheduler = "subscriptions-scheduler-executor" in args  # upstream gives it no poll interval
         assert ("--max-poll-interval-ms=300000" in args) is not scheduler, consumer.name
+
+
+def test_relay_stays_alive_while_the_web_is_down_and_nginx_is_probed_itself(stacks: dict[str, Recording]) -> None:
+    """relay's readiness needs the web; as liveness it would restart relay whenever the web is away."""
+    recording = stacks["prod"]
+
+    def probes(name: str) -> dict[str, object]:
+        spec = recording.one("kubernetes:apps/v1:Deployment", name).inputs["spec"]["template"]["spec"]
+        containers: list[dict[str, object]] = spec["containers"]
+        return containers[0]
+
+    relay = probes("sentry-relay")
+    assert relay["readinessProbe"]["httpGet"]["path"] == "/api/relay/healthcheck/ready/"  # type: ignore[index]
+    assert relay["livenessProbe"]["tcpSocket"] == {"port": 3000}  # type: ignore[index]
+    nginx = probes("sentry-nginx")
+    assert nginx["readinessProbe"]["httpGet"]["path"] == "/nginx-health"  # type: ignore[index]

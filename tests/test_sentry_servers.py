@@ -101,12 +101,14 @@ class Recorder(http.server.BaseHTTPRequestHandler):
     """An upstream that answers every request with its own name and keeps what it saw."""
 
     seen: list[tuple[str, str, str]]
+    forwarded_for: list[str]
     name: str
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         self.seen.append((self.command, self.path, self.headers.get("X-Forwarded-Proto", "")))
+        self.forwarded_for.append(self.headers.get("X-Forwarded-For", ""))
         body = self.name.encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -125,7 +127,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
 def upstream(name: str) -> tuple[http.server.ThreadingHTTPServer, list[tuple[str, str, str]]]:
     seen: list[tuple[str, str, str]] = []
-    handler = type(name, (Recorder,), {"seen": seen, "name": name})
+    handler = type(name, (Recorder,), {"seen": seen, "name": name, "forwarded_for": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, seen
@@ -154,7 +156,7 @@ def nginx(stacks: dict[str, Recording], tmp_path_factory: pytest.TempPathFactory
     check = subprocess.run(test, check=False, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     server = Server([nginx_bin, "-c", str(path), "-p", str(workdir)], f"http://127.0.0.1:{port}/relay-health")
-    yield {"base": f"http://127.0.0.1:{port}", "web": web_seen, "relay": relay_seen}
+    yield {"base": f"http://127.0.0.1:{port}", "web": web_seen, "relay": relay_seen, "web_server": web}
     server.stop()
     for upstream_server in (web, relay):
         upstream_server.shutdown()
@@ -188,6 +190,32 @@ def test_nginx_is_healthy_only_through_relays_readiness(nginx: dict[str, Any]) -
     with urllib.request.urlopen(nginx["base"] + "/relay-health", timeout=5) as response:  # noqa: S310
         assert response.read().decode() == "relay"
     assert nginx["relay"][-1][1] == "/api/relay/healthcheck/ready/"
+
+
+def test_nginx_serves_the_front_ends_assets_as_upstream_does(nginx: dict[str, Any]) -> None:
+    """Without /_assets/, the UI's scripts and styles 404 (self-hosted 26.8.0's nginx.conf maps it)."""
+    for path, reaches in (("/_assets/entrypoints/app.js", "/_static/dist/sentry/entrypoints/app.js"),
+                          ("/_static/1/sentry/logo.svg", "/_static/1/sentry/logo.svg")):  # fmt: skip
+        with urllib.request.urlopen(nginx["base"] + path, timeout=5) as response:  # noqa: S310 (loopback)
+            assert response.read().decode() == "web"
+        assert nginx["web"][-1][1] == reaches
+
+
+def test_nginx_forwards_the_clients_own_address_not_one_it_claims(nginx: dict[str, Any]) -> None:
+    """A client outside the trusted proxies cannot put an address of its choosing into Sentry's logs."""
+    request = urllib.request.Request(nginx["base"] + "/api/0/", headers={"X-Forwarded-For": "203.0.113.9"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+        response.read()
+    handler = nginx["web_server"].RequestHandlerClass
+    assert handler.forwarded_for[-1] == "127.0.0.1"
+
+
+def test_nginx_answers_its_own_health_without_relay(nginx: dict[str, Any]) -> None:
+    """Clusters probe nginx itself: a relay that is not ready must not take the web's front door down."""
+    before = len(nginx["relay"])
+    with urllib.request.urlopen(nginx["base"] + "/nginx-health", timeout=5) as response:  # noqa: S310
+        assert response.status == 200
+    assert len(nginx["relay"]) == before
 
 
 def test_sentrys_valkey_config_requires_its_password_and_caps_memory(tmp_path: Path) -> None:

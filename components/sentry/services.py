@@ -152,7 +152,13 @@ def relay(settings: SentrySettings, config: pulumi.Output[str], credentials: pul
         ports=[Port("http", topology.RELAY_PORT)],
         # distroless: no shell and no HTTP client to run a check with; Kubernetes asks its HTTP endpoint, and on
         # Docker nginx's own check goes through relay's readiness
-        probe=Probe(command=(), http_path="/api/relay/healthcheck/ready/", http_port=topology.RELAY_PORT),
+        # alive while it accepts connections: relay is not ready while the web is down, and must not restart then
+        probe=Probe(
+            command=(),
+            http_path="/api/relay/healthcheck/ready/",
+            http_port=topology.RELAY_PORT,
+            liveness_tcp_port=topology.RELAY_PORT,
+        ),
         clients=["*"],  # SDKs anywhere in the namespace send their events here
     )
 
@@ -176,7 +182,7 @@ def nginx(settings: SentrySettings, web: str, relay: str) -> Workload:
         ports=[front_door(settings)],
         probe=Probe(
             command=["wget", "-q", "-O", "/dev/null", health],
-            http_path=service_config.NGINX_HEALTH,
+            http_path=service_config.NGINX_ALIVE,  # clusters: nginx itself, relay has probes of its own
             http_port=topology.NGINX_PORT,
             startup_seconds=300,  # relay is ready once it has registered with the web
         ),
