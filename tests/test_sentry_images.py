@@ -10,6 +10,7 @@ import yaml
 from components.sentry import topology
 from tests.harness import Recording
 from tests.sentry import container, env, uploads
+from tests.test_sentry_configs import web_settings
 
 
 def command(recording: Recording, name: str) -> list[str]:
@@ -79,3 +80,13 @@ def test_relay_stays_alive_while_the_web_is_down_and_nginx_is_probed_itself(stac
     assert relay["livenessProbe"]["tcpSocket"] == {"port": 3000}  # type: ignore[index]
     nginx = probes("sentry-nginx")
     assert nginx["readinessProbe"]["httpGet"]["path"] == "/nginx-health"  # type: ignore[index]
+
+
+def test_sentry_turns_on_the_releases_errors_features(stacks: dict[str, Recording]) -> None:
+    settings = web_settings(stacks["dev"])
+    features = settings["SENTRY_FEATURES"]
+    for feature in ("organizations:incidents", "organizations:discover", "organizations:monitors",
+                    "organizations:issue-views", "organizations:invite-members", "projects:rate-limits"):  # fmt: skip
+        assert features[feature] is True, feature
+    assert features["projects:sample-events"] is False and features["auth:register"] is False
+    assert "organizations:performance-view" not in features  # needs the feature-complete processes

@@ -18,6 +18,31 @@ DATABASE_USER = "sentry"
 FILES_BUCKET = "sentry-files"
 OBJECTSTORE_KEY = "sentry"  # the access key id is a name, the secret key is generated
 # the secret files every Sentry process mounts, by what they hold
+# The features self-hosted 26.8.0's sentry.conf.example.py turns on that serve errors alone; its performance,
+# metrics, replay, profiling, logs and uptime features need the feature-complete set of processes.
+ERRORS_FEATURES = (
+    "organizations:discover",
+    "organizations:global-views",
+    "organizations:issue-views",
+    "organizations:incidents",
+    "organizations:integrations-issue-basic",
+    "organizations:integrations-issue-sync",
+    "organizations:invite-members",
+    "organizations:sso-basic",
+    "organizations:sso-saml2",
+    "organizations:advanced-search",
+    "organizations:issue-platform",
+    "organizations:monitors",
+    "organizations:workflow-engine-ui",
+    "organizations:workflow-engine-rule-serializers",
+    "projects:custom-inbound-filters",
+    "projects:data-forwarding",
+    "projects:discard-groups",
+    "projects:plugins",
+    "projects:rate-limits",
+    "projects:servicehooks",
+)
+
 SECRET_FILES = {
     "secret_key": f"{SECRETS_DIR}/sentry-secret-key",
     "postgres": f"{SECRETS_DIR}/postgres-password",
@@ -200,4 +225,5 @@ SOCIAL_AUTH_REDIRECT_IS_HTTPS = {https}
 
 SENTRY_FEATURES["projects:sample-events"] = False
 SENTRY_FEATURES["auth:register"] = False
+SENTRY_FEATURES.update(dict.fromkeys({list(ERRORS_FEATURES)!r}, True))
 {smtp_password}'''

@@ -6,7 +6,7 @@ mounted as a secret; symbolicator's and nginx's hold none.
 
 import yaml
 
-from components.sentry.topology import NGINX_PORT, RELAY_PORT, RELAY_TOPICS, SYMBOLICATOR_PORT
+from components.sentry.topology import NGINX_PORT, RELAY_PORT, SYMBOLICATOR_PORT
 
 RELAY_DIR = "/etc/relay"  # relay --config: config.yml and credentials.json
 SYMBOLICATOR_CONFIG = "/etc/symbolicator/config.yml"
@@ -36,7 +36,7 @@ def relay_config(upstream: str, kafka: str, redis_url: str) -> str:
                 {"name": "message.max.bytes", "value": "50000000"},
             ],
             "redis": redis_url,
-            "topics": dict(RELAY_TOPICS),
+            # no topic overrides: relay's defaults are the topics the consumers read (topology.RELAY_TOPICS)
         },
     }
     return yaml.safe_dump(config, sort_keys=False)

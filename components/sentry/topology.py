@@ -64,7 +64,8 @@ TOPICS = (
     "taskworker-dlq",
 )
 
-# relay's topic keys -> the topics it produces to; the ingest consumers below read them
+# relay's topic keys -> the topics it produces to by default (relay-kafka's KafkaTopic); upstream's config
+# overrides none, and the ingest consumers below read them
 RELAY_TOPICS = {
     "events": "ingest-events",
     "attachments": "ingest-attachments",
