@@ -90,3 +90,13 @@ def test_sentry_turns_on_the_releases_errors_features(stacks: dict[str, Recordin
         assert features[feature] is True, feature
     assert features["projects:sample-events"] is False and features["auth:register"] is False
     assert "organizations:performance-view" not in features  # needs the feature-complete processes
+
+
+def test_clickhouses_password_hash_is_in_a_secret_not_a_config_map(stacks: dict[str, Recording]) -> None:
+    """Whoever reads ConfigMaps could take a password's SHA-256 offline."""
+    recording = stacks["staging"]
+    config_map = recording.one("kubernetes:core/v1:ConfigMap", "sentry-clickhouse-files").inputs["data"]
+    secret = recording.one("kubernetes:core/v1:Secret", "sentry-clickhouse-secrets")
+    assert "dictamesh-users.xml" not in config_map and "password_sha256_hex" not in str(config_map)
+    assert "password_sha256_hex" in secret.inputs["stringData"]["dictamesh-users.xml"]
+    assert secret.is_secret("stringData.dictamesh-users.xml")
