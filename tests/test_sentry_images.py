@@ -100,3 +100,9 @@ def test_clickhouses_password_hash_is_in_a_secret_not_a_config_map(stacks: dict[
     assert "dictamesh-users.xml" not in config_map and "password_sha256_hex" not in str(config_map)
     assert "password_sha256_hex" in secret.inputs["stringData"]["dictamesh-users.xml"]
     assert secret.is_secret("stringData.dictamesh-users.xml")
+
+
+def test_symbolicator_may_fetch_symbols_over_https(stacks: dict[str, Recording]) -> None:
+    policy = stacks["staging"].one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "sentry-symbolicator-egress")
+    ports = [port["port"] for rule in policy.inputs["spec"]["egress"] for port in rule.get("ports", [])]
+    assert 443 in ports

@@ -86,6 +86,7 @@ def symbolicator(settings: SentrySettings) -> Workload:
         files={service_config.SYMBOLICATOR_CONFIG: service_config.symbolicator_config()},
         ports=[Port("http", topology.SYMBOLICATOR_PORT)],
         volumes={"cache": Volume(service_config.SYMBOLICATOR_CACHE, settings.storage.symbolicator)},
+        egress_ports=[443],  # it fetches symbols and source maps from the servers that publish them
         # the image has no shell: its own healthcheck subcommand asks /healthcheck, as upstream's compose does
         probe=Probe(
             command=["/bin/symbolicator", "healthcheck", "-c", service_config.SYMBOLICATOR_CONFIG],
