@@ -52,6 +52,7 @@ class Probe:
     http_path: str | None = None
     http_port: int | None = None
     liveness_tcp_port: int | None = None
+    liveness_http_path: str | None = None  # where the server answers "alive" apart from "ready" (same port)
     period_seconds: int = 10
     timeout_seconds: int = 5
     failure_threshold: int = 6

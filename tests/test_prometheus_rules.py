@@ -78,11 +78,6 @@ FIXTURES: dict[str, tuple[dict[str, str], dict[str, str], str]] = {
         {'prometheus_rule_evaluation_failures_total{rule_group="g"}': "0x20"},
         "12m",
     ),
-    "PrometheusConfigReloadFailed": (
-        {"prometheus_config_last_reload_successful": "0x20"},
-        {"prometheus_config_last_reload_successful": "1x20"},
-        "15m",
-    ),
     "PrometheusTsdbCompactionsFailing": (
         {"prometheus_tsdb_compactions_failed_total": "0+1x20"},
         {"prometheus_tsdb_compactions_failed_total": "0x20"},

@@ -19,14 +19,6 @@ ALERTS = [
         description="{{ $value }} rule evaluations failed in the last 5 minutes: some alerts cannot fire.",
     ),
     Alert(
-        name="PrometheusConfigReloadFailed",
-        expr="prometheus_config_last_reload_successful == 0",
-        for_="10m",
-        severity="warning",
-        summary="Prometheus runs on an old configuration",
-        description="The last configuration reload failed; Prometheus keeps the previous configuration.",
-    ),
-    Alert(
         name="PrometheusTsdbCompactionsFailing",
         expr="increase(prometheus_tsdb_compactions_failed_total[3h]) > 0",
         for_="0m",

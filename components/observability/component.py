@@ -1,5 +1,6 @@
 """Observability: Prometheus, Alertmanager, Grafana and Jaeger v2, fed by what the other components publish."""
 
+import dataclasses
 from collections.abc import Sequence
 
 import pulumi
@@ -95,8 +96,10 @@ class Observability(pulumi.ComponentResource):
                 },
                 ports=[prometheus_port],
                 volumes={"data": Volume(prometheus.DATA_DIR, args.storage.prometheus)},
-                # replaying the write-ahead log of a full volume takes minutes
-                probe=_http_probe(prometheus.PORT, "/-/ready", startup_seconds=600),
+                # replaying the write-ahead log of a full volume takes minutes; not ready then, yet alive
+                probe=dataclasses.replace(
+                    _http_probe(prometheus.PORT, "/-/ready", startup_seconds=600), liveness_http_path="/-/healthy"
+                ),
                 # Grafana queries it; it scrapes itself through its own Service, which NetworkPolicy sees too
                 clients=["grafana", "prometheus"],
             ),
@@ -155,6 +158,9 @@ class Observability(pulumi.ComponentResource):
 
         password = generated_password(f"{name}-grafana-admin-password", self)
         password_file = f"{SECRETS_DIR}/grafana-admin-password"
+        # signs Grafana's cookies and encrypts the datasource secrets it stores: never the built-in default
+        secret_key = generated_password(f"{name}-grafana-secret-key", self)
+        secret_key_file = f"{SECRETS_DIR}/grafana-secret-key"
         grafana_port = Port("http", grafana.PORT, host_port=ports.grafana)
 
         def url(workload: str, port: int) -> str:
@@ -174,9 +180,9 @@ class Observability(pulumi.ComponentResource):
                 image=args.grafana_image,
                 run_as=GRAFANA_USER,
                 resources=args.resources.grafana,
-                env=grafana.environment(GRAFANA_ADMIN, password_file, runtime.public_url("grafana")),
+                env=grafana.environment(GRAFANA_ADMIN, password_file, secret_key_file, runtime.public_url("grafana")),
                 files=provisioning,
-                secrets={password_file: password},
+                secrets={password_file: password, secret_key_file: secret_key},
                 ports=[grafana_port],
                 volumes={"data": Volume(grafana.DATA_DIR, args.storage.grafana)},
                 probe=_http_probe(grafana.PORT, "/api/health"),

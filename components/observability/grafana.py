@@ -63,13 +63,16 @@ def dashboard_provider() -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def environment(admin_user: str, password_file: str, root_url: str | None) -> dict[str, str]:
+def environment(admin_user: str, password_file: str, secret_key_file: str, root_url: str | None) -> dict[str, str]:
     """`root_url` is the public URL, for Grafana's redirects and the links it writes; unset, Grafana
-    assumes http://localhost:3000/, which suits a published or port-forwarded port."""
+    assumes http://localhost:3000/, which suits a published or port-forwarded port. Its cookies are
+    marked secure when that URL is https."""
     root = {"GF_SERVER_ROOT_URL": root_url} if root_url else {}
     return root | {
         "GF_SECURITY_ADMIN_USER": admin_user,
         "GF_SECURITY_ADMIN_PASSWORD__FILE": password_file,
+        "GF_SECURITY_SECRET_KEY__FILE": secret_key_file,
+        "GF_SECURITY_COOKIE_SECURE": "true" if (root_url or "").startswith("https://") else "false",
         "GF_AUTH_ANONYMOUS_ENABLED": "false",
         "GF_USERS_ALLOW_SIGN_UP": "false",
         "GF_PATHS_DATA": DATA_DIR,
@@ -77,4 +80,7 @@ def environment(admin_user: str, password_file: str, root_url: str | None) -> di
         "GF_LOG_MODE": "console",  # no log files under a read-only root
         "GF_ANALYTICS_REPORTING_ENABLED": "false",
         "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+        # both call grafana.com, which the egress policy denies: a failing call at every start and every hour
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+        "GF_PLUGINS_PREINSTALL_DISABLED": "true",
     }

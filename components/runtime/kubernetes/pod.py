@@ -159,6 +159,8 @@ def _probes(probe: Probe) -> Json:
         check = {"exec": {"command": list(probe.command)}}
     timing = {"periodSeconds": probe.period_seconds, "timeoutSeconds": probe.timeout_seconds}
     alive = {"tcpSocket": {"port": probe.liveness_tcp_port}} if probe.liveness_tcp_port else check
+    if probe.liveness_http_path and probe.http_port:
+        alive = {"httpGet": {"path": probe.liveness_http_path, "port": probe.http_port}}
     return {
         "startupProbe": {**check, **timing, "failureThreshold": max(1, probe.startup_seconds // probe.period_seconds)},
         "readinessProbe": {**check, **timing, "failureThreshold": 3},
