@@ -69,7 +69,8 @@ def alertmanager(receivers: Receivers, tmp_path_factory: pytest.TempPathFactory)
                 "receivers": [
                     {"name": "pager", "type": "webhook", "severities": ["critical"], "url": f"{receivers.url}/pager"},
                     {"name": "chat", "type": "slack", "channel": "#platform", "url": f"{receivers.url}/slack"},
-                ]
+                ],
+                "runbookUrl": RUNBOOK,
             }
         },
     )

@@ -1,5 +1,6 @@
 """Observability under the mock engine: what it scrapes, alerts on, shows and exposes, on both targets."""
 
+import json
 from typing import Any
 
 import pytest
@@ -126,7 +127,8 @@ def test_alertmanager_routes_by_severity_with_secrets_in_files() -> None:
             "password": "smtp-secret-password",
         },
     ]
-    recording = run_stack("staging", {"dictamesh:observability": {"receivers": receivers}})
+    runbook = "https://git.example.com/dictamesh/infra/blob/main/docs/runbook.md"
+    recording = run_stack("staging", {"dictamesh:observability": {"receivers": receivers, "runbookUrl": runbook}})
     config = yaml.safe_load(files_of(recording, "alertmanager")["alertmanager.yml"])
     routes = {route["receiver"]: route for route in config["route"]["routes"]}
     assert routes["hook"]["matchers"] == ['severity=~"critical"']
@@ -299,3 +301,30 @@ def test_grafana_calls_no_one_outside_and_signs_with_its_own_key(stacks: dict[st
     assert env["GF_SECURITY_COOKIE_SECURE"] == "false"  # dev serves plain http on the loopback
     files = [upload["file"] for upload in grafana["uploads"]]
     assert "/run/secrets/dictamesh/grafana-secret-key" in files
+
+
+def test_badger_is_refused_on_docker_where_it_cannot_write() -> None:
+    with pytest.raises(ConfigError, match=r"observability.jaeger.storage = 'badger': a fresh docker volume"):
+        parse("dev", {"observability": '{"jaeger": {"storage": "badger"}}'})
+
+
+def test_an_email_receiver_logs_in_with_both_or_neither() -> None:
+    receiver = {"name": "mail", "type": "email", "to": "a@x.io", "sender": "b@x.io", "smarthost": "smtp.x.io:587"}
+    runbook = "https://git.example.com/dictamesh/infra/blob/main/docs/runbook.md"
+
+    def observability(*receivers: dict[str, str]) -> dict[str, str]:
+        return {"observability": json.dumps({"receivers": list(receivers), "runbookUrl": runbook})}
+
+    with pytest.raises(ConfigError, match="username and password: set both"):
+        parse("prod", observability({**receiver, "password": "p"}))
+    both = parse("prod", observability({**receiver, "username": "u", "password": "p"}))
+    assert both.observability.receivers[0].username == "u"
+
+
+def test_alerts_that_leave_for_receivers_link_an_absolute_runbook() -> None:
+    receiver = {"name": "hook", "type": "webhook", "url": "https://hooks.example.com/x"}
+    with pytest.raises(ConfigError, match=r"runbookUrl = 'docs/runbook.md': alerts leave for receivers"):
+        parse("prod", {"observability": json.dumps({"receivers": [receiver]})})
+    runbook = "https://git.example.com/dictamesh/infra/blob/main/docs/runbook.md"
+    settings = parse("prod", {"observability": json.dumps({"receivers": [receiver], "runbookUrl": runbook})})
+    assert settings.observability.runbook_url == runbook

@@ -172,9 +172,19 @@ def test_amtool_accepts_every_receiver_type(tmp_path: Path) -> None:
     receivers = [
         {"name": "oncall", "type": "slack", "url": "https://hooks.slack.example/x", "channel": "#ops"},
         {"name": "hook", "type": "webhook", "url": "http://relay:8080/alerts"},
-        {"name": "mail", "type": "email", "to": "a@b.c", "sender": "d@e.f", "smarthost": "smtp:587", "password": "p"},
+        {
+            "name": "mail",
+            "type": "email",
+            "to": "a@b.c",
+            "sender": "d@e.f",
+            "smarthost": "smtp:587",
+            "username": "u",
+            "password": "p",
+        },
     ]
-    result = check_alertmanager(run_stack("prod", {"dictamesh:observability": {"receivers": receivers}}), tmp_path)
+    runbook = "https://git.example.com/dictamesh/infra/blob/main/docs/runbook.md"
+    overrides = {"dictamesh:observability": {"receivers": receivers, "runbookUrl": runbook}}
+    result = check_alertmanager(run_stack("prod", overrides), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " - 4 receivers" in result.stdout  # the three and the catch-all
 

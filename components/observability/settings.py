@@ -41,6 +41,9 @@ class Receiver(Section):
         missing = [key for key in needed if getattr(self, key) is None]
         if missing:
             raise ValueError(f"{', '.join(missing)}: required for a receiver of type {self.type}")
+        if (self.username is None) != (self.password is None):
+            # Alertmanager sends without authenticating when either is missing
+            raise ValueError("username and password: set both, or neither for an SMTP server without login")
         return self
 
 
@@ -123,6 +126,16 @@ class ObservabilitySettings(Section):
     runbook_url: str = Field(
         default="docs/runbook.md", description="the runbook alerts link to; set its web URL in the repository"
     )
+
+    @model_validator(mode="after")
+    def _absolute_runbook(self) -> Self:
+        """A relative link in a Slack message or an email opens nothing."""
+        if self.receivers and not self.runbook_url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"runbookUrl = {self.runbook_url!r}: alerts leave for receivers, where a relative link opens "
+                "nothing; set the runbook's web URL (https://...)"
+            )
+        return self
 
     def footprint(self) -> Footprint:
         """Prometheus, Alertmanager and Grafana with their claims; Jaeger with one under badger (else a Deployment)."""
