@@ -121,9 +121,9 @@ def test_alerts_reach_the_receivers_of_their_severity(alertmanager: Server, rece
         [
             {"alertname": "CatalogDown", "severity": "critical", "job": "postgres", "instance": "postgres"},
             {"alertname": "CacheNearlyFull", "severity": "warning", "job": "redis", "instance": "redis"},
-            # the critical one of a pair silences the warning of the same name on the same instance
-            {"alertname": "DiskFilling", "severity": "critical", "job": "redpanda", "instance": "redpanda-0"},
-            {"alertname": "DiskFilling", "severity": "warning", "job": "redpanda", "instance": "redpanda-0"},
+            # a broker down silences the partitions it leaves under-replicated: the labels the rules keep
+            {"alertname": "RedpandaBrokerDown", "severity": "critical", "job": "redpanda"},
+            {"alertname": "RedpandaUnderReplicatedPartitions", "severity": "warning", "job": "redpanda"},
         ],
     )
 
@@ -138,19 +138,19 @@ def test_alerts_reach_the_receivers_of_their_severity(alertmanager: Server, rece
         return len(receivers.received.get("/slack", [])) == 3 and len(receivers.received.get("/pager", [])) == 2
 
     wait_until(delivered, 30, "a notification per alert name at Slack, and per critical one at the webhook")
-    # the warning of DiskFilling is silenced by its critical twin: one alert in its group
+    # the warning of job redpanda is silenced by its critical alert; redis' warning is not
     titles = sorted(body["attachments"][0]["title"] for body in receivers.received["/slack"])
     assert titles == [
         "[FIRING:1] CacheNearlyFull redis (redis warning)",
         "[FIRING:1] CatalogDown postgres (postgres critical)",
-        "[FIRING:1] DiskFilling redpanda (redpanda-0 critical)",
+        "[FIRING:1] RedpandaBrokerDown redpanda (critical)",
     ]
     slack = receivers.received["/slack"][0]
     assert slack["channel"] == "#platform"
     summary = slack["attachments"][0]["title"].split()[1]
     assert slack["attachments"][0]["text"] == f"*{summary}*\n{summary} is wrong\n<{RUNBOOK}#{summary}|Runbook>\n"
     # the webhook takes the critical alerts alone, and its links point at the public URL
-    assert alerts_at("/pager") == [("CatalogDown", "critical"), ("DiskFilling", "critical")]
+    assert alerts_at("/pager") == [("CatalogDown", "critical"), ("RedpandaBrokerDown", "critical")]
     webhook = receivers.received["/pager"][0]
     assert webhook["receiver"] == "pager" and webhook["status"] == "firing"
     assert webhook["externalURL"] == EXTERNAL_URL.rstrip("/")

@@ -20,7 +20,7 @@ def telemetry(database: str) -> Telemetry:
             ),
             Alert(
                 name="PostgresTooManyConnections",
-                expr="sum(pg_stat_activity_count) > 0.8 * max(pg_settings_max_connections)",
+                expr="sum by (job) (pg_stat_activity_count) > 0.8 * max by (job) (pg_settings_max_connections)",
                 severity="warning",
                 summary="The catalog uses over 80% of max_connections",
                 description="{{ $value }} connections are open; new clients are refused at max_connections.",

@@ -11,7 +11,7 @@ def telemetry(brokers: int) -> Telemetry:
         alerts=[
             Alert(
                 name="RedpandaBrokerDown",
-                expr=f'count(up{{job="redpanda"}} == 1) < {brokers} or absent(up{{job="redpanda"}} == 1)',
+                expr=f'count by (job) (up{{job="redpanda"}} == 1) < {brokers} or absent(up{{job="redpanda"}} == 1)',
                 for_="2m",
                 severity="critical",
                 summary=f"Fewer than {brokers} Redpanda brokers answer",
@@ -19,7 +19,7 @@ def telemetry(brokers: int) -> Telemetry:
             ),
             Alert(
                 name="RedpandaUnderReplicatedPartitions",
-                expr="sum(redpanda_kafka_under_replicated_replicas) > 0",
+                expr="sum by (job) (redpanda_kafka_under_replicated_replicas) > 0",
                 for_="10m",
                 severity="warning",
                 summary="Partitions are under-replicated",
@@ -27,7 +27,7 @@ def telemetry(brokers: int) -> Telemetry:
             ),
             Alert(
                 name="RedpandaLeaderlessPartitions",
-                expr="max(redpanda_cluster_unavailable_partitions) > 0",
+                expr="max by (job) (redpanda_cluster_unavailable_partitions) > 0",
                 for_="1m",
                 severity="critical",
                 summary="Partitions have no leader",

@@ -47,10 +47,11 @@ def config(receivers: list[Receiver]) -> str:
         },
         "inhibit_rules": [
             {
-                # a critical alert silences the warning of the same name on the same instance
+                # a critical alert of a job silences that job's warnings: a broker down explains its
+                # under-replicated partitions. Every rule keeps the job label (aggregations `by (job)`).
                 "source_matchers": ['severity="critical"'],
                 "target_matchers": ['severity="warning"'],
-                "equal": ["alertname", "instance"],
+                "equal": ["job"],
             }
         ],
         "receivers": [{"name": NOWHERE}, *(_receiver(r) for r in receivers)],
