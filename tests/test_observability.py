@@ -11,7 +11,7 @@ from components.model import ScrapeTarget, Telemetry
 from components.observability import prometheus
 from components.observability.settings import PLATFORM_JOBS
 from components.quantity import memory_bytes
-from tests.harness import ROOT, Recording, run_stack
+from tests.harness import ROOT, Recording, run_stack, stack_config
 from tests.observability import CONTAINER, alert_rules, files_of, prometheus_files
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -328,3 +328,21 @@ def test_alerts_that_leave_for_receivers_link_an_absolute_runbook() -> None:
     runbook = "https://git.example.com/dictamesh/infra/blob/main/docs/runbook.md"
     settings = parse("prod", {"observability": json.dumps({"receivers": [receiver], "runbookUrl": runbook})})
     assert settings.observability.runbook_url == runbook
+
+
+def test_applications_in_their_own_namespaces_may_send_traces() -> None:
+    """OTLP is open to every workload of the namespace, and to the clients named in clientNamespaces."""
+    kubernetes = yaml.safe_load(stack_config("staging")["dictamesh:kubernetes"])
+    recording = run_stack(
+        "staging", {"dictamesh:kubernetes": {**kubernetes, "clientNamespaces": {"graphql-gateway": "apps"}}}
+    )
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "jaeger-clients").inputs["spec"]
+    otlp = [rule for rule in policy["ingress"] if {p["port"] for p in rule["ports"]} >= {4317, 4318}]
+    assert len(otlp) == 1
+    assert otlp[0]["from"] == [
+        {"podSelector": {}},
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "graphql-gateway"}},
+        },
+    ]

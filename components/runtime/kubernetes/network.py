@@ -85,14 +85,19 @@ def allow_egress(workload: Workload, namespace: str, labels: Json, selector: Jso
 
 
 def _peers(clients: Sequence[str], client_namespaces: Mapping[str, str]) -> list[Json]:
+    """`*`: every workload of the namespace, and every client named in `client_namespaces` in its own."""
     if "*" in clients:
-        return [{"podSelector": {}}]  # every workload of the namespace
+        return [{"podSelector": {}}, *_remote(sorted(client_namespaces), client_namespaces)]
     local: Json = {
         "podSelector": {
             "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": list(clients)}]
         }
     }
-    remote = [
+    return [local, *_remote(clients, client_namespaces)]
+
+
+def _remote(clients: Sequence[str], client_namespaces: Mapping[str, str]) -> list[Json]:
+    return [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": client_namespaces[client]}},
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": client}},
@@ -100,4 +105,3 @@ def _peers(clients: Sequence[str], client_namespaces: Mapping[str, str]) -> list
         for client in clients
         if client in client_namespaces
     ]
-    return [local, *remote]
