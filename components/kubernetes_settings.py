@@ -56,6 +56,9 @@ class GatewayRef(Section):
     name: DnsLabel
     namespace: DnsLabel
     listener: str = Field(default="https", description="the Gateway listener (sectionName) routes attach to")
+    scheme: Literal["https", "http"] = Field(
+        default="https", description="what that listener serves: the UIs' public URLs start with it"
+    )
 
 
 class Exposure(Section):
@@ -77,16 +80,25 @@ class Exposure(Section):
         missing = [ui for ui in self.uis if ui not in self.hosts and not self.domain]
         if missing:
             raise ValueError(f"domain: required to name the hosts of {', '.join(missing)} (or set hosts.<ui>)")
-        if not self.controller_namespace and not (self.mode == "gateway" and self.gateway):
-            raise ValueError(f"controllerNamespace: required in {self.mode} mode, to admit the controller alone")
+        if not self.controller_namespace:
+            # a Gateway's data plane often runs in its controller's namespace (envoy-gateway-system), not the
+            # Gateway's: guessing admits the wrong one and every route times out
+            raise ValueError(
+                f"controllerNamespace: required in {self.mode} mode, to admit the controller's proxies alone"
+            )
         if self.mode == "ingress" and not self.ingress_class:
             raise ValueError("ingressClass: required in ingress mode")
+        closed = [ui for ui in self.uis if ui not in LOGIN_UIS]
+        if self.mode == "ingress" and closed and not self.tls.enabled:
+            raise ValueError(
+                f"tls: {', '.join(closed)} sit behind basic auth, whose password plain HTTP carries in clear: "
+                "set tls.clusterIssuer or tls.secretName, or leave them out of uis"
+            )
         if self.mode == "gateway":
             if not self.gateway:
                 raise ValueError("gateway: required in gateway mode (gateway.name and gateway.namespace)")
             if self.tls.enabled:
                 raise ValueError("tls: in gateway mode TLS is the Gateway listener's: leave tls unset")
-            closed = [ui for ui in self.uis if ui not in LOGIN_UIS]
             if closed:
                 raise ValueError(
                     f"uis: {', '.join(closed)} have no login of their own and Gateway API has no basic auth: "
@@ -99,11 +111,11 @@ class Exposure(Section):
 
     @property
     def https(self) -> bool:
-        return self.tls.enabled or bool(self.gateway and self.gateway.listener != "http")
+        return self.tls.enabled or bool(self.gateway and self.gateway.scheme == "https")
 
     @property
     def admitted_namespace(self) -> str | None:
-        return self.controller_namespace or (self.gateway.namespace if self.gateway else None)
+        return self.controller_namespace
 
 
 class Quota(Section):

@@ -39,6 +39,7 @@ GATEWAY_MODE = {
     "mode": "gateway",
     "domain": "dictamesh.example.com",
     "gateway": {"name": "edge", "namespace": "gateways", "listener": "https"},
+    "controllerNamespace": "envoy-gateway-system",
     "uis": ["grafana"],
 }
 
@@ -138,10 +139,11 @@ def test_exposure_objects_pass_strict_schema_validation_and_the_policy_pack(
 
 
 def test_prod_without_tls_is_caught_by_the_policy_pack() -> None:
-    plain = exposed("prod", {**INGRESS_MODE, "tls": {}})
-    found = mandatory_violations(plain, stack_policy_config("prod"))
+    # UIs with a login of their own may go without TLS in staging; basic auth never may (the settings refuse it)
+    login_only = {**INGRESS_MODE, "tls": {}, "uis": ["grafana", "sentry"]}
+    found = mandatory_violations(exposed("prod", login_only), stack_policy_config("prod"))
     assert any("k8s-exposure-tls: Ingress grafana-ui serves dashboards.example.com without TLS" in m for m in found)
-    assert mandatory_violations(exposed("staging", {**INGRESS_MODE, "tls": {}}), stack_policy_config("staging")) == []
+    assert mandatory_violations(exposed("staging", login_only), stack_policy_config("staging")) == []
 
 
 def httproute_crd() -> dict[str, Any]:
@@ -175,9 +177,13 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
     broken = {**route, "spec": {**route["spec"], "hostnames": ["*bad*"]}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
-    assert "grafana-from-gateways" in {r.name for r in recording.of_type(NETWORK_POLICY)}
+    # the controller's proxies are admitted, not the Gateway object's namespace
+    assert "grafana-from-envoy-gateway-system" in {r.name for r in recording.of_type(NETWORK_POLICY)}
+    # the scheme is a setting, not a guess from the listener's name
     assert recording.outputs["publicUrls"] == {"grafana": "https://grafana.dictamesh.example.com/"}
     assert mandatory_violations(recording, stack_policy_config("prod")) == []
+    plain = {**GATEWAY_MODE, "gateway": {**GATEWAY_MODE["gateway"], "scheme": "http"}}  # type: ignore[dict-item]
+    assert parse("staging", {"kubernetes": {"exposure": plain}}).kubernetes.exposure.https is False
 
 
 @pytest.mark.parametrize(
@@ -187,6 +193,8 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
         ({**INGRESS_MODE, "domain": None, "hosts": {}}, "domain: required to name the hosts of grafana"),
         ({**INGRESS_MODE, "domain": "*.example.com"}, "exposure.domain = '*.example.com': expected a DNS name"),
         ({**INGRESS_MODE, "controllerNamespace": None}, "controllerNamespace: required in ingress mode"),
+        ({**GATEWAY_MODE, "controllerNamespace": None}, "controllerNamespace: required in gateway mode"),
+        ({**INGRESS_MODE, "tls": {}}, "tls: console, jaeger, prometheus, alertmanager sit behind basic auth"),
         ({**INGRESS_MODE, "tls": {"clusterIssuer": "a", "secretName": "b"}}, "clusterIssuer, secretName: set one"),
         ({**INGRESS_MODE, "uis": ["kibana"]}, "exposure.uis[0] = 'kibana': Input should be"),
     ],
