@@ -69,10 +69,16 @@ class RunAs:
 
 @dataclass(frozen=True)
 class Volume:
-    """Persistent storage that outlives any replacement of its workload."""
+    """Persistent storage that outlives any replacement of its workload.
+
+    `root_owned`: the image leaves `path` to root, so a fresh Docker volume there, a copy of that
+    directory, is not writable for the workload's user. The Docker target hands it over before the
+    first start; on Kubernetes, fsGroup does.
+    """
 
     path: str
     size: str
+    root_owned: bool = False
 
 
 Args = Sequence[str] | Callable[[Replica], Sequence[str]]

@@ -340,11 +340,6 @@ class Settings(Section):
                 "(observability.enabled, sentry.enabled)"
             )
         if self.target == "docker":
-            if self.observability.enabled and self.observability.jaeger.storage == "badger":
-                raise ValueError(
-                    "observability.jaeger.storage = 'badger': a fresh docker volume is root-owned and the Jaeger "
-                    "image runs as 10001, so badger cannot write; use 'memory' on docker"
-                )
             if self.catalog.backup.enabled:
                 raise ValueError(
                     "catalog.backup.enabled = True: scheduled backups need the kubernetes target; "

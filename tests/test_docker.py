@@ -17,6 +17,7 @@ def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]
     assert set(containers(stacks["dev"])) == {
         "dictamesh-dev-postgres",
         "dictamesh-dev-postgres-converge",
+        "dictamesh-dev-sentry-taskbroker-data-owner",
         "dictamesh-dev-postgres-exporter",
         "dictamesh-dev-redis",
         "dictamesh-dev-redis-exporter",
@@ -37,6 +38,8 @@ def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]
 def test_every_container_is_hardened(stacks: dict[str, Recording]) -> None:
     for name, container in containers(stacks["dev"]).items():
         inputs = container.inputs
+        if kind(container) == "volume-owner":
+            continue  # root with CHOWN alone: test_a_root_owned_volume_is_handed_over_before_the_first_start
         assert inputs["capabilities"] == {"drops": ["ALL"]}, name
         assert inputs["securityOpts"] == ["no-new-privileges:true"], name
         assert not inputs["user"].startswith("0:"), name
@@ -56,7 +59,7 @@ def kind(container: Registered) -> str:
 def test_services_wait_for_their_health_checks(stacks: dict[str, Recording]) -> None:
     for name, container in containers(stacks["dev"]).items():
         inputs = container.inputs
-        if kind(container) == "job":
+        if kind(container) in ("job", "volume-owner"):
             assert inputs["mustRun"] is False and inputs["attach"] is True and inputs["restart"] == "no"
             continue
         if name == "dictamesh-dev-sentry-relay":  # distroless: nothing to run a check with; nginx checks it
@@ -123,5 +126,23 @@ def test_prod_on_docker_protects_its_volumes() -> None:
 
 def test_images_are_pulled_once_by_pinned_tag(stacks: dict[str, Recording]) -> None:
     images = [r.inputs["name"] for r in stacks["dev"].of_type("docker:index/remoteImage:RemoteImage")]
-    assert len(images) == len(set(images)) == 22  # 43 containers share 22 images
+    assert len(images) == len(set(images)) == 22  # 42 containers share 22 images
     assert all(":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest") for image in images)
+
+
+def test_a_root_owned_volume_is_handed_over_before_the_first_start(stacks: dict[str, Recording]) -> None:
+    """taskbroker's image makes /opt/sqlite as root: a fresh volume there is a root-owned copy of it."""
+    recording = stacks["dev"]
+    owner = recording.one(CONTAINER, "sentry-taskbroker-data-owner")
+    inputs = owner.inputs
+    assert inputs["entrypoints"] == ["chown", "1000:1000", "/opt/sqlite"] and inputs["user"] == "0:0"
+    assert inputs["capabilities"] == {"drops": ["ALL"], "adds": ["CHOWN"]}
+    assert inputs["securityOpts"] == ["no-new-privileges:true"] and inputs["networkMode"] == "none"
+    assert inputs["mustRun"] is False and inputs["attach"] is True
+    assert inputs["mounts"] == [
+        {"type": "volume", "target": "/opt/sqlite", "source": "dictamesh-dev-sentry-taskbroker-data"}
+    ]
+    assert inputs["image"] == recording.one(CONTAINER, "sentry-taskbroker").inputs["image"]  # its own image's chown
+    assert owner.urn in recording.one(CONTAINER, "sentry-taskbroker").depends_on
+    owners = [c.name for c in recording.of_type(CONTAINER) if kind(c) == "volume-owner"]
+    assert owners == ["sentry-taskbroker-data-owner"]  # the other images own their data paths already

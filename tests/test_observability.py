@@ -303,9 +303,14 @@ def test_grafana_calls_no_one_outside_and_signs_with_its_own_key(stacks: dict[st
     assert "/run/secrets/dictamesh/grafana-secret-key" in files
 
 
-def test_badger_is_refused_on_docker_where_it_cannot_write() -> None:
-    with pytest.raises(ConfigError, match=r"observability.jaeger.storage = 'badger': a fresh docker volume"):
-        parse("dev", {"observability": '{"jaeger": {"storage": "badger"}}'})
+def test_badger_on_docker_gets_a_volume_the_jaeger_user_can_write() -> None:
+    """jaeger 2.13's image (alpine, USER 10001) has no /badger: a fresh volume there belongs to root."""
+    recording = run_stack("dev", {"dictamesh:observability": {"jaeger": {"storage": "badger"}}})
+    owner = recording.one(CONTAINER, "jaeger-data-owner").inputs
+    assert owner["entrypoints"] == ["chown", "10001:10001", "/badger"]
+    assert owner["mounts"][0]["source"] == "dictamesh-dev-jaeger-data"
+    jaeger_container = recording.one(CONTAINER, "jaeger")
+    assert recording.one(CONTAINER, "jaeger-data-owner").urn in jaeger_container.depends_on
 
 
 def test_an_email_receiver_logs_in_with_both_or_neither() -> None:

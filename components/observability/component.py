@@ -148,7 +148,8 @@ class Observability(pulumi.ComponentResource):
                     Port("health", jaeger.HEALTH, clients=[]),
                     Port("metrics", jaeger.METRICS, clients=["prometheus"]),
                 ],
-                volumes={"data": Volume(jaeger.DATA_DIR, args.storage.jaeger)}
+                # the image (alpine, USER 10001) has no /badger: a fresh volume there belongs to root
+                volumes={"data": Volume(jaeger.DATA_DIR, args.storage.jaeger, root_owned=True)}
                 if args.jaeger.storage == "badger"
                 else {},
                 probe=_http_probe(jaeger.HEALTH, "/status"),

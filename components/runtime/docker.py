@@ -76,6 +76,12 @@ class DockerRuntime:
         )
         opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
         uploads = self._uploads(workload)
+        volumes = {key: self._volume(workload, key, suffix, parent) for key, volume in workload.volumes.items()}
+        owners = [
+            self._hand_over(workload, f"{workload.name}{suffix}-{key}", workload.volumes[key].path, source, parent)
+            for key, source in volumes.items()
+            if workload.volumes[key].root_owned
+        ]
         service = workload.kind == "service"
         probe = workload.probe if workload.probe and workload.probe.command else None
         container = docker.Container(
@@ -91,10 +97,8 @@ class DockerRuntime:
             read_only=not uploads,
             tmpfs={path: "rw,nosuid,nodev,size=256m,mode=1777" for path in workload.scratch} if not uploads else None,
             mounts=[
-                docker.ContainerMountArgs(
-                    type="volume", target=volume.path, source=self._volume(workload, key, suffix, parent)
-                )
-                for key, volume in workload.volumes.items()
+                docker.ContainerMountArgs(type="volume", target=workload.volumes[key].path, source=source)
+                for key, source in volumes.items()
             ],
             ports=[
                 docker.ContainerPortArgs(internal=port.port, external=port.host_port + index, ip="127.0.0.1")
@@ -141,7 +145,7 @@ class DockerRuntime:
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 # a fixed container name cannot be created twice: remove the old one first
-                pulumi.ResourceOptions(depends_on=list(depends_on), delete_before_replace=True),
+                pulumi.ResourceOptions(depends_on=[*depends_on, *owners], delete_before_replace=True),
             ),
         )
         if not service:
@@ -166,6 +170,43 @@ class DockerRuntime:
             for path, content in workload.secrets.items()
         ]
         return files + secrets
+
+    def _hand_over(
+        self, workload: Workload, name: str, path: str, volume: pulumi.Output[str], parent: pulumi.Resource
+    ) -> docker.Container:
+        """A one-shot container, from the workload's own image, that gives a fresh volume's root to the
+        workload's user: root with the one capability it needs, CHOWN, and no other."""
+        owner = f"{workload.run_as.uid}:{workload.run_as.gid}"
+        container = docker.Container(
+            f"{name}-owner",
+            name=f"dictamesh-{self._stack}-{name}-owner",
+            image=self._image(workload.image).image_id,
+            entrypoints=["chown", owner, path],
+            user="0:0",
+            read_only=True,
+            mounts=[docker.ContainerMountArgs(type="volume", target=path, source=volume)],
+            network_mode="none",
+            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=["CHOWN"]),
+            security_opts=["no-new-privileges:true"],
+            memory=32,
+            must_run=False,
+            attach=True,
+            logs=True,
+            restart="no",
+            labels=[
+                docker.ContainerLabelArgs(label=key, value=value)
+                for key, value in {
+                    "dev.dictamesh.stack": self._stack,
+                    "dev.dictamesh.workload": workload.name,
+                    "dev.dictamesh.kind": "volume-owner",
+                }.items()
+            ],
+            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, delete_before_replace=True),
+        )
+        pulumi.Output.all(container.urn, container.exit_code, container.container_logs).apply(
+            lambda outcome: job_outcome(*outcome)
+        )
+        return container
 
     def _volume(self, workload: Workload, key: str, suffix: str, parent: pulumi.Resource) -> pulumi.Output[str]:
         volume = docker.Volume(

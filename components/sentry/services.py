@@ -69,7 +69,8 @@ def taskbroker(settings: SentrySettings, kafka: str) -> Workload:
         },
         files={service_config.TASKBROKER_CONFIG: service_config.taskbroker_config()},
         ports=[Port("grpc", topology.TASKBROKER_PORT)],
-        volumes={"data": Volume("/opt/sqlite", settings.storage.taskbroker)},
+        # the image (debian bookworm-slim, no USER) makes /opt/sqlite as root and runs as root by default
+        volumes={"data": Volume("/opt/sqlite", settings.storage.taskbroker, root_owned=True)},
         probe=Probe(command=tcp_check(topology.TASKBROKER_PORT)),
         clients=[topology.TASKWORKER.name],
     )
