@@ -189,6 +189,7 @@ class DockerRuntime:
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=["CHOWN"]),
             security_opts=["no-new-privileges:true"],
             memory=32,
+            cpus=cpus(cpu_cores("100m")),  # in the form the provider reads back, as every container's
             must_run=False,
             attach=True,
             logs=True,
