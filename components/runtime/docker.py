@@ -133,15 +133,8 @@ class DockerRuntime:
             must_run=service,
             attach=not service,  # a one-shot job: wait for it to finish
             logs=not service,
-            labels=[
-                docker.ContainerLabelArgs(label=key, value=value)
-                for key, value in {
-                    "dev.dictamesh.stack": self._stack,
-                    "dev.dictamesh.workload": workload.name,
-                    "dev.dictamesh.component": workload.component,
-                    "dev.dictamesh.kind": workload.kind,  # `make dev-up` restarts services, not one-shot jobs
-                }.items()
-            ],
+            # the kind: `make dev-up` restarts services, not one-shot jobs
+            labels=self._labels(workload, workload.kind, component=workload.component),
             opts=pulumi.ResourceOptions.merge(
                 opts,
                 # a fixed container name cannot be created twice: remove the old one first
@@ -149,10 +142,7 @@ class DockerRuntime:
             ),
         )
         if not service:
-            # the provider only records a one-shot container's exit code: a failed job must fail the update
-            pulumi.Output.all(container.urn, container.exit_code, container.container_logs).apply(
-                lambda outcome: job_outcome(*outcome)
-            )
+            fail_with_the_job(container)
         return container
 
     def _env(self, workload: Workload) -> list[pulumi.Input[str]]:
@@ -194,20 +184,19 @@ class DockerRuntime:
             attach=True,
             logs=True,
             restart="no",
-            labels=[
-                docker.ContainerLabelArgs(label=key, value=value)
-                for key, value in {
-                    "dev.dictamesh.stack": self._stack,
-                    "dev.dictamesh.workload": workload.name,
-                    "dev.dictamesh.kind": "volume-owner",
-                }.items()
-            ],
+            labels=self._labels(workload, "volume-owner"),
             opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, delete_before_replace=True),
         )
-        pulumi.Output.all(container.urn, container.exit_code, container.container_logs).apply(
-            lambda outcome: job_outcome(*outcome)
-        )
+        fail_with_the_job(container)
         return container
+
+    def _labels(self, workload: Workload, kind: str, **extra: str) -> list[docker.ContainerLabelArgs]:
+        labels = {"dev.dictamesh.stack": self._stack, "dev.dictamesh.workload": workload.name}
+        labels |= {f"dev.dictamesh.{key}": value for key, value in extra.items()}
+        return [
+            docker.ContainerLabelArgs(label=key, value=value)
+            for key, value in {**labels, "dev.dictamesh.kind": kind}.items()
+        ]
 
     def _volume(self, workload: Workload, key: str, suffix: str, parent: pulumi.Resource) -> pulumi.Output[str]:
         volume = docker.Volume(
@@ -226,6 +215,13 @@ class DockerRuntime:
                 opts=pulumi.ResourceOptions(provider=self._provider),
             )
         return self._images[ref]
+
+
+def fail_with_the_job(container: docker.Container) -> None:
+    """The provider only records a one-shot container's exit code: a failed job must fail the update."""
+    pulumi.Output.all(container.urn, container.exit_code, container.container_logs).apply(
+        lambda outcome: job_outcome(*outcome)
+    )
 
 
 def job_outcome(urn: str, exit_code: int | None, logs: str | None) -> None:
