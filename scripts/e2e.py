@@ -89,9 +89,9 @@ class Run:
         return ["--policy-pack", "policies", "--policy-pack-config", f"policies/config/{stack}.json"]
 
     @contextmanager
-    def step(self, name: str, note: str = "") -> Iterator[list[str]]:
+    def step(self, name: str) -> Iterator[list[str]]:
         """Times a step; the body may append a note (a resource count, say) to the list it gets."""
-        notes = [note] if note else []
+        notes: list[str] = []
         print(f"e2e: {name} ...", flush=True)
         started = time.monotonic()
         yield notes
