@@ -13,6 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_BUILD = ROOT.parent / "shared" / "engine" / "build.sh"
+# where that build leaves the engine: used as it is when a checkout has no shared/ beside it
+BUILT = Path(os.environ.get("DICTAMESH_ENGINE_HOME", Path.home() / ".cache" / "dictamesh" / "engine"))
 
 
 class EngineMissingError(Exception):
@@ -24,6 +26,13 @@ def engine_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     if shutil.which("pulumi", path=env.get("PATH")):
         return env
+    if not SHARED_BUILD.is_file() and (BUILT / "bin" / "pulumi").is_file():
+        return env | {
+            "PATH": f"{BUILT / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+            "PULUMI_HOME": str(BUILT / "pulumi-home"),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
     if not SHARED_BUILD.is_file():
         raise EngineMissingError(
             "e2e needs the Pulumi CLI: install it (https://www.pulumi.com/docs/install/), "
