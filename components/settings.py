@@ -75,9 +75,10 @@ def _app_role(name: str) -> str:
 
 class CatalogSettings(Section):
     image: Image = Field(
-        default="pgvector/pgvector:0.8.1-pg16",
+        default="pgvector/pgvector:0.8.6-pg16",  # 0.8.2 fixed a buffer overflow in parallel HNSW builds
         json_schema_extra={
-            ON_CHANGE: "a new minor version or pgvector release rolls the server; a new PostgreSQL major version "
+            ON_CHANGE: "a new minor version or pgvector release rolls the server, and the converge job updates the "
+            "vector extension to the image's release; a new PostgreSQL major version "
             "cannot read the old data directory: dump, then restore into a new claim (docs/runbook.md)"
         },
     )

@@ -10,7 +10,7 @@ CONTAINER = "docker:index/container:Container"
 
 def test_dev_runs_postgres_with_a_volume_a_health_check_and_file_secrets(stacks: dict[str, Recording]) -> None:
     postgres = stacks["dev"].one(CONTAINER, "postgres").inputs
-    assert stacks["dev"].image_of(stacks["dev"].one(CONTAINER, "postgres")) == "pgvector/pgvector:0.8.1-pg16"
+    assert stacks["dev"].image_of(stacks["dev"].one(CONTAINER, "postgres")) == "pgvector/pgvector:0.8.6-pg16"
     assert postgres["ports"] == [{"ip": "127.0.0.1", "internal": 5432, "external": 5432}]
     assert postgres["healthcheck"]["tests"][:2] == ["CMD", "pg_isready"]
     assert postgres["mounts"][0]["source"] == "dictamesh-dev-postgres-data"

@@ -341,3 +341,17 @@ def test_a_new_app_user_and_database_converge_on_an_initialised_server(tmp_path:
         assert again.returncode == 0, again.stderr
     finally:
         server.stop()
+
+
+def test_converge_brings_the_vector_extension_to_the_images_release(tmp_path: Path) -> None:
+    """A catalog made by an older image keeps its pgvector SQL objects until ALTER EXTENSION UPDATE."""
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    try:
+        # as an older image leaves it (the embedded server ships one install script, so the catalog says so)
+        server.psql("UPDATE pg_extension SET extversion = '0.8.5' WHERE extname = 'vector'", database=DB)
+        ran = converge(server, SETTINGS, tmp_path)
+        assert ran.returncode == 0, ran.stderr
+        installed = "SELECT installed_version = default_version FROM pg_available_extensions WHERE name = 'vector'"
+        assert server.psql(installed, database=DB) == "t"
+    finally:
+        server.stop()

@@ -5,6 +5,8 @@
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS vector;
+-- a new image brings a new pgvector library; its SQL objects follow only when told (pgvector's upgrade notes)
+ALTER EXTENSION vector UPDATE;
 
 CREATE OR REPLACE FUNCTION dictamesh_touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
