@@ -7,6 +7,7 @@ under a temporary root; only those paths change.
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,20 @@ from tests.harness import Recording
 from tests.sentry import container, uploads
 from tests.sentry import env as job_env
 
-# a stand-in for kafka-topics, snuba or sentry: appends its arguments and the secrets it sees, fails on demand
-FAKE = """#!/usr/bin/env python3
+# a stand-in for kafka-topics, snuba or sentry: appends its arguments and the secrets it sees, fails on demand.
+# `sentry createuser` without --password or --no-input prompts as its own _get_password does (click, hidden
+# input with confirmation), and records what it read.
+FAKE = f"""#!{sys.executable}
 import json, os, sys
+import click
+args = sys.argv[1:]
+prompted = None
+if args[:1] == ["createuser"] and not {{"--password", "--no-input"}} & set(args):
+    prompted = click.prompt("Password", hide_input=True, confirmation_prompt=True)
 with open(os.environ["CALLS"], "a") as log:
-    seen = {k: os.environ.get(k) for k in ("CLICKHOUSE_PASSWORD", "REDIS_PASSWORD", "SENTRY_ADMIN_EMAIL")}
-    log.write(json.dumps({"tool": os.path.basename(sys.argv[0]), "args": sys.argv[1:], "env": seen}) + "\\n")
+    seen = {{k: os.environ.get(k) for k in ("CLICKHOUSE_PASSWORD", "REDIS_PASSWORD", "SENTRY_ADMIN_EMAIL")}}
+    call = {{"tool": os.path.basename(sys.argv[0]), "args": args, "env": seen, "prompted": prompted}}
+    log.write(json.dumps(call) + "\\n")
 sys.exit(1 if os.environ.get("FAIL_ON") and os.environ["FAIL_ON"] in sys.argv else 0)
 """
 
@@ -41,7 +50,16 @@ def run(recording: Recording, job: str, root: Path, fail_on: str = "") -> tuple[
     calls = root / "calls.log"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), "FAIL_ON": fail_on}
     env |= job_env(recording, job)
-    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+    # no controlling terminal and no input: a prompt reads only what the script itself pipes in
+    done = subprocess.run(
+        ["bash", "-c", script],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        start_new_session=True,
+    )
     lines = calls.read_text().splitlines() if calls.exists() else []
     return done.returncode, [json.loads(line) for line in lines]
 
@@ -80,25 +98,25 @@ def test_a_failed_snuba_bootstrap_runs_no_migration(stacks: dict[str, Recording]
     assert code != 0 and len(calls) == 1
 
 
-def test_the_admin_is_created_or_reset_with_the_generated_password(
+def test_the_admin_is_created_or_reset_with_the_generated_password_never_on_a_command_line(
     stacks: dict[str, Recording], tmp_path: Path
 ) -> None:
+    """/proc/<pid>/cmdline is readable by every process of the pod: the password goes to createuser's prompt."""
     code, calls = run(stacks["dev"], topology.ADMIN_JOB, tmp_path)
     assert code == 0
     password = uploads(stacks["dev"], topology.ADMIN_JOB)["/run/secrets/dictamesh/admin-password"]
     assert calls == [
         {
             "tool": "sentry",
-            "args": [
-                "createuser",
-                "--email",
-                "admin@dictamesh.local",
-                "--password",
-                password,
-                "--superuser",
-                "--no-input",
-                "--force-update",
-            ],
+            "args": ["createuser", "--email", "admin@dictamesh.local", "--superuser", "--force-update"],
             "env": {"CLICKHOUSE_PASSWORD": None, "REDIS_PASSWORD": None, "SENTRY_ADMIN_EMAIL": "admin@dictamesh.local"},
+            "prompted": password,
         }
     ]
+    script = container(stacks["dev"], topology.ADMIN_JOB).inputs["entrypoints"][-1]
+    assert "cat " not in script  # `$(< file)` is bash's own: no process is started with the path either
+
+
+def test_a_failed_createuser_fails_the_admin_job(stacks: dict[str, Recording], tmp_path: Path) -> None:
+    code, _ = run(stacks["dev"], topology.ADMIN_JOB, tmp_path, fail_on="createuser")
+    assert code != 0  # pipefail: the pipe's status is createuser's

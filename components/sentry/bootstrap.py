@@ -72,11 +72,17 @@ def cleanup_job(processes: Processes, schedule: str) -> Workload:
 
 
 def admin_job(processes: Processes, admin_email: str, password: pulumi.Output[str]) -> Workload:
-    """createuser --force-update: creates the admin, or resets its password to the generated one."""
+    """createuser --force-update: creates the admin, or resets its password to the generated one.
+
+    The password reaches createuser on its prompt, not its command line, where /proc/<pid>/cmdline
+    would show it to every process of the pod: bash's builtins write it twice (password, then its
+    confirmation) into the pipe, and createuser asks for nothing else when email and role are given.
+    """
     password_file = f"{SECRETS_DIR}/admin-password"
     script = (
-        'exec sentry createuser --email "$SENTRY_ADMIN_EMAIL" --password "$(cat '
-        f'{password_file})" --superuser --no-input --force-update'
+        f'set -eu -o pipefail\npassword="$(< {password_file})"\n'
+        'printf \'%s\\n%s\\n\' "$password" "$password" | '
+        'sentry createuser --email "$SENTRY_ADMIN_EMAIL" --superuser --force-update\n'
     )
     job = processes.sentry(
         topology.ADMIN_JOB, "sentry-bootstrap", kind="job", command=["bash", "-c", script], deadline_seconds=600
