@@ -37,8 +37,9 @@ control_plane_built() {
     local bin=${apiserver%/*}
     [[ -x $apiserver && -x $bin/kube-controller-manager && -x $bin/kube-scheduler && -x $bin/etcd && -x $kwok_bin ]]
 }
-# SeaweedFS, Sentry's object store: the module version whose weed/util/version names the image's tag
-seaweedfs=$(grep -oP '"chrislusf/seaweedfs:\K[^"]+' components/sentry/settings.py)
+# SeaweedFS, Sentry's object store: the image is 4.40_large_disk, but the module proxy serves only the
+# commit whose weed/util/version says 4.53, so the server tests run that release (tests/servers.py)
+seaweedfs=$(grep -oP 'WEED_RELEASE = "\K[^"]+' tests/servers.py)
 seaweedfs_module=v0.0.0-20261109003541-7506e5f91cd6
 weed=$tools/seaweedfs-${seaweedfs}/weed
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)

@@ -6,11 +6,12 @@ config file supplies the config. Inputs keep the engine's view, so integers arri
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import runpy
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.sync_await import _sync_await
+
+from components.model import Workload
+from components.runtime.docker import DockerRuntime
+from components.runtime.kubernetes.runtime import KubernetesRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_SIG = rpc._special_sig_key
@@ -61,6 +66,7 @@ class Recording:
     warnings: list[str] = field(default_factory=list)
     generated: dict[str, str] = field(default_factory=dict)  # "<resource>.<field>" -> a generated secret value
     ids: dict[str, str] = field(default_factory=dict)  # resource name -> the ID its provider gave it
+    workloads: list[Workload] = field(default_factory=list)  # what the components handed to the runtime
 
     def leaks(self, value: Any) -> list[str]:
         """The generated secrets whose value appears in `value`'s text."""
@@ -240,6 +246,27 @@ def _as_config_value(value: Any) -> str:
     return str(value)
 
 
+@contextlib.contextmanager
+def _capturing_workloads(recording: Recording) -> Iterator[None]:
+    """Keeps every Workload a component deploys, on either runtime, as it was handed over."""
+    originals = {runtime: runtime.deploy for runtime in (DockerRuntime, KubernetesRuntime)}
+
+    def capture(original: Callable[..., list[pulumi.Resource]]) -> Callable[..., list[pulumi.Resource]]:
+        def deploy(self: object, workload: Workload, *args: Any, **kwargs: Any) -> list[pulumi.Resource]:
+            recording.workloads.append(workload)
+            return original(self, workload, *args, **kwargs)
+
+        return deploy
+
+    try:
+        for runtime, original in originals.items():
+            runtime.deploy = capture(original)  # type: ignore[method-assign]
+        yield
+    finally:
+        for runtime, original in originals.items():
+            runtime.deploy = original  # type: ignore[method-assign]
+
+
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str | None = None) -> Recording:
     """Runs __main__.py as stack `stack`, with the config of Pulumi.<base or stack>.yaml plus overrides."""
     config = stack_config(base or stack)
@@ -266,7 +293,8 @@ def run_program(
         monitor=_RecordingMonitor(recording, engine),
         logger=_WarningLog(recording),  # type: ignore[arg-type]
     )
-    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    with _capturing_workloads(recording):
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     recording.generated = dict(sorted(engine.generated.items()))
     recording.ids = dict(sorted(engine.ids.items()))
     root = settings.get_root_resource()

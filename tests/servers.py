@@ -12,23 +12,28 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from components.observability.settings import ObservabilitySettings
-from components.sentry.settings import SentryImages
 
 T = TypeVar("T")
 
 
+# The SeaweedFS the server tests run. The image is 4.40_large_disk, as self-hosted 26.8.0 pins it; the Go
+# module proxy here serves no 4.40 commit, only the one whose weed/util/version says 4.53. So the objectstore's
+# arguments run on 4.53, and tests/test_image_facts.py holds them to 4.40's own flag list besides.
+WEED_RELEASE = "4.53"
+
+
 def built(tool: str) -> str:
-    """promtool, amtool, alertmanager, jaeger or weed at the version of its image, as scripts/test-deps.sh builds
-    it."""
+    """promtool, amtool, alertmanager or jaeger at the version of its image, or weed at WEED_RELEASE, as
+    scripts/test-deps.sh builds it."""
     settings = ObservabilitySettings()
     images = {
         "promtool": settings.prometheus_image,
         "amtool": settings.alertmanager_image,
         "alertmanager": settings.alertmanager_image,
-        "weed": SentryImages().objectstore,
+        "jaeger": settings.jaeger_image,
+        "weed": f"seaweedfs:{WEED_RELEASE}",
     }
-    image = {**images, "jaeger": settings.jaeger_image}[tool]
-    name, version = image.rsplit("/", 1)[-1].split(":")
+    name, version = images[tool].rsplit("/", 1)[-1].split(":")
     tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
     path = tools / f"{name}-{version}" / tool
     assert path.is_file(), f"{tool} {version} is not built at {path} (make test-deps)"

@@ -1,6 +1,7 @@
 """Stack policies by hand, and the whole pack on every stack's recording under that stack's config."""
 
 import copy
+import dataclasses
 import json
 import os
 import runpy
@@ -98,7 +99,7 @@ def test_every_stack_passes_its_mandatory_policies(stacks: dict[str, Recording],
 
 
 def weakened(recording: Recording, type_: str, name: str, change: Any) -> Recording:
-    copied = copy.deepcopy(recording)
+    copied = dataclasses.replace(recording, resources=copy.deepcopy(recording.resources))
     target: Registered = copied.one(type_, name)
     change(target)
     return copied

@@ -178,11 +178,11 @@ def test_outputs_give_the_url_the_admin_and_the_relay_endpoint(stacks: dict[str,
     assert staging["relayEndpoint"] == "http://sentry-relay.dictamesh-staging.svc.cluster.local:3000"
 
 
-def test_the_whole_dev_stack_stays_within_twelve_gibibytes(stacks: dict[str, Recording]) -> None:
+def test_the_whole_dev_stack_stays_within_twelve_and_a_half_gibibytes(stacks: dict[str, Recording]) -> None:
     services = [c.inputs for c in stacks["dev"].of_type(CONTAINER) if c.inputs["mustRun"]]
     sentry = sum(c["memory"] for c in services if c["name"].startswith("dictamesh-dev-sentry-"))
     total = sum(c["memory"] for c in services)
-    assert total <= 12 * 1024, total
+    assert total <= 12.5 * 1024, total  # 3.5 GB of the seed's 16 GB machine left to its host
     assert sentry == sum(
         mebibytes(getattr(parse("dev", {}).sentry.resources, s.size).memory) for s in topology.SERVICES
     )

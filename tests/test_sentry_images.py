@@ -106,3 +106,50 @@ def test_symbolicator_may_fetch_symbols_over_https(stacks: dict[str, Recording])
     policy = stacks["staging"].one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "sentry-symbolicator-egress")
     ports = [port["port"] for rule in policy.inputs["spec"]["egress"] for port in rule.get("ports", [])]
     assert 443 in ports
+
+
+def test_symbolicator_cleans_its_cache_every_hour(stacks: dict[str, Recording]) -> None:
+    """Upstream runs `cleanup --repeat 1h` beside it; without either the cache volume fills for good."""
+    config = yaml.safe_load(uploads(stacks["dev"], "sentry-symbolicator")["/etc/symbolicator/config.yml"])
+    assert config["enable_cache_cleanup"] is True and config["cache_cleanup_interval"] == "1h"
+    assert config["cache_dir"] == "/data"  # the volume
+
+
+def test_the_eap_items_subscription_executor_runs_as_in_every_upstream_profile(stacks: dict[str, Recording]) -> None:
+    args = command(stacks["dev"], "sentry-snuba-subscription-consumer-eap-items")
+    executor = args[args.index("subscriptions-scheduler-executor") :]
+    assert executor[1:3] == ["--dataset=events_analytics_platform", "--entity=eap_items"]
+    assert "--followed-consumer-group=eap_items_group" in executor
+    # snuba's eap_items stream: the commit log it follows and the topics it schedules and reports to
+    assert {"snuba-items-commit-log", "scheduled-subscriptions-eap-items", "subscription-results-eap-items"} <= set(
+        topology.TOPICS
+    )
+
+
+def test_clickhouse_runs_without_the_watchdog_the_skipped_entrypoint_turns_off(stacks: dict[str, Recording]) -> None:
+    """The image's entrypoint sets CLICKHOUSE_WATCHDOG_ENABLE=0; running the server directly must keep it."""
+    assert env(stacks["dev"], "sentry-clickhouse")["CLICKHOUSE_WATCHDOG_ENABLE"] == "0"
+
+
+def test_sentrys_postgres_stops_fast_on_kubernetes_and_has_upstreams_shared_memory(
+    stacks: dict[str, Recording],
+) -> None:
+    """postgres:14's STOPSIGNAL is SIGINT; Kubernetes sends SIGTERM, which waits for Sentry's pooled sessions."""
+    spec = stacks["prod"].one("kubernetes:apps/v1:StatefulSet", "sentry-postgres").inputs["spec"]["template"]["spec"]
+    server = spec["containers"][0]
+    assert server["lifecycle"]["preStop"]["exec"]["command"][:3] == ["pg_ctl", "stop", "--mode=fast"]
+    assert {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"} in server["env"]  # pg_ctl's -D
+    shm = next(volume for volume in spec["volumes"] if volume["name"] == "shm")
+    assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": "256Mi"}  # self-hosted 26.8.0: shm_size 256m
+    assert container(stacks["dev"], "sentry-postgres").inputs["shmSize"] == 256
+
+
+def test_the_debug_and_release_file_caches_sit_on_the_data_scratch_not_beside_the_health_files(
+    stacks: dict[str, Recording],
+) -> None:
+    """As upstream's config.example.yml; Sentry's defaults are under /tmp."""
+    options = yaml.safe_load(uploads(stacks["dev"], "sentry-web")["/etc/sentry/config.yml"])
+    assert options["dsym.cache-path"] == "/data/dsym-cache"
+    assert options["releasefile.cache-path"] == "/data/releasefile-cache"
+    spec = stacks["prod"].one("kubernetes:apps/v1:Deployment", "sentry-web").inputs["spec"]["template"]["spec"]
+    assert "/data" in {mount["mountPath"] for mount in spec["containers"][0]["volumeMounts"]}

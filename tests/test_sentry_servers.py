@@ -1,4 +1,4 @@
-"""Sentry's generated configs on real servers: SeaweedFS at the image's version, nginx and redis-server.
+"""Sentry's generated configs on real servers: SeaweedFS (tests.servers.WEED_RELEASE), nginx and redis-server.
 
 Each runs what the dev stack generates; only addresses, ports and data directories change to fit this machine.
 """

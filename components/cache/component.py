@@ -2,14 +2,14 @@
 
 import pulumi
 
-from components.cache import alerts, files
+from components.cache import alerts, files, images
 from components.exporter import metrics_exporter
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Telemetry, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
 from components.settings import CacheSettings
 
-REDIS_USER = RunAs(uid=999, gid=999)
-EXPORTER_USER = RunAs(uid=59000, gid=59000)  # as the exporter's alpine image runs
+REDIS_USER = images.REDIS.runs_as
+EXPORTER_USER = images.EXPORTER.runs_as
 CONFIG_FILE = "/etc/redis/redis.conf"
 
 

@@ -2,14 +2,15 @@
 
 import pulumi
 
-from components.catalog import alerts, files
+from components.catalog import alerts, files, images
 from components.exporter import metrics_exporter
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Runtime, Telemetry, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
+from components.postgres_stop import fast_stop
 from components.secrets import generated_password
 from components.settings import CatalogSettings
 
-POSTGRES_USER = RunAs(uid=999, gid=999)
-EXPORTER_USER = RunAs(uid=65534, gid=65534)  # nobody, as the exporter image runs
+POSTGRES_USER = images.POSTGRES.runs_as
+EXPORTER_USER = images.EXPORTER.runs_as
 CONVERGE = "postgres-converge"
 
 
@@ -56,9 +57,7 @@ class CatalogDatabase(pulumi.ComponentResource):
                 command=["pg_isready", "-h", "127.0.0.1", "-U", files.SUPERUSER, "-d", args.database],
                 startup_seconds=600,
             ),
-            # The image's STOPSIGNAL is SIGINT, a fast shutdown, and Docker sends it. Kubernetes sends
-            # SIGTERM, a smart shutdown that waits for every pooled client until the kill: stop it fast first
-            stop_command=["pg_ctl", "stop", "--mode=fast", "--wait", f"--timeout={files.STOP_SECONDS}"],
+            stop_command=fast_stop(files.STOP_SECONDS),
             stop_grace_seconds=files.STOP_SECONDS + 30,
             clients=["postgres-exporter", "postgres-backup", CONVERGE, *args.clients],
             shm_size=files.shm_size(args.tuning),

@@ -4,14 +4,13 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.event_bus import alerts, files
+from components.event_bus import alerts, files, images
 from components.model import (
     SECRETS_DIR,
     Port,
     Probe,
     Replica,
     Route,
-    RunAs,
     Runtime,
     Telemetry,
     Volume,
@@ -21,8 +20,8 @@ from components.model import (
 from components.secrets import generated_password
 from components.settings import EventBusSettings
 
-REDPANDA_USER = RunAs(uid=101, gid=101)
-CONSOLE_USER = RunAs(uid=99, gid=99)
+REDPANDA_USER = images.REDPANDA.runs_as
+CONSOLE_USER = images.CONSOLE.runs_as
 OPERATORS = ["redpanda-console", "redpanda-topics"]  # the platform's own clients of the Kafka and admin APIs
 
 
@@ -109,11 +108,8 @@ class EventBus(pulumi.ComponentResource):
                 files={} if password else {console_file: files.console_config(brokers)},
                 secrets=console_config,
                 ports=[console_port],
-                probe=Probe(
-                    command=["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/admin/health"],
-                    http_path="/admin/health",
-                    http_port=8080,
-                ),
+                # no tool of its image is known (images.CONSOLE): Kubernetes asks over HTTP, Docker cannot check
+                probe=Probe(command=[], http_path="/admin/health", http_port=8080),
                 clients=args.clients,
             ),
             self,

@@ -10,7 +10,6 @@ from components.model import (
     Port,
     Probe,
     Route,
-    RunAs,
     Runtime,
     ScrapeTarget,
     Telemetry,
@@ -18,15 +17,12 @@ from components.model import (
     WebUi,
     Workload,
 )
-from components.observability import alertmanager, dashboards, grafana, jaeger, prometheus
+from components.observability import alertmanager, dashboards, grafana, images, jaeger, prometheus
 from components.observability.alerts import ALERTS
 from components.observability.settings import ObservabilitySettings
 from components.quantity import memory_bytes
 from components.secrets import generated_password
 
-NOBODY = RunAs(uid=65534, gid=65534)  # the Prometheus and Alertmanager images' user
-GRAFANA_USER = RunAs(uid=472, gid=472)
-JAEGER_USER = RunAs(uid=10001, gid=10001)
 GRAFANA_ADMIN = "admin"
 
 
@@ -85,7 +81,7 @@ class Observability(pulumi.ComponentResource):
                 name="prometheus",
                 component="metrics",
                 image=args.prometheus_image,
-                run_as=NOBODY,
+                run_as=images.PROMETHEUS.runs_as,
                 resources=args.resources.prometheus,
                 args=prometheus.args(args, memory_bytes(args.storage.prometheus), runtime.public_url("prometheus")),
                 files={
@@ -117,7 +113,7 @@ class Observability(pulumi.ComponentResource):
                 name="alertmanager",
                 component="alerting",
                 image=args.alertmanager_image,
-                run_as=NOBODY,
+                run_as=images.ALERTMANAGER.runs_as,
                 resources=args.resources.alertmanager,
                 args=alertmanager.args(runtime.public_url("alertmanager")),
                 files={f"{alertmanager.CONFIG_DIR}/alertmanager.yml": alertmanager.config(args.receivers)},
@@ -137,7 +133,7 @@ class Observability(pulumi.ComponentResource):
                 name="jaeger",
                 component="tracing",
                 image=args.jaeger_image,
-                run_as=JAEGER_USER,
+                run_as=images.JAEGER.runs_as,
                 resources=args.resources.jaeger,
                 args=["--config", jaeger.CONFIG],
                 files={jaeger.CONFIG: jaeger.config(args.jaeger)},
@@ -179,7 +175,7 @@ class Observability(pulumi.ComponentResource):
                 name="grafana",
                 component="dashboards",
                 image=args.grafana_image,
-                run_as=GRAFANA_USER,
+                run_as=images.GRAFANA.runs_as,
                 resources=args.resources.grafana,
                 env=grafana.environment(GRAFANA_ADMIN, password_file, secret_key_file, runtime.public_url("grafana")),
                 files=provisioning,

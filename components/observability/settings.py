@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.model import Severity
+from components.observability import images
 
 # Prometheus's own duration syntax (model.ParseDuration): units y, w, d, h, m, s, ms, largest first
 PromDuration = Annotated[
@@ -107,10 +108,10 @@ class JaegerSettings(Section):
 
 class ObservabilitySettings(Section):
     enabled: bool = True
-    prometheus_image: Image = "prom/prometheus:v3.7.3"
-    alertmanager_image: Image = "prom/alertmanager:v0.28.1"
-    grafana_image: Image = "grafana/grafana:12.3.1"
-    jaeger_image: Image = "jaegertracing/jaeger:2.13.0"
+    prometheus_image: Image = images.PROMETHEUS.image
+    alertmanager_image: Image = images.ALERTMANAGER.image
+    grafana_image: Image = images.GRAFANA.image
+    jaeger_image: Image = images.JAEGER.image
     scrape_interval: PromDuration = "15s"
     evaluation_interval: PromDuration = "15s"
     retention: PromDuration = Field(default="15d", description="how long Prometheus keeps samples")

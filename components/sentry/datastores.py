@@ -7,18 +7,19 @@ from collections.abc import Mapping
 
 import pulumi
 
-from components.model import SECRETS_DIR, Port, Probe, RunAs, Volume, Workload
+from components.model import SECRETS_DIR, Port, Probe, Volume, Workload
+from components.postgres_stop import fast_stop
 from components.quantity import mebibytes
-from components.sentry import datastore_config, sentry_config, topology
+from components.sentry import datastore_config, images, sentry_config, topology
 from components.sentry.settings import SentrySettings
 
 # each image's own user, read from its Dockerfile
-POSTGRES_USER = RunAs(uid=999, gid=999)
-VALKEY_USER = RunAs(uid=999, gid=1000)  # alpine images: valkey 999 in group 1000
-KAFKA_USER = RunAs(uid=1000, gid=1000)  # confluent's appuser
-CLICKHOUSE_USER = RunAs(uid=101, gid=101)
-MEMCACHED_USER = RunAs(uid=11211, gid=11211)
-OBJECTSTORE_USER = RunAs(uid=1000, gid=1000)  # seaweed
+POSTGRES_USER = images.POSTGRES.runs_as
+VALKEY_USER = images.VALKEY.runs_as
+KAFKA_USER = images.KAFKA.runs_as
+CLICKHOUSE_USER = images.CLICKHOUSE.runs_as
+MEMCACHED_USER = images.MEMCACHED.runs_as
+OBJECTSTORE_USER = images.SEAWEEDFS.runs_as
 
 SENTRY_SIDE = [*topology.SENTRY_PROCESSES, topology.UPGRADE_JOB, topology.ADMIN_JOB]
 SNUBA_SIDE = [*topology.SNUBA_PROCESSES, topology.SNUBA_JOB]
@@ -62,7 +63,9 @@ def postgres(settings: SentrySettings, password: pulumi.Output[str]) -> Workload
             startup_seconds=600,
         ),
         clients=SENTRY_SIDE,
+        stop_command=fast_stop(30),
         stop_grace_seconds=60,
+        shm_size="256Mi",  # as self-hosted 26.8.0 gives it: parallel queries keep their shared memory there
     )
 
 
@@ -126,6 +129,8 @@ def clickhouse(settings: SentrySettings, password: pulumi.Output[str]) -> Worklo
         resources=size.clickhouse,
         # the server itself: the image's entrypoint would write users.d files into a read-only root
         command=["clickhouse-server", "--config-file=/etc/clickhouse-server/config.xml"],
+        # as the entrypoint defaults it: a watchdog parent would not pass the stop signal on to the server
+        env={"CLICKHOUSE_WATCHDOG_ENABLE": "0"},
         files={datastore_config.CLICKHOUSE_CONFIG: datastore_config.clickhouse_config(size.clickhouse.memory)},
         secrets={clickhouse_users: password.apply(datastore_config.clickhouse_users)},
         ports=[
@@ -181,7 +186,6 @@ def objectstore(settings: SentrySettings, secret_key: pulumi.Output[str]) -> Wor
             f"-s3.config={identities}",
             f"-bucket={sentry_config.FILES_BUCKET}",
             "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
             "-webdav=false",
             "-admin.ui=false",
             "-master.telemetry=false",

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 import pulumi
 
 from components.fields import Resources
-from components.model import SECRETS_DIR, Kind, Port, Probe, RunAs, Workload
-from components.sentry import datastore_config, topology
-from components.sentry.sentry_config import CONFIG_DIR, Endpoints
+from components.model import SECRETS_DIR, Kind, Port, Probe, Workload
+from components.sentry import datastore_config, images, topology
+from components.sentry.sentry_config import CONFIG_DIR, DATA_DIR, Endpoints
 from components.sentry.settings import SentrySettings
 
-SENTRY_USER = RunAs(uid=999, gid=999)  # `useradd -r sentry` in a Debian image: its first system user
-SNUBA_USER = RunAs(uid=1000, gid=1000)  # snuba's Dockerfile: `useradd --uid 1000 snuba`
+SENTRY_USER = images.SENTRY.runs_as
+SNUBA_USER = images.SNUBA.runs_as
 
 # snuba reads its passwords from the environment only (snuba/settings): exported from the secret files as it starts
 SNUBA_SECRETS = {
@@ -68,7 +68,7 @@ class Processes:
             files=self.sentry_files,
             secrets=self.sentry_secrets,
             ports=ports,
-            scratch=["/tmp", "/data"],
+            scratch=["/tmp", DATA_DIR],
             probe=probe,
             egress_ports=self.settings.outbound_ports(),
             clients=clients,

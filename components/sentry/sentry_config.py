@@ -13,6 +13,8 @@ from components.model import SECRETS_DIR
 from components.sentry.settings import SentrySettings
 
 CONFIG_DIR = "/etc/sentry"  # SENTRY_CONF: the image reads config.yml and sentry.conf.py from here
+DATA_DIR = "/data"  # scratch of every Sentry process: its caches
+
 DATABASE = "sentry"
 DATABASE_USER = "sentry"
 FILES_BUCKET = "sentry-files"
@@ -79,6 +81,10 @@ def config_yml(settings: SentrySettings, url_prefix: str, endpoints: Endpoints) 
         "mail.backend": "smtp" if settings.smtp else "dummy",
         # the errors-only set runs no transactions pipeline: Sentry must not send its own there
         "transaction-events.force-disable-internal-project": True,
+        # as upstream's config.example.yml: the debug-file and release-file caches under /data, a scratch
+        # mount of their own, instead of Sentry's default under /tmp beside the health files
+        "dsym.cache-path": f"{DATA_DIR}/dsym-cache",
+        "releasefile.cache-path": f"{DATA_DIR}/releasefile-cache",
     }
     if smtp := settings.smtp:
         options |= {

@@ -101,6 +101,10 @@ def symbolicator_config() -> str:
         "logging": {"level": "warn"},
         "metrics": {"statsd": None},
         "cache_dir": SYMBOLICATOR_CACHE,
+        # it never removes what it cached unless told to: upstream runs `cleanup --repeat 1h` in a second
+        # container on the same volume; this thread (symbolicator 25.8+) does the same in the server itself
+        "enable_cache_cleanup": True,
+        "cache_cleanup_interval": "1h",
         "sentry_dsn": None,
     }
     return yaml.safe_dump(config, sort_keys=False)

@@ -6,16 +6,16 @@ consumer touches while its loop runs, and HTTP paths where the target probes ove
 
 import pulumi
 
-from components.model import Port, Probe, RunAs, Volume, Workload
-from components.sentry import service_config, topology
+from components.model import Port, Probe, Volume, Workload
+from components.sentry import images, service_config, topology
 from components.sentry.processes import Processes
 from components.sentry.settings import SentrySettings
 from components.sentry.topology import HEALTH_FILE, Consumer
 
-RELAY_USER = RunAs(uid=65532, gid=65532)  # distroless `nonroot`
-SYMBOLICATOR_USER = RunAs(uid=65532, gid=65532)  # distroless `nonroot` since 26.x: no shell
-TASKBROKER_USER = RunAs(uid=1000, gid=1000)
-NGINX_USER = RunAs(uid=101, gid=101)
+RELAY_USER = images.RELAY.runs_as
+SYMBOLICATOR_USER = images.SYMBOLICATOR.runs_as
+TASKBROKER_USER = images.TASKBROKER.runs_as
+NGINX_USER = images.NGINX.runs_as
 
 # the web's own health view, asked over bash's /dev/tcp (the image has no HTTP client)
 WEB_CHECK = (

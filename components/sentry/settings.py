@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 
 from components.fields import Cron, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
+from components.sentry import images
 from components.sentry.topology import BOOTSTRAP, SERVICES
 
 Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address such as admin@example.com")]
@@ -14,20 +15,20 @@ Hostname = Annotated[str, matching(r"[A-Za-z0-9.-]+", "a host name such as smtp.
 
 
 class SentryImages(Section):
-    """Release 26.8.0 of getsentry/self-hosted pins every getsentry image to 26.8.0."""
+    """As release 26.8.0 of getsentry/self-hosted pins them; what each image is: components/sentry/images.py."""
 
-    sentry: Image = "ghcr.io/getsentry/sentry:26.8.0"
-    snuba: Image = "ghcr.io/getsentry/snuba:26.8.0"
-    relay: Image = "ghcr.io/getsentry/relay:26.8.0"
-    symbolicator: Image = "ghcr.io/getsentry/symbolicator:26.8.0"
-    taskbroker: Image = "ghcr.io/getsentry/taskbroker:26.8.0"
-    postgres: Image = "postgres:14.23-bookworm"
-    redis: Image = "valkey/valkey:8.1.9-alpine"
-    kafka: Image = "confluentinc/cp-kafka:7.6.6"
-    clickhouse: Image = "altinity/clickhouse-server:25.3.6.10034.altinitystable"
-    memcached: Image = "memcached:1.6.45-alpine"
-    nginx: Image = "nginx:1.31.3-alpine"
-    objectstore: Image = "chrislusf/seaweedfs:4.53"
+    sentry: Image = images.SENTRY.image
+    snuba: Image = images.SNUBA.image
+    relay: Image = images.RELAY.image
+    symbolicator: Image = images.SYMBOLICATOR.image
+    taskbroker: Image = images.TASKBROKER.image
+    postgres: Image = images.POSTGRES.image
+    redis: Image = images.VALKEY.image
+    kafka: Image = images.KAFKA.image
+    clickhouse: Image = images.CLICKHOUSE.image
+    memcached: Image = images.MEMCACHED.image
+    nginx: Image = images.NGINX.image
+    objectstore: Image = images.SEAWEEDFS.image
 
 
 class SentryResources(Section):

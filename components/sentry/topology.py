@@ -30,6 +30,7 @@ class Service:
     name: str
     size: str  # the key of its resources in SentryResources
     storage: str | None = None  # the key of its claim in SentryStorage
+    sidecars: tuple[str, ...] = ()  # the keys of its sidecars' resources in SentryResources
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ TOPICS = (
     "snuba-generic-events-commit-log",
     "events-subscription-results",
     "scheduled-subscriptions-events",
+    # eap_items' stream (snuba's eap_items storage): the subscription executor follows its commit log
+    "snuba-items",
+    "snuba-items-commit-log",
+    "scheduled-subscriptions-eap-items",
+    "subscription-results-eap-items",
     "taskworker",
     "taskworker-dlq",
 )
@@ -155,6 +161,24 @@ SNUBA_CONSUMERS = (
         ),
         topic="scheduled-subscriptions-events",
     ),
+    # upstream runs it in every profile, though the consumer it follows (eap_items_group) is feature-complete's
+    Consumer(
+        "sentry-snuba-subscription-consumer-eap-items",
+        "snuba_consumer",
+        args=(
+            "subscriptions-scheduler-executor",
+            "--dataset=events_analytics_platform",
+            "--entity=eap_items",
+            "--auto-offset-reset=latest",
+            "--no-strict-offset-reset",
+            "--consumer-group=snuba-eap-items-subscriptions-consumers",
+            "--followed-consumer-group=eap_items_group",
+            "--schedule-ttl=60",
+            "--stale-threshold-seconds=900",
+            f"--health-check-file={HEALTH_FILE}",
+        ),
+        topic="scheduled-subscriptions-eap-items",
+    ),
 )
 
 
@@ -198,7 +222,7 @@ TASKWORKER = Service("sentry-taskworker", "taskworker")
 TASKSCHEDULER = Service("sentry-taskscheduler", "taskscheduler")
 TASKBROKER = Service("sentry-taskbroker", "taskbroker", "taskbroker")
 RELAY = Service("sentry-relay", "relay")
-SYMBOLICATOR = Service("sentry-symbolicator", "symbolicator", "symbolicator")
+SYMBOLICATOR = Service("sentry-symbolicator", "symbolicator", "symbolicator", ("symbolicator_cleanup",))
 NGINX = Service("sentry-nginx", "nginx")
 
 # The bootstrap, in order: each a one-shot job of the bootstrap size

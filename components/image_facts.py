@@ -1,0 +1,39 @@
+"""What a pinned image is, as its upstream sources at the pinned release say: the contract a workload
+is held to (issue 19). Each component keeps the records of its images in its own `images.py`, next to
+the pins; tests/test_image_facts.py holds every workload of every stack to the record of its image.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from components.model import RunAs
+
+
+@dataclass(frozen=True)
+class Source:
+    """An upstream file a fact comes from: repository, tag or commit, path."""
+
+    repo: str
+    ref: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    image: str  # the reference the settings pin by default
+    release: str  # the upstream release the tag names
+    user: RunAs  # who its process runs as: the image's USER, or whom its entrypoint switches to as root
+    writes: tuple[str, ...]  # where its process writes at run time, as the image configures it
+    # what a probe or stop command may run there: its shells ("sh", "bash"; none where distroless), its
+    # probe tools (wget, curl, nc) and its own CLIs
+    tools: frozenset[str]
+    sources: tuple[Source, ...]
+    # a written path our workloads move elsewhere -> the setting that does it (an env key, an argument or
+    # a line of a generated file), which the workload must carry
+    moved: Mapping[str, str] = field(default_factory=dict)
+    run_as: RunAs | None = None  # where our workloads run it as another user than `user`, and why
+    run_as_why: str = ""
+
+    @property
+    def runs_as(self) -> RunAs:
+        return self.run_as or self.user

@@ -1,0 +1,56 @@
+"""Observability's images as their upstream sources say they run (components/image_facts.py)."""
+
+from components.image_facts import ImageFacts, Source
+from components.model import RunAs
+
+NOBODY = RunAs(uid=65534, gid=65534)
+BUSYBOX = frozenset({"sh", "wget", "nc"})
+GROUP_ROOT_WHY = (
+    "the image's group is root (0); what it writes is a volume or scratch mount that the workload's own "
+    "group is given (fsGroup on Kubernetes), so the process needs no root group"
+)
+
+PROMETHEUS = ImageFacts(
+    image="prom/prometheus:v3.7.3",
+    release="v3.7.3",
+    user=NOBODY,  # USER nobody on quay.io/prometheus/busybox
+    writes=("/prometheus",),  # WORKDIR and VOLUME: the TSDB
+    tools=BUSYBOX | {"promtool"},
+    sources=(Source("prometheus/prometheus", "v3.7.3", "Dockerfile"),),
+)
+
+ALERTMANAGER = ImageFacts(
+    image="prom/alertmanager:v0.28.1",
+    release="v0.28.1",
+    user=NOBODY,
+    writes=("/alertmanager",),  # notification log and silences
+    tools=BUSYBOX | {"amtool"},
+    sources=(Source("prometheus/alertmanager", "v0.28.1", "Dockerfile"),),
+)
+
+GRAFANA = ImageFacts(
+    image="grafana/grafana:12.3.1",
+    release="12.3.1",
+    user=RunAs(uid=472, gid=0),  # GF_UID 472, GF_GID 0
+    writes=("/var/lib/grafana", "/var/log/grafana"),  # GF_PATHS_DATA, and GF_PATHS_LOGS in file mode
+    tools=BUSYBOX | {"bash", "curl"},
+    # the Dockerfile at this tag could not be read here: user and paths are those of run.sh's defaults
+    sources=(Source("grafana/grafana", "07754534fbafa7e7e18e7272e552c166f1afae28", "packaging/docker/run.sh"),),
+    moved={"/var/log/grafana": "GF_LOG_MODE"},  # console: no log files
+    run_as=RunAs(uid=472, gid=472),
+    run_as_why=GROUP_ROOT_WHY,
+)
+
+JAEGER = ImageFacts(
+    image="jaegertracing/jaeger:2.13.0",
+    release="2.13.0",
+    user=RunAs(uid=10001, gid=0),  # `USER ${USER_UID}`, a bare uid: its group is root
+    writes=("/tmp",),  # VOLUME /tmp; badger writes where its settings say (a volume here)
+    tools=BUSYBOX,
+    sources=(
+        Source("jaegertracing/jaeger", "v2.13.0", "cmd/jaeger/Dockerfile"),
+        Source("jaegertracing/jaeger", "v2.13.0", "scripts/build/docker/base/Dockerfile"),
+    ),
+    run_as=RunAs(uid=10001, gid=10001),
+    run_as_why=GROUP_ROOT_WHY,
+)

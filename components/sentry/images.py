@@ -1,0 +1,186 @@
+"""The images of self-hosted Sentry 26.8.0 as their upstream sources say they run (components/image_facts.py).
+
+Every reference is the one getsentry/self-hosted 26.8.0 pins (docker-compose.yml and .env).
+"""
+
+from components.image_facts import ImageFacts, Source
+from components.model import RunAs
+
+SELF_HOSTED = Source("getsentry/self-hosted", "26.8.0", "docker-compose.yml")
+DISTROLESS_NONROOT = RunAs(uid=65532, gid=65532)
+DOCKER_LIBRARY_POSTGRES = "6edb0a8c4def40c371514b34aef9037ec82d9110"
+
+# started as root the entrypoint hands /data to sentry (`useradd -r`: 999) and switches to it with gosu
+SENTRY = ImageFacts(
+    image="ghcr.io/getsentry/sentry:26.8.0",
+    release="26.8.0",
+    user=RunAs(uid=999, gid=999),
+    # health files and temporary files; /data/files only for the file filestore (S3 here)
+    writes=("/tmp",),
+    tools=frozenset({"bash", "sh", "cat", "grep", "find", "python3"}),  # no curl, no wget
+    sources=(
+        Source("getsentry/sentry", "46b1346bf2550a88386600d82388f3d16fe0bdf4", "self-hosted/Dockerfile"),
+        Source("getsentry/sentry", "46b1346bf2550a88386600d82388f3d16fe0bdf4", "self-hosted/docker-entrypoint.sh"),
+        SELF_HOSTED,
+    ),
+)
+
+SNUBA = ImageFacts(
+    image="ghcr.io/getsentry/snuba:26.8.0",
+    release="26.8.0",
+    user=RunAs(uid=1000, gid=1000),  # `useradd --uid 1000 snuba`, USER snuba
+    writes=("/tmp",),
+    tools=frozenset({"bash", "sh", "cat", "grep", "find", "curl", "python3"}),  # wget is purged after the build
+    sources=(
+        Source("getsentry/snuba", "26.8.0", "Dockerfile"),
+        Source("getsentry/snuba", "26.8.0", "docker_entrypoint.sh"),
+    ),
+)
+
+RELAY = ImageFacts(
+    image="ghcr.io/getsentry/relay:26.8.0",
+    release="26.8.0",
+    user=DISTROLESS_NONROOT,
+    writes=(),  # config and credentials are read, not written
+    tools=frozenset({"/bin/relay"}),
+    sources=(Source("getsentry/relay", "03742994d954c8ce034263b9203de83beadc9506", "Dockerfile.release"), SELF_HOSTED),
+)
+
+SYMBOLICATOR = ImageFacts(
+    image="ghcr.io/getsentry/symbolicator:26.8.0",
+    release="26.8.0",
+    user=DISTROLESS_NONROOT,
+    writes=("/data",),  # cache_dir and its tmp/
+    tools=frozenset({"/bin/symbolicator"}),  # `healthcheck` and `cleanup` subcommands
+    sources=(Source("getsentry/symbolicator", "26.8.0", "Dockerfile"), SELF_HOSTED),
+)
+
+TASKBROKER = ImageFacts(
+    image="ghcr.io/getsentry/taskbroker:26.8.0",
+    release="26.8.0",
+    user=RunAs(uid=0, gid=0),  # no USER: root, as self-hosted runs it
+    writes=("/opt/taskbroker-inflight.sqlite",),  # the default database, relative to WORKDIR /opt
+    tools=frozenset({"bash", "sh"}),  # no curl, no wget, no gRPC health probe
+    sources=(Source("getsentry/taskbroker", "26.7.2", "Dockerfile"), SELF_HOSTED),
+    moved={"/opt/taskbroker-inflight.sqlite": "TASKBROKER_DB_PATH"},
+    run_as=RunAs(uid=1000, gid=1000),
+    run_as_why="the image makes its own taskbroker user (1000) and no root is needed once the SQLite "
+    "directory, root-owned in the image, is handed over to it (Volume.root_owned)",
+)
+
+# started as root the entrypoint switches to postgres (999:999) with gosu
+POSTGRES = ImageFacts(
+    image="postgres:14.23-bookworm",
+    release="14.23",
+    user=RunAs(uid=999, gid=999),
+    writes=("/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"),
+    tools=frozenset({"bash", "sh", "cat", "grep", "pg_isready", "pg_ctl", "psql"}),
+    sources=(
+        Source("docker-library/postgres", DOCKER_LIBRARY_POSTGRES, "14/bookworm/Dockerfile"),
+        Source("docker-library/postgres", DOCKER_LIBRARY_POSTGRES, "14/bookworm/docker-entrypoint.sh"),
+        SELF_HOSTED,
+    ),
+)
+
+# alpine: the valkey user is 999 in group 1000; started as root the entrypoint switches to it
+VALKEY = ImageFacts(
+    image="valkey/valkey:8.1.9-alpine",
+    release="8.1.9",
+    user=RunAs(uid=999, gid=1000),
+    writes=("/data",),
+    tools=frozenset({"sh", "cat", "grep", "wget", "nc", "valkey-cli"}),  # valkey-cli reads REDISCLI_AUTH
+    sources=(
+        Source("valkey-io/valkey-container", "00a2b211887fd46775bba37c554167a19783cca4", "8.1/alpine/Dockerfile"),
+        SELF_HOSTED,
+    ),
+)
+
+KAFKA = ImageFacts(
+    image="confluentinc/cp-kafka:7.6.6",
+    release="7.6.6",
+    user=RunAs(uid=1000, gid=1000),  # cp-base-new's appuser, UBI's first user
+    # `configure` renders its properties into /etc/kafka and refuses to start if it cannot
+    writes=("/etc/kafka", "/var/lib/kafka/data", "/tmp", "/usr/logs"),
+    tools=frozenset({"bash", "sh", "cat", "grep", "nc", "wget", "curl", "kafka-topics"}),
+    sources=(
+        Source("confluentinc/kafka-images", "v7.6.6", "kafka/Dockerfile.ubi8"),
+        Source("confluentinc/kafka-images", "v7.6.6", "kafka/include/etc/confluent/docker/configure"),
+        Source("confluentinc/common-docker", "v7.6.6", "base/Dockerfile.ubi8"),
+        SELF_HOSTED,
+    ),
+    moved={"/usr/logs": "KAFKA_GC_LOG_OPTS"},  # kafka-run-class writes its GC log there unless these are set
+)
+
+# started as root the entrypoint writes users.d files and switches to clickhouse (101:101)
+CLICKHOUSE = ImageFacts(
+    image="altinity/clickhouse-server:25.3.6.10034.altinitystable",
+    release="25.3.6.10034",
+    user=RunAs(uid=101, gid=101),
+    writes=("/var/lib/clickhouse", "/var/log/clickhouse-server", "/tmp", "/etc/clickhouse-server/users.d"),
+    tools=frozenset({"bash", "sh", "wget", "clickhouse-client"}),
+    sources=(
+        Source(
+            "ClickHouse/docker-library",
+            "86ece85bf5a04bdb8bdf1ca73722e8ed116252f9",
+            "server/25.3.6.56/Dockerfile.ubuntu",
+        ),
+        Source(
+            "ClickHouse/docker-library", "86ece85bf5a04bdb8bdf1ca73722e8ed116252f9", "server/25.3.6.56/entrypoint.sh"
+        ),
+        SELF_HOSTED,
+    ),
+    moved={"/etc/clickhouse-server/users.d": "clickhouse-server"},  # the server runs, not the entrypoint
+)
+
+MEMCACHED = ImageFacts(
+    image="memcached:1.6.45-alpine",
+    release="1.6.45",
+    user=RunAs(uid=11211, gid=11211),  # USER memcache
+    writes=(),
+    tools=frozenset({"sh", "grep", "nc"}),  # busybox applets; upstream's health check uses nc too
+    sources=(
+        Source("docker-library/memcached", "53ac0ecb0bf88b471a0110f8996ce791baf1a667", "1/alpine/Dockerfile"),
+        SELF_HOSTED,
+    ),
+)
+
+NGINX = ImageFacts(
+    image="nginx:1.31.3-alpine",
+    release="1.31.3",
+    user=RunAs(uid=0, gid=0),  # the master runs as root, its workers as nginx (101:101)
+    writes=("/var/cache/nginx", "/var/run/nginx.pid", "/etc/nginx/conf.d"),
+    tools=frozenset({"sh", "wget", "nc", "curl", "nginx"}),
+    sources=(
+        Source("nginx/docker-nginx", "0d7f4380c735af5009aa364e27fafecd958fd4fa", "mainline/alpine-slim/Dockerfile"),
+        Source(
+            "nginx/docker-nginx",
+            "0d7f4380c735af5009aa364e27fafecd958fd4fa",
+            "mainline/alpine-slim/docker-entrypoint.sh",
+        ),
+        SELF_HOSTED,
+    ),
+    moved={
+        "/var/cache/nginx": "client_body_temp_path /tmp/",  # every temp path under /tmp
+        "/var/run/nginx.pid": "pid /tmp/nginx.pid",
+        "/etc/nginx/conf.d": "/etc/nginx/dictamesh/nginx.conf",  # nginx runs its own config, not the entrypoint
+    },
+    run_as=RunAs(uid=101, gid=101),
+    run_as_why="the generated nginx.conf listens on 8080 and writes only under /tmp, so the master needs no "
+    "root: it runs as the workers' own user",
+)
+
+# started as root the entrypoint hands /data to seaweed (`adduser -u 1000`) and switches to it with su-exec
+SEAWEEDFS = ImageFacts(
+    # upstream's own pin, digest included: the large_disk build (5-byte offsets) writes volumes that no
+    # other build reads, so a self-hosted install's data stays readable
+    image="chrislusf/seaweedfs:4.40_large_disk@sha256:d07aa1dae03c687e0737b86130ded1b18474211a09e85d737fbe5508b8805139",
+    release="4.40",
+    user=RunAs(uid=1000, gid=1000),
+    writes=("/data", "/tmp"),  # the data directory; the servers' unix sockets in /tmp
+    tools=frozenset({"sh", "wget", "nc", "curl", "weed"}),
+    sources=(
+        Source("seaweedfs/seaweedfs", "4.40", "docker/Dockerfile.go_build"),
+        Source("seaweedfs/seaweedfs", "4.40", "docker/entrypoint.sh"),
+        SELF_HOSTED,
+    ),
+)
