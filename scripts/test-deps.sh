@@ -19,13 +19,13 @@ declare -A packages=(
     [memcached]=memcached
 )
 tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
-alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/settings.py)
+alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/images.py)
 amtool=$tools/alertmanager-${alertmanager}/amtool
 alertmanager_built() { [[ -x $amtool && -x ${amtool%/*}/alertmanager ]]; }
-prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/settings.py)
+prometheus=$(grep -oP '"prom/prometheus:\K[^"]+' components/observability/images.py)
 promtool=$tools/prometheus-${prometheus}/promtool
 # Jaeger v2.X.Y is the Go module github.com/jaegertracing/jaeger v1.(X+63).Y (its CHANGELOG pairs them)
-jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/settings.py)
+jaeger=$(grep -oP '"jaegertracing/jaeger:\K[^"]+' components/observability/images.py)
 jaeger_bin=$tools/jaeger-${jaeger}/jaeger
 # a real control plane admits, binds, schedules and (through KWOK's fake nodes) readies every pod
 # of the cluster stacks (scripts/local_cluster.py, tests/test_apiserver.py)
