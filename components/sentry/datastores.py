@@ -13,7 +13,7 @@ from components.quantity import mebibytes
 from components.sentry import datastore_config, images, sentry_config, topology
 from components.sentry.settings import SentrySettings
 
-# each image's own user, read from its Dockerfile
+# each image's own user, as its record (components/sentry/images.py) gives it
 POSTGRES_USER = images.POSTGRES.runs_as
 VALKEY_USER = images.VALKEY.runs_as
 KAFKA_USER = images.KAFKA.runs_as
