@@ -22,6 +22,8 @@ Hostname = Annotated[
 # the web UIs a stack can expose; those without a login of their own are exposed only behind basic auth
 Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager", "sentry"]
 LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others get basic auth in front
+# the ingress controllers whose basic auth the project configures: other controllers ignore its annotations
+BASIC_AUTH_CONTROLLERS = ("ingress-nginx",)
 STATEFUL_WORKLOADS = (
     "postgres",
     "postgres-backup",
@@ -66,10 +68,20 @@ class Exposure(Section):
     domain: Hostname | None = Field(default=None, description="each UI is served at <ui>.<domain>")
     hosts: dict[Ui, Hostname] = Field(default_factory=dict, description="a host per UI, instead of <ui>.<domain>")
     ingress_class: str | None = Field(default=None, description="ingress mode: the IngressClass")
+    controller: DnsLabel | None = Field(
+        default=None,
+        description="ingress mode: the controller behind the class (ingress-nginx, traefik, nginx-inc...); "
+        "basic auth is configured for ingress-nginx alone",
+    )
     gateway: GatewayRef | None = Field(default=None, description="gateway mode: the Gateway routes attach to")
     tls: Tls = Tls()
     controller_namespace: DnsLabel | None = Field(
         default=None, description="namespace of the ingress controller or gateway, admitted to the exposed UIs"
+    )
+    controller_ip_blocks: list[Cidr] = Field(
+        default_factory=list,
+        description="addresses of proxies no namespace selects (host-network controllers, cloud load "
+        "balancers' proxies), admitted besides controllerNamespace",
     )
     uis: list[Ui] = Field(default=["grafana", "console", "jaeger"], description="the UIs to expose")
 
@@ -80,15 +92,27 @@ class Exposure(Section):
         missing = [ui for ui in self.uis if ui not in self.hosts and not self.domain]
         if missing:
             raise ValueError(f"domain: required to name the hosts of {', '.join(missing)} (or set hosts.<ui>)")
-        if not self.controller_namespace:
+        if not self.controller_namespace and not self.controller_ip_blocks:
             # a Gateway's data plane often runs in its controller's namespace (envoy-gateway-system), not the
             # Gateway's: guessing admits the wrong one and every route times out
             raise ValueError(
-                f"controllerNamespace: required in {self.mode} mode, to admit the controller's proxies alone"
+                f"controllerNamespace: required in {self.mode} mode, to admit the controller's proxies alone "
+                "(or controllerIpBlocks, for proxies on the host network)"
             )
         if self.mode == "ingress" and not self.ingress_class:
             raise ValueError("ingressClass: required in ingress mode")
+        if self.mode == "ingress" and not self.controller:
+            raise ValueError(
+                "controller: required in ingress mode, to know whose basic auth protects the UIs without a login "
+                f"(configured for: {', '.join(BASIC_AUTH_CONTROLLERS)})"
+            )
         closed = [ui for ui in self.uis if ui not in LOGIN_UIS]
+        if self.mode == "ingress" and closed and self.controller not in BASIC_AUTH_CONTROLLERS:
+            raise ValueError(
+                f"uis: {', '.join(closed)} have no login of their own, and controller = {self.controller!r} "
+                f"would ignore the basic auth configured for {', '.join(BASIC_AUTH_CONTROLLERS)} and serve them "
+                "open: leave them out of uis and reach them with kubectl port-forward"
+            )
         if self.mode == "ingress" and closed and not self.tls.enabled:
             raise ValueError(
                 f"tls: {', '.join(closed)} sit behind basic auth, whose password plain HTTP carries in clear: "
@@ -114,8 +138,10 @@ class Exposure(Section):
         return self.tls.enabled or bool(self.gateway and self.gateway.scheme == "https")
 
     @property
-    def admitted_namespace(self) -> str | None:
-        return self.controller_namespace
+    def http01_solver_admitted(self) -> bool:
+        """cert-manager runs an ACME HTTP-01 solver pod beside each Ingress it issues for; the controller must
+        reach it. In gateway mode the Gateway's certificate, and so its solver, lives in the Gateway's namespace."""
+        return self.mode == "ingress" and bool(self.tls.cluster_issuer)
 
 
 class Quota(Section):

@@ -48,6 +48,7 @@ COLLECTIONS = {
     **{
         ("v1", kind): f"/api/v1/namespaces/{{ns}}/{plural}"
         for kind, plural in {
+            "Pod": "pods",
             "ServiceAccount": "serviceaccounts",
             "ConfigMap": "configmaps",
             "Secret": "secrets",

@@ -184,3 +184,57 @@ def test_a_pod_breaking_restricted_is_refused_for_real(server: Cluster, stacks: 
 
     messages = wait_until(refused, 60, "the ReplicaSet's FailedCreate event")
     assert any("violates PodSecurity" in m and "unrestricted capabilities" in m for m in messages), messages
+
+
+def http01_solver_pod(namespace: str) -> dict[str, Any]:
+    """The pod cert-manager v1.21.1 starts for an HTTP-01 challenge, with its defaults
+    (pkg/issuer/acme/http/pod.go, buildDefaultPod; the resource flags' defaults)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "cm-acme-http-solver-test",
+            "namespace": namespace,
+            "labels": {"acme.cert-manager.io/http01-solver": "true"},
+        },
+        "spec": {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "restartPolicy": "OnFailure",
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "acmesolver",
+                    "image": "quay.io/jetstack/cert-manager-acmesolver:v1.21.1",
+                    "args": ["--listen-port=8089", "--domain=grafana.example.com", "--token=t", "--key=k"],
+                    "ports": [{"name": "http", "containerPort": 8089}],
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "64Mi"},
+                        "limits": {"cpu": "100m", "memory": "64Mi"},
+                    },
+                    "securityContext": {
+                        "readOnlyRootFilesystem": True,
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def test_cert_managers_http01_solver_pod_is_admitted_and_selected(server: Cluster) -> None:
+    """Pod Security, the quota and its defaults admit the solver; the exposure's policy selects it."""
+    recording = exposed("prod", INGRESS_MODE)
+    objects = [manifest(r) for r in kubernetes_objects(recording)]
+    for kind in ("Namespace", "LimitRange", "ResourceQuota"):
+        for obj in (o for o in objects if o["kind"] == kind):
+            server.apply(obj, dry_run=False)
+    pod = http01_solver_pod("dictamesh-prod")
+    assert server.apply(pod) == []
+    policy = next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "acme-http01-solver")
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector.items() <= pod["metadata"]["labels"].items()
+    assert policy["spec"]["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": pod["spec"]["containers"][0]["ports"][0]["containerPort"]}
+    ]

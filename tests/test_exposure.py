@@ -32,6 +32,7 @@ INGRESS_MODE = {
     "domain": "dictamesh.example.com",
     "hosts": {"grafana": "dashboards.example.com"},
     "ingressClass": "nginx",
+    "controller": "ingress-nginx",
     "controllerNamespace": "ingress-nginx",
     "tls": {"clusterIssuer": "letsencrypt-prod"},
     "uis": EVERY_UI,
@@ -134,6 +135,47 @@ def test_the_controller_namespace_alone_reaches_the_exposed_ports(ingress_prod: 
     }
 
 
+def test_the_controller_reaches_cert_managers_http01_solver_pods(ingress_prod: Recording) -> None:
+    """cert-manager v1.21.1 starts the solver in the Ingress's namespace, labelled and listening as below
+    (pkg/issuer/acme/http/pod.go); the namespace's default deny would time its challenge out."""
+    solver = ingress_prod.one(NETWORK_POLICY, "acme-http01-solver").inputs["spec"]
+    assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+    assert solver["ingress"] == [
+        {
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+            "ports": [{"protocol": "TCP", "port": 8089.0}],
+        }
+    ]
+    # an existing Secret, or a Gateway's certificate (issued in the Gateway's namespace), needs no solver here
+    own_secret = {**INGRESS_MODE, "tls": {"secretName": "wildcard-tls"}}
+    for unsolved in (exposed("prod", own_secret), exposed("prod", GATEWAY_MODE)):
+        assert "acme-http01-solver" not in {r.name for r in unsolved.of_type(NETWORK_POLICY)}
+
+
+def test_proxies_on_the_host_network_are_admitted_by_address() -> None:
+    blocks = {**GATEWAY_MODE, "controllerNamespace": None, "controllerIpBlocks": ["10.0.0.0/24", "10.0.1.7/32"]}
+    policy = exposed("prod", blocks).one(NETWORK_POLICY, "grafana-from-controller-ips").inputs["spec"]
+    assert policy["ingress"][0]["from"] == [{"ipBlock": {"cidr": "10.0.0.0/24"}}, {"ipBlock": {"cidr": "10.0.1.7/32"}}]
+    both = {**INGRESS_MODE, "controllerIpBlocks": ["10.0.0.0/24"]}
+    peers = exposed("prod", both).one(NETWORK_POLICY, "acme-http01-solver").inputs["spec"]["ingress"][0]["from"]
+    assert peers == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+        {"ipBlock": {"cidr": "10.0.0.0/24"}},
+    ]
+
+
+def test_controllers_that_ignore_the_basic_auth_serve_only_the_uis_with_a_login() -> None:
+    traefik = {**INGRESS_MODE, "ingressClass": "traefik", "controller": "traefik", "uis": ["grafana"]}
+    ingress = exposed("prod", traefik).one(INGRESS, "grafana-ui").inputs
+    assert ingress["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    refused = (
+        "uis: console, jaeger, prometheus, alertmanager have no login of their own, and controller = 'nginx-inc' "
+        "would ignore the basic auth configured for ingress-nginx and serve them open"
+    )
+    with pytest.raises(ConfigError, match=refused):
+        parse("staging", {"kubernetes": {"exposure": {**INGRESS_MODE, "controller": "nginx-inc"}}})
+
+
 def test_exposure_objects_pass_strict_schema_validation_and_the_policy_pack(
     ingress_prod: Recording, tmp_path: Path
 ) -> None:
@@ -198,6 +240,8 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
         ({**INGRESS_MODE, "domain": None, "hosts": {}}, "domain: required to name the hosts of grafana"),
         ({**INGRESS_MODE, "domain": "*.example.com"}, "exposure.domain = '*.example.com': expected a DNS name"),
         ({**INGRESS_MODE, "controllerNamespace": None}, "controllerNamespace: required in ingress mode"),
+        ({**INGRESS_MODE, "controller": None}, "controller: required in ingress mode, to know whose basic auth"),
+        ({**GATEWAY_MODE, "controllerIpBlocks": ["10.0.0.0"]}, "controllerIpBlocks[0] = '10.0.0.0': expected an IPv4"),
         ({**GATEWAY_MODE, "controllerNamespace": None}, "controllerNamespace: required in gateway mode"),
         ({**INGRESS_MODE, "tls": {}}, "tls: console, jaeger, prometheus, alertmanager sit behind basic auth"),
         ({**INGRESS_MODE, "tls": {"clusterIssuer": "a", "secretName": "b"}}, "clusterIssuer, secretName: set one"),

@@ -75,35 +75,56 @@ def http_route(ui: WebUi, exposure: Exposure, gateway: GatewayRef, namespace: st
     }
 
 
-def admit_controller(ui: WebUi, controller_namespace: str, namespace: str, labels: Json, instance: str) -> list[Json]:
-    """One policy per workload behind the UI, opening only the routed ports to the controller's namespace."""
+# cert-manager v1.21.1 (pkg/issuer/acme/http/pod.go): the ACME HTTP-01 solver pod's label and port
+HTTP01_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+HTTP01_SOLVER_PORT = 8089
+
+
+def controller_peers(exposure: Exposure) -> list[Json]:
+    """The controller's namespace, and the addresses of proxies that no namespace selects."""
+    peers: list[Json] = [{"ipBlock": {"cidr": cidr}} for cidr in exposure.controller_ip_blocks]
+    if exposure.controller_namespace:
+        peers.insert(
+            0, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": exposure.controller_namespace}}}
+        )
+    return peers
+
+
+def admission(metadata: Json, pods: Json, ports: list[int], exposure: Exposure) -> Json:
+    return {
+        "metadata": metadata,
+        "spec": {
+            "podSelector": {"matchLabels": pods},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": controller_peers(exposure), "ports": [{"protocol": "TCP", "port": port} for port in ports]}
+            ],
+        },
+    }
+
+
+def admit_controller(ui: WebUi, exposure: Exposure, namespace: str, labels: Json, instance: str) -> list[Json]:
+    """One policy per workload behind the UI, opening only the routed ports to the controller."""
     ports: dict[str, set[int]] = {}
     for route in ui.routes:
         ports.setdefault(route.workload, set()).add(route.port)
+    source = exposure.controller_namespace or "controller-ips"
     return [
-        {
-            "metadata": {"name": f"{workload}-from-{controller_namespace}", "namespace": namespace, "labels": labels},
-            "spec": {
-                "podSelector": {
-                    "matchLabels": {"app.kubernetes.io/name": workload, "app.kubernetes.io/instance": instance}
-                },
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": controller_namespace}
-                                }
-                            }
-                        ],
-                        "ports": [{"protocol": "TCP", "port": port} for port in sorted(numbers)],
-                    }
-                ],
-            },
-        }
-        for workload, numbers in ports.items()
+        admission(
+            {"name": f"{workload}-from-{source}", "namespace": namespace, "labels": labels},
+            {"app.kubernetes.io/name": workload, "app.kubernetes.io/instance": instance},
+            sorted(numbers),
+            exposure,
+        )
+        for workload, numbers in sorted(ports.items())
     ]
+
+
+def admit_http01_solver(exposure: Exposure, namespace: str, labels: Json) -> Json:
+    """The controller reaches the solver pods that cert-manager starts here while a certificate is issued."""
+    pods = {HTTP01_SOLVER_LABEL: "true"}
+    metadata = {"name": "acme-http01-solver", "namespace": namespace, "labels": labels}
+    return admission(metadata, pods, [HTTP01_SOLVER_PORT], exposure)
 
 
 def url(ui: str, exposure: Exposure) -> str:

@@ -95,9 +95,6 @@ class KubernetesRuntime:
                 string_data={"auth": as_secret(pulumi.Output.concat(user, ":", bcrypt))},
                 opts=opts,
             )
-        controller = settings.admitted_namespace
-        if controller is None:  # the settings refuse this before anything is built
-            raise ValueError("kubernetes.exposure: no controller namespace to admit")
         instance = self._platform_labels["app.kubernetes.io/instance"]
         for ui in chosen:
             if settings.mode == "ingress":
@@ -113,8 +110,11 @@ class KubernetesRuntime:
                     spec=route["spec"],
                     opts=opts,
                 )
-            for policy in exposure.admit_controller(ui, controller, self._namespace, labels, instance):
+            for policy in exposure.admit_controller(ui, settings, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+        if settings.http01_solver_admitted:
+            solver = exposure.admit_http01_solver(settings, self._namespace, labels)
+            k8s.networking.v1.NetworkPolicy(solver["metadata"]["name"], **solver, opts=opts)
         return Exposed(
             urls=urls,
             basic_auth_user=user,
