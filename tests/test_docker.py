@@ -51,6 +51,14 @@ def test_every_container_is_hardened(stacks: dict[str, Recording]) -> None:
             assert port["ip"] == "127.0.0.1", name
 
 
+def test_every_container_sets_its_swap_as_the_engine_reads_it_back(stacks: dict[str, Recording]) -> None:
+    """Unset, Docker gives a container twice its memory as memory plus swap, and the provider reads that
+    back: every `up` then updated every container (found by make e2e's second dev up). No swap, as on
+    Kubernetes: the limit is the memory."""
+    for name, container in containers(stacks["dev"]).items():
+        assert container.inputs["memorySwap"] == container.inputs["memory"], name
+
+
 def kind(container: Registered) -> str:
     found: str = next(label["value"] for label in container.inputs["labels"] if label["label"] == "dev.dictamesh.kind")
     return found
@@ -138,7 +146,7 @@ def test_a_root_owned_volume_is_handed_over_before_the_first_start(stacks: dict[
     owner = recording.one(CONTAINER, "sentry-taskbroker-data-owner")
     inputs = owner.inputs
     assert inputs["entrypoints"] == ["chown", "1000:1000", "/opt/sqlite"] and inputs["user"] == "0:0"
-    assert inputs["capabilities"] == {"drops": ["ALL"], "adds": ["CHOWN"]}
+    assert inputs["capabilities"] == {"drops": ["ALL"], "adds": ["CAP_CHOWN"]}
     assert inputs["securityOpts"] == ["no-new-privileges:true"] and inputs["networkMode"] == "none"
     assert inputs["mustRun"] is False and inputs["attach"] is True
     assert inputs["mounts"] == [

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from components.runtime.docker_readback import cpus, duration
+from components.runtime.docker_readback import capability, cpus, duration
 from tests.harness import Recording
 from tests.test_runtime_sample import deploy, sample
 
@@ -25,11 +25,18 @@ def test_durations_are_written_as_go_prints_them(seconds: int, read_back: str) -
     assert duration(seconds) == read_back
 
 
+@pytest.mark.parametrize(("name", "read_back"), [("CHOWN", "CAP_CHOWN"), ("CAP_CHOWN", "CAP_CHOWN"), ("ALL", "ALL")])
+def test_capabilities_are_written_as_the_engine_reads_them_back(name: str, read_back: str) -> None:
+    assert capability(name) == read_back
+
+
 def test_every_dev_container_is_already_in_its_read_back_form(stacks: dict[str, Recording]) -> None:
     for container in stacks["dev"].of_type(CONTAINER):
         inputs = container.inputs
         assert inputs["cpus"] == cpus(Decimal(inputs["cpus"])), container.name
         assert "." in inputs["cpus"], container.name  # "1" would read back as "1.0" and replace the container
+        for added in inputs["capabilities"].get("adds", []):
+            assert added == capability(added), container.name
         check = inputs.get("healthcheck")
         if check:
             for key in ("interval", "timeout", "startPeriod"):

@@ -19,7 +19,7 @@ import pulumi_docker as docker
 
 from components.model import Exposed, Port, Replica, WebUi, Workload
 from components.quantity import cpu_cores, mebibytes
-from components.runtime.docker_readback import cpus, duration
+from components.runtime.docker_readback import capability, cpus, duration
 from components.secrets import as_secret
 from components.settings import Settings
 
@@ -113,6 +113,8 @@ class DockerRuntime:
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
             security_opts=["no-new-privileges:true"],
             memory=mebibytes(workload.resources.memory),
+            # no swap, as on Kubernetes; unset, the engine reads back twice the memory and every `up` updates
+            memory_swap=mebibytes(workload.resources.memory),
             shm_size=mebibytes(workload.shm_size) if workload.shm_size else None,
             # written as the provider reads them back: any other spelling replaces the container on every `up`
             cpus=cpus(cpu_cores(workload.resources.cpu)),
@@ -176,9 +178,10 @@ class DockerRuntime:
             read_only=True,
             mounts=[docker.ContainerMountArgs(type="volume", target=path, source=volume)],
             network_mode="none",
-            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=["CHOWN"]),
+            capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"], adds=[capability("CHOWN")]),
             security_opts=["no-new-privileges:true"],
             memory=32,
+            memory_swap=32,
             cpus=cpus(cpu_cores("100m")),  # in the form the provider reads back, as every container's
             must_run=False,
             attach=True,

@@ -31,3 +31,9 @@ def duration(seconds: int) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+def capability(name: str) -> str:
+    """The engine's form since Docker 20.10, which prefixes capability names (CHOWN reads back as
+    CAP_CHOWN; ALL stays ALL): the short form drifted on every `refresh` (found by make e2e)."""
+    return name if name == "ALL" or name.startswith("CAP_") else f"CAP_{name}"
