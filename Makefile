@@ -27,7 +27,7 @@ DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
 .PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
-	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster e2e e2e-deps logs postgres-cli redis-cli kafka-topics \
+	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster e2e e2e-dev e2e-deps logs postgres-cli redis-cli kafka-topics \
 	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui sentry-cleanup catalog-dump catalog-restore
 
 help:
@@ -98,6 +98,10 @@ e2e-deps: ## what `make e2e` needs beyond test-deps: dockerd, and the Pulumi eng
 e2e: setup policy-pack ## the real-engine tier: every stack on the real Pulumi engine, a local cluster and dockerd
 	@scripts/test-deps.sh check
 	$(UV) run --frozen python -m scripts.e2e
+
+e2e-dev: setup policy-pack ## dev's stage of the real-engine tier alone: dockerd and stand-in images, no cluster
+	@scripts/test-deps.sh check
+	$(UV) run --frozen python -m scripts.e2e --dev
 
 docs: setup ## regenerate docs/configuration.md from the settings models
 	$(UV) run --frozen python -m scripts.config_reference

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# What `make e2e` needs beyond `make test-deps`: Debian's dockerd (the dev stack's engine), and the
-# Pulumi CLI with its plugins. An installed CLI is used as it is; otherwise ../shared/engine/build.sh
+# What `make e2e` needs beyond `make test-deps`: Debian's dockerd (the dev stack's engine), busybox (the
+# stand-in images' userland, with bash: scripts/standins.py), and the Pulumi CLI with its plugins. An
+# installed CLI is used as it is; otherwise ../shared/engine/build.sh
 # builds it from source (cold: about 15 minutes; cached by version under ~/.cache/dictamesh/engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v dockerd >/dev/null; then
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v busybox >/dev/null || missing+=(busybox-static)
+if ((${#missing[@]})); then
     sudo=$([[ $(id -u) == 0 ]] || echo sudo)
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
-    $sudo apt-get install -y -qq --no-install-recommends docker.io >/dev/null
-    echo "installed: docker.io"
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    echo "installed: ${missing[*]}"
 fi
 if ! command -v pulumi >/dev/null; then
     build=../shared/engine/build.sh

@@ -12,27 +12,25 @@ policies, the secrecy of the state, idempotence and the API server's admission.
 Usage: make e2e   (needs make test-deps and make e2e-deps; the engine as scripts/engine.py finds it)
 """
 
+import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.evaluate import measure
 from scripts import local_cluster, state_secrecy
+from scripts.e2e_dev import run_dev
+from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, count_resources
 from scripts.engine import EngineMissingError, engine_env
 from scripts.local_dockerd import Dockerd
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
-HASH_SEEDS = ("0", "1")  # two processes whose string hashing differs: set order changes between them
 PASSPHRASE = "e2e-only-passphrase"  # noqa: S105 (guards a scratch state deleted at the end)
 CANNOT_RUN = "can't run policy"  # the policy framework's note when a policy read an unknown value
 # a container that breaks one rule only, privilege: docker-no-privilege must stop it before anything is created
@@ -51,55 +49,6 @@ _docker.Container(
 """
 
 
-class StepFailedError(Exception):
-    pass
-
-
-@dataclass
-class Run:
-    """The project copy, the environment `pulumi` runs in, and the timings taken."""
-
-    project: Path
-    env: dict[str, str]
-    logs: Path
-    timings: list[tuple[str, float, str]] = field(default_factory=list)
-
-    def pulumi(self, *args: str, stack: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
-        """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail. Returns its output."""
-        command = ["pulumi", *args, "--stack", stack, "--non-interactive"]
-        result = subprocess.run(
-            command,
-            cwd=self.project,
-            env={**self.env, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            check=False,
-        )
-        log = self.logs / f"{len(list(self.logs.iterdir())):02d}-{args[0]}-{stack}.log"
-        log.write_text(f"$ {' '.join(command)}\n{result.stdout}")
-        if (result.returncode == 0) != ok:
-            expected = "succeed" if ok else "fail"
-            raise StepFailedError(
-                f"`{' '.join(command)}` should {expected}, exit {result.returncode}:\n{result.stdout[-4000:]}"
-            )
-        return result.stdout
-
-    def policy_args(self, stack: str) -> list[str]:
-        return ["--policy-pack", "policies", "--policy-pack-config", f"policies/config/{stack}.json"]
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[list[str]]:
-        """Times a step; the body may append a note (a resource count, say) to the list it gets."""
-        notes: list[str] = []
-        print(f"e2e: {name} ...", flush=True)
-        started = time.monotonic()
-        yield notes
-        seconds = time.monotonic() - started
-        self.timings.append((name, seconds, ", ".join(notes)))
-        print(f"e2e: {name}: {seconds:.1f} s {'(' + ', '.join(notes) + ')' if notes else ''}", flush=True)
-
-
 def copy_project(target: Path) -> None:
     """The checkout's files as git sees them (tracked and new, not ignored), without venvs or state."""
     listed = subprocess.run(
@@ -116,11 +65,6 @@ def copy_project(target: Path) -> None:
             shutil.copy2(source, target / name)
     # the policy pack runs in its own venv, which the CLI expects beside it
     (target / "policies" / "venv").symlink_to(ROOT / "policies" / "venv")
-
-
-def change_count(output: str) -> int:
-    found = re.search(r"(\d+) to create", output)
-    return int(found.group(1)) if found else 0
 
 
 def check_stack_file(run: Run, stack: str) -> None:
@@ -159,12 +103,17 @@ def evaluation_seconds(stack: str) -> float:
     return measure(stack, evaluate=True)["total"]
 
 
-def run_all(run: Run, state: Path) -> None:
-    for stack in STACKS:
+def run_all(run: Run, state: Path, dockerd: Dockerd, scratch: Path, dev_only: bool) -> None:
+    for stack in ("dev",) if dev_only else STACKS:
         with run.step(f"stack init {stack}"):
             run.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
             check_stack_file(run, stack)
+    if not dev_only:
+        run_previews_and_cluster(run, state)
+    run_dev(run, dockerd, scratch)
 
+
+def run_previews_and_cluster(run: Run, state: Path) -> None:
     for stack in STACKS:
         with run.step(f"preview {stack} with the policy pack") as notes:
             output = run.pulumi("preview", *run.policy_args(stack), stack=stack)
@@ -180,13 +129,7 @@ def run_all(run: Run, state: Path) -> None:
         run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("staging"), stack="staging")
         notes.append(f"{count_resources(run, 'staging')} resources")
 
-    for seed in HASH_SEEDS:
-        with run.step(f"preview staging --expect-no-changes, PYTHONHASHSEED={seed}"):
-            run.pulumi("preview", "--expect-no-changes", stack="staging", env={"PYTHONHASHSEED": seed})
-
-    with run.step("refresh staging: no drift"):
-        run.pulumi("refresh", "--yes", "--expect-no-changes", stack="staging")
-        run.pulumi("preview", "--expect-no-changes", stack="staging")
+    check_idempotent(run, "staging")
 
     with run.step("secrecy of staging's state") as notes:
         notes.append(f"{check_secrecy(run, 'staging', state)} secret values looked for")
@@ -217,11 +160,6 @@ def run_all(run: Run, state: Path) -> None:
             raise StepFailedError(f"the known-bad preview did not fail on docker-no-privilege alone:\n{output}")
 
 
-def count_resources(run: Run, stack: str) -> int:
-    exported = json.loads(run.pulumi("stack", "export", stack=stack))
-    return len(exported["deployment"].get("resources", []))
-
-
 def uv_dir() -> str:
     """uv's folder: the Python runtime's `toolchain: uv` runs it from PATH."""
     uv = os.environ.get("UV") or shutil.which("uv")
@@ -231,6 +169,9 @@ def uv_dir() -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="the real-engine tier (make e2e)")
+    parser.add_argument("--dev", action="store_true", help="dev's stage alone, on dockerd: no cluster")
+    dev_only = parser.parse_args().dev
     try:
         env = engine_env()
     except EngineMissingError as missing:
@@ -238,10 +179,10 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="dictamesh-e2e-") as scratch:
         work = Path(scratch)
-        for folder in ("project", "state", "logs", "cluster", "dockerd"):
+        for folder in ("project", "state", "logs", "cluster", "dockerd", "standins"):
             (work / folder).mkdir()
         copy_project(work / "project")
-        cluster = local_cluster.start(work / "cluster")
+        cluster = None if dev_only else local_cluster.start(work / "cluster")
         dockerd: Dockerd | None = None
         try:
             dockerd = Dockerd(work / "dockerd")
@@ -251,13 +192,14 @@ def main() -> int:
                 "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
                 "PULUMI_SKIP_UPDATE_CHECK": "true",
                 "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),  # the checkout's venv, already synced
-                "KUBECONFIG": str(cluster.kubeconfig),
                 "DOCKER_HOST": dockerd.host,
             }
+            if cluster is not None:
+                env["KUBECONFIG"] = str(cluster.kubeconfig)
             run = Run(work / "project", env, work / "logs")
             started = time.monotonic()
             try:
-                run_all(run, work / "state")
+                run_all(run, work / "state", dockerd, work / "standins", dev_only)
             except StepFailedError as failure:
                 print(f"e2e: FAILED: {failure}", file=sys.stderr)
                 keep = Path(tempfile.mkdtemp(prefix="dictamesh-e2e-logs-"))
@@ -272,7 +214,8 @@ def main() -> int:
         finally:
             if dockerd is not None:
                 dockerd.stop()
-            cluster.stop()
+            if cluster is not None:
+                cluster.stop()
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ filesystem), data and state under `work`, removed on stop. Containers on user-de
 reach each other, and ports are published on 127.0.0.1.
 """
 
+import io
+import json
 import os
 import shutil
 import signal
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
@@ -21,19 +24,24 @@ class Dockerd:
         self.work = work
         self.host = f"unix://{work / 'docker.sock'}"
         self.log = work / "dockerd.log"
-        self._log_file = self.log.open("w")
+        self._command = [
+            binary,
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+            "--live-restore",  # containers keep running while record_digests restarts the engine
+            f"--data-root={work / 'data'}",
+            f"--exec-root={work / 'exec'}",
+            f"--pidfile={work / 'dockerd.pid'}",
+            f"--host={self.host}",
+        ]
+        self._start()
+
+    def _start(self) -> None:
+        self._log_file = self.log.open("a")
         self.process = subprocess.Popen(
-            [
-                binary,
-                "--iptables=false",
-                "--ip6tables=false",
-                "--bridge=none",
-                "--storage-driver=vfs",
-                f"--data-root={work / 'data'}",
-                f"--exec-root={work / 'exec'}",
-                f"--pidfile={work / 'dockerd.pid'}",
-                f"--host={self.host}",
-            ],
+            self._command,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its containerd goes with it when the session is ended
@@ -54,10 +62,35 @@ class Dockerd:
             check=check,
         )
 
+    def file_info(self, container: str, path: str) -> tarfile.TarInfo:
+        """A file's mode and owner in a container, running or not, as `docker cp` archives it."""
+        archive = subprocess.run(
+            ["docker", "cp", f"{container}:{path}", "-"],
+            env={**os.environ, "DOCKER_HOST": self.host},
+            capture_output=True,
+            check=True,
+        ).stdout
+        return tarfile.open(fileobj=io.BytesIO(archive)).getmembers()[0]
+
     def ready(self) -> bool:
         return self.docker("version", "--format", "{{.Server.Version}}", check=False).returncode == 0
 
-    def stop(self) -> None:
+    def record_digests(self, refs: list[str]) -> None:
+        """Makes `name:tag@sha256:…` references find the local image `name:tag`, as a pull records them:
+        written into the engine's reference store while it is stopped (`docker tag` refuses digests)."""
+        if not refs:
+            return
+        self._halt()
+        store = self.work / "data" / "image" / "vfs" / "repositories.json"
+        known = json.loads(store.read_text())
+        for ref in refs:
+            tagged, digest = ref.split("@")
+            repository = known["Repositories"][tagged.rsplit(":", 1)[0]]
+            repository[f"{tagged.rsplit(':', 1)[0]}@{digest}"] = repository[tagged]
+        store.write_text(json.dumps(known))
+        self._start()
+
+    def _halt(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -66,6 +99,12 @@ class Dockerd:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log_file.close()
+
+    def stop(self) -> None:
+        # live restore keeps containers running without the engine: remove them first
+        if self.process.poll() is None and (running := self.docker("ps", "--all", "--quiet").stdout.split()):
+            self.docker("rm", "--force", "--volumes", *running, check=False)
+        self._halt()
         # vfs layers and the exec root hold mounts and root-owned files: remove what can be removed
         shutil.rmtree(self.work / "data", ignore_errors=True)
         shutil.rmtree(self.work / "exec", ignore_errors=True)

@@ -16,19 +16,12 @@ import pytest
 from components.cache import images as cache
 from components.catalog import images as catalog
 from components.event_bus import images as event_bus
-from components.image_facts import ImageFacts
+from components.images import RECORDS
 from components.model import Replica, Workload
-from components.observability import images as observability
 from components.sentry import images as sentry
 from components.settings import CacheSettings, CatalogSettings, EventBusSettings
 from tests.harness import Recording
 
-RECORDS = {
-    record.image: record
-    for module in (cache, catalog, event_bus, observability, sentry)
-    for record in vars(module).values()
-    if isinstance(record, ImageFacts)
-}
 # what a shell runs itself: no tool of the image needed
 BUILTINS = {"exec", "test", "[", "printf", "echo", "export", "set", "read", "true", "false", "cd", "exit"}
 MINI_FLAGS = Path(__file__).parent / "upstream" / "seaweedfs-4.40-mini-flags.txt"

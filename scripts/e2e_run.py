@@ -1,0 +1,85 @@
+"""How the real-engine tier runs the CLI: the project copy, its environment, timed steps."""
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HASH_SEEDS = ("0", "1")  # two processes whose string hashing differs: set order changes between them
+
+
+class StepFailedError(Exception):
+    pass
+
+
+@dataclass
+class Run:
+    """The project copy, the environment `pulumi` runs in, and the timings taken."""
+
+    project: Path
+    env: dict[str, str]
+    logs: Path
+    timings: list[tuple[str, float, str]] = field(default_factory=list)
+
+    def pulumi(self, *args: str, stack: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
+        """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail. Returns its output."""
+        command = ["pulumi", *args, "--stack", stack, "--non-interactive"]
+        return self.command(command, f"{args[0]}-{stack}", ok, env)
+
+    def command(self, command: list[str], name: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
+        """Runs `command` in the project copy, its output logged under `name`."""
+        result = subprocess.run(
+            command,
+            cwd=self.project,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        log = self.logs / f"{len(list(self.logs.iterdir())):02d}-{name}.log"
+        log.write_text(f"$ {' '.join(command)}\n{result.stdout}")
+        if (result.returncode == 0) != ok:
+            expected = "succeed" if ok else "fail"
+            raise StepFailedError(
+                f"`{' '.join(command)}` should {expected}, exit {result.returncode}:\n{result.stdout[-4000:]}"
+            )
+        return result.stdout
+
+    def policy_args(self, stack: str) -> list[str]:
+        return ["--policy-pack", "policies", "--policy-pack-config", f"policies/config/{stack}.json"]
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[list[str]]:
+        """Times a step; the body may append a note (a resource count, say) to the list it gets."""
+        notes: list[str] = []
+        print(f"e2e: {name} ...", flush=True)
+        started = time.monotonic()
+        yield notes
+        seconds = time.monotonic() - started
+        self.timings.append((name, seconds, ", ".join(notes)))
+        print(f"e2e: {name}: {seconds:.1f} s {'(' + ', '.join(notes) + ')' if notes else ''}", flush=True)
+
+
+def change_count(output: str) -> int:
+    found = re.search(r"(\d+) to create", output)
+    return int(found.group(1)) if found else 0
+
+
+def count_resources(run: Run, stack: str) -> int:
+    exported = json.loads(run.pulumi("stack", "export", stack=stack))
+    return len(exported["deployment"].get("resources", []))
+
+
+def check_idempotent(run: Run, stack: str) -> None:
+    """No change in a preview under two string-hash seeds, and no drift in a refresh (then no change)."""
+    for seed in HASH_SEEDS:
+        with run.step(f"preview {stack} --expect-no-changes, PYTHONHASHSEED={seed}"):
+            run.pulumi("preview", "--expect-no-changes", stack=stack, env={"PYTHONHASHSEED": seed})
+    with run.step(f"refresh {stack}: no drift"):
+        run.pulumi("refresh", "--yes", "--expect-no-changes", stack=stack)
+        run.pulumi("preview", "--expect-no-changes", stack=stack)

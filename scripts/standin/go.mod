@@ -1,0 +1,3 @@
+module dictamesh.dev/standin
+
+go 1.22
