@@ -69,3 +69,9 @@ class Resources(Section):
     cpu: Cpu = "250m"
     memory: Memory = "256Mi"
     ephemeral_storage: Memory = "1Gi"
+
+
+EXPORTER_RESOURCES = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")  # Go exporters idle near 20Mi
+
+# The DictaMesh services that use the platform (seed report: planned application charts).
+APP_CLIENTS = ["metadata-catalog", "graphql-gateway", "event-router"]

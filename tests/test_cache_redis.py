@@ -15,8 +15,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from components.cache import files
+from components.cache.settings import CacheSettings
 from components.config import parse
-from components.settings import CacheSettings
 from scripts.ports import free_port
 
 APP_PASSWORD, MONITOR_PASSWORD = token_hex(16), token_hex(16)

@@ -11,7 +11,7 @@ import pg8000.native
 import pytest
 
 from components.catalog import files
-from components.settings import CatalogSettings
+from components.catalog.settings import CatalogSettings
 from tests.harness import Recording
 from tests.postgres import POSTGRES_BIN_PATH, PostgresServer, PsqlError
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from components.catalog.settings import CatalogSettings
 from components.config import parse
-from components.settings import CatalogSettings
 from tests.harness import ROOT
 from tests.test_cache_redis import APP_PASSWORD, RedisServer
 from tests.test_catalog_sql import PASSWORDS, provision

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from components.cache import images as cache
-from components.catalog import images as catalog
-from components.event_bus import images as event_bus
 from components.images import RECORDS
 from components.model import Replica, Workload
 from components.sentry import images as sentry
-from components.settings import CacheSettings, CatalogSettings, EventBusSettings
 from tests.harness import Recording
 
 # what a shell runs itself: no tool of the image needed
@@ -68,16 +64,6 @@ def commands_of(argv: Sequence[str]) -> set[str]:
 def test_every_image_every_stack_runs_has_its_record(stacks: dict[str, Recording]) -> None:
     assert {w.image for w in workloads(stacks)} <= set(RECORDS)
     assert len(RECORDS) == 22
-
-
-def test_the_settings_pin_exactly_the_recorded_images() -> None:
-    """Catalog, cache and event bus keep their pins in components/settings.py: bound to the records here."""
-    assert CatalogSettings().image == catalog.POSTGRES.image
-    assert CatalogSettings().exporter_image == catalog.EXPORTER.image
-    assert CacheSettings().image == cache.REDIS.image
-    assert CacheSettings().exporter_image == cache.EXPORTER.image
-    assert EventBusSettings().image == event_bus.REDPANDA.image
-    assert EventBusSettings().console_image == event_bus.CONSOLE.image
 
 
 def test_every_workload_runs_as_its_images_user_or_says_why_not(stacks: dict[str, Recording]) -> None:

@@ -9,7 +9,7 @@ from secrets import token_hex
 from typing import Any
 
 from components.event_bus import files
-from components.settings import EventBusSettings, Topic
+from components.event_bus.settings import EventBusSettings, Topic
 
 MUTATIONS = {"create", "alter-config", "add-partitions", "delete"}
 SASL_PASSWORD = token_hex(16)

@@ -3,10 +3,10 @@
 import pulumi
 
 from components.cache import alerts, files, images
+from components.cache.settings import CacheSettings
 from components.exporter import metrics_exporter
 from components.model import SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.secrets import generated_password
-from components.settings import CacheSettings
 
 REDIS_USER = images.REDIS.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as

@@ -3,7 +3,7 @@
 import hashlib
 import json
 
-from components.settings import CacheSettings
+from components.cache.settings import CacheSettings
 
 APP_USER = "dictamesh"
 MONITOR_USER = "dictamesh_monitor"

@@ -3,11 +3,11 @@
 import pulumi
 
 from components.catalog import alerts, files, images
+from components.catalog.settings import CatalogSettings
 from components.exporter import metrics_exporter
 from components.model import SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.postgres_stop import fast_stop
 from components.secrets import generated_password
-from components.settings import CatalogSettings
 
 POSTGRES_USER = images.POSTGRES.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as

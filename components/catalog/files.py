@@ -2,8 +2,7 @@
 
 from importlib import resources
 
-from components.model import SECRETS_DIR
-from components.settings import (
+from components.catalog.settings import (
     CATALOG_BACKUP,
     CATALOG_MONITOR,
     CATALOG_SUPERUSER,
@@ -11,6 +10,7 @@ from components.settings import (
     PostgresTuning,
     postgres_bytes,
 )
+from components.model import SECRETS_DIR
 
 PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root may hold lost+found
 INITDB_DIR = "/docker-entrypoint-initdb.d"

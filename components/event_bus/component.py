@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import pulumi
 
 from components.event_bus import alerts, files, images
+from components.event_bus.settings import EventBusSettings
 from components.model import (
     SECRETS_DIR,
     Port,
@@ -18,7 +19,6 @@ from components.model import (
     Workload,
 )
 from components.secrets import generated_password
-from components.settings import EventBusSettings
 
 REDPANDA_USER = images.REDPANDA.runs_as
 CONSOLE_USER = images.CONSOLE.runs_as

@@ -5,9 +5,9 @@ from importlib import resources
 
 import yaml
 
+from components.event_bus.settings import EventBusSettings, Topic
 from components.model import Replica
 from components.quantity import cpu_cores
-from components.settings import EventBusSettings, Topic
 
 KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
 # container side of the listeners published to the developer's machine
