@@ -1,6 +1,12 @@
 """EventBus under the mock engine: every broker knows itself and the same seeds, on both targets."""
 
+import os
 import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +16,7 @@ from components.config import ConfigError, parse
 from components.event_bus import files
 from components.model import Replica
 from tests.harness import Recording, run_stack
+from tests.servers import write
 
 CONTAINER = "docker:index/container:Container"
 SEEDS = "--seeds=redpanda-0:33145,redpanda-1:33145,redpanda-2:33145"
@@ -327,3 +334,44 @@ def test_the_converge_job_carries_the_bootstrap_properties_even_without_topics(s
     else:
         text = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-topics-files").inputs["data"]["cluster.tsv"]
     assert [line.split("\t")[0] for line in text.splitlines()] == list(bootstrap)
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A scratch folder another user can enter (pytest's own sit under a 0700 folder of root's)."""
+    folder = Path(tempfile.mkdtemp())
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_restarted_broker_starts_again_from_its_read_only_copy(open_tmp: Path) -> None:
+    """The broker's start command, run twice as a user without privileges (as the container restarts):
+    the first copy is read-only (the mounted file's 0444, which rpk keeps when it rewrites it), and a
+    plain `cp` could not replace it, so the restarted broker looped on "Permission denied" (found by
+    make e2e's dev stage, after make dev-down and dev-up)."""
+    base, config_dir = open_tmp / "dictamesh" / "redpanda.yaml", open_tmp / "redpanda"
+    base.parent.mkdir()
+    base.write_text("redpanda: {}\n")
+    base.chmod(0o444)
+    config_dir.mkdir()
+    fake_rpk = write(open_tmp / "bin" / "rpk", '#!/bin/sh\necho started "$@"\n')
+    fake_rpk.chmod(0o755)
+    script = files.START_COMMAND[2].replace(files.BASE_CONFIG, str(base)).replace(files.CONFIG_DIR, str(config_dir))
+    nobody = os.stat(open_tmp).st_uid if os.geteuid() else 65534
+    os.chown(config_dir, nobody, nobody)
+    for start in (1, 2):
+        run = subprocess.run(
+            [*as_user(nobody), "sh", "-c", script, "rpk", "redpanda", "start"],
+            env={"PATH": f"{fake_rpk.parent}:/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0 and run.stdout == "started redpanda start\n", (start, run.stderr)
+    assert (config_dir / "redpanda.yaml").stat().st_mode & 0o777 == 0o444
+
+
+def as_user(uid: int) -> list[str]:
+    """setpriv to `uid` when the tests run as root, who would override the file's mode."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if os.geteuid() == 0 else []

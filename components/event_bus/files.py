@@ -18,8 +18,10 @@ CONFIG_DIR = "/etc/redpanda"  # rpk rewrites redpanda.yaml here on every start: 
 BASE_CONFIG = "/etc/dictamesh/redpanda.yaml"
 
 # rpk falls back to built-in defaults, which have developer_mode on, when no redpanda.yaml exists, and then
-# starts in dev-container mode (no fsync). Every broker therefore starts from our own file.
-START_COMMAND = ["/bin/sh", "-c", f'cp {BASE_CONFIG} {CONFIG_DIR}/redpanda.yaml && exec rpk "$@"', "rpk"]
+# starts in dev-container mode (no fsync). Every broker therefore starts from our own file. The copy takes
+# the mounted file's 0444, and rpk keeps that mode when it rewrites it (ReplaceFile): a restarted
+# container finds it read-only in its writable layer or emptyDir, so the copy replaces it (-f).
+START_COMMAND = ["/bin/sh", "-c", f'cp -f {BASE_CONFIG} {CONFIG_DIR}/redpanda.yaml && exec rpk "$@"', "rpk"]
 # 200 with {"status":"booting"} until the broker has joined: the body tells ready from starting
 READY_CHECK = f"curl --silent --fail --max-time 5 http://127.0.0.1:{ADMIN}/v1/status/ready | grep -q '\"ready\"'"
 
