@@ -207,9 +207,9 @@ def main() -> int:
                 print(f"e2e: every command's output is in {keep}", file=sys.stderr)
                 return 1
             print(f"\ne2e: passed in {time.monotonic() - started:.0f} s")
-            print(f"{'step':<58} {'seconds':>8}  notes")
+            print(f"{'step':<76} {'seconds':>8}  notes")
             for name, seconds, notes in run.timings:
-                print(f"{name:<58} {seconds:>8.1f}  {notes}")
+                print(f"{name:<76} {seconds:>8.1f}  {notes}")
             return 0
         finally:
             if dockerd is not None:

@@ -51,7 +51,10 @@ def check_all_up(dockerd: Dockerd, wait: float = 0) -> int:
         if services and not wrong:
             return len(services)
         if time.monotonic() > deadline:
-            raise StepFailedError(f"dev's containers are not as `up` should leave them: {wrong or 'none found'}")
+            logs = {name: dockerd.docker("logs", "--tail", "5", name, check=False) for name in sorted(wrong)}
+            shown = "\n".join(f"--- {name}\n{log.stdout}{log.stderr}" for name, log in logs.items())
+            found = wrong or "none found"
+            raise StepFailedError(f"dev's containers are not as `up` should leave them: {found}\n{shown}")
         time.sleep(2)
 
 

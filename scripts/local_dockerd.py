@@ -30,7 +30,6 @@ class Dockerd:
             "--ip6tables=false",
             "--bridge=none",
             "--storage-driver=vfs",
-            "--live-restore",  # containers keep running while record_digests restarts the engine
             f"--data-root={work / 'data'}",
             f"--exec-root={work / 'exec'}",
             f"--pidfile={work / 'dockerd.pid'}",
@@ -101,9 +100,6 @@ class Dockerd:
         self._log_file.close()
 
     def stop(self) -> None:
-        # live restore keeps containers running without the engine: remove them first
-        if self.process.poll() is None and (running := self.docker("ps", "--all", "--quiet").stdout.split()):
-            self.docker("rm", "--force", "--volumes", *running, check=False)
         self._halt()
         # vfs layers and the exec root hold mounts and root-owned files: remove what can be removed
         shutil.rmtree(self.work / "data", ignore_errors=True)
