@@ -113,7 +113,7 @@ def test_brokers_start_from_a_production_redpanda_yaml(stacks: dict[str, Recordi
     container = template["containers"][0]
     script = container["command"][2]
     assert container["command"][:2] == ["/bin/sh", "-c"] and container["command"][3] == "rpk"
-    assert script == 'cp /etc/dictamesh/redpanda.yaml /etc/redpanda/redpanda.yaml && exec rpk "$@"'
+    assert script == 'cp -f /etc/dictamesh/redpanda.yaml /etc/redpanda/redpanda.yaml && exec rpk "$@"'
     data = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"]
     assert yaml.safe_load(data["redpanda.yaml"]) == {
         "redpanda": {
