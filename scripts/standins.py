@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from components.image_facts import ImageFacts
 from components.images import RECORDS
 from components.model import Replica, Workload
+from components.runtime.docker import docker_replica
 from scripts.local_dockerd import Dockerd
 from tests.harness import run_stack
 from tests.servers import binary, built
@@ -91,16 +92,8 @@ class Image:
 
 
 def replicas(workload: Workload) -> list[Replica]:
-    """As the Docker runtime names them (components/runtime/docker.py)."""
     count = workload.replicas if workload.kind == "service" else 1
-    return [
-        Replica(
-            ordinal=index,
-            host=f"{workload.name}-{index}",
-            published={p.name: p.host_port + index for p in workload.ports if p.host_port is not None},
-        )
-        for index in range(count)
-    ]
+    return [docker_replica(workload, index) for index in range(count)]
 
 
 def service_argv(workload: Workload, replica: Replica) -> list[str]:

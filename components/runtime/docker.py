@@ -69,11 +69,7 @@ class DockerRuntime:
     ) -> docker.Container:
         suffix = "" if ordinal is None else f"-{ordinal}"
         index = ordinal or 0
-        replica = Replica(
-            ordinal=index,
-            host=self.address(workload.name, index),
-            published={p.name: p.host_port + index for p in workload.ports if p.host_port is not None},
-        )
+        replica = docker_replica(workload, index)
         opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
         uploads = self._uploads(workload)
         volumes = {key: self._volume(workload, key, suffix, parent) for key, volume in workload.volumes.items()}
@@ -106,9 +102,7 @@ class DockerRuntime:
                 if port.host_port is not None
             ],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(
-                    name=self._network.name, aliases=[workload.name, self.address(workload.name, index)]
-                )
+                docker.ContainerNetworksAdvancedArgs(name=self._network.name, aliases=[workload.name, replica.host])
             ],
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
             security_opts=["no-new-privileges:true"],
@@ -218,6 +212,12 @@ class DockerRuntime:
                 opts=pulumi.ResourceOptions(provider=self._provider),
             )
         return self._images[ref]
+
+
+def docker_replica(workload: Workload, index: int) -> Replica:
+    """Who replica `index` is on Docker: its network alias, and its ports published from host_port + index."""
+    published = {p.name: p.host_port + index for p in workload.ports if p.host_port is not None}
+    return Replica(ordinal=index, host=f"{workload.name}-{index}", published=published)
 
 
 def fail_with_the_job(container: docker.Container) -> None:
