@@ -1,15 +1,17 @@
 """The real-engine tier: every stack on the real Pulumi engine, the policy pack and real providers.
 
 staging and prod go to a local control plane (scripts/local_cluster.py: a real API server, controller
-manager and scheduler, with KWOK's fake nodes), dev's preview to a Docker engine of its own
-(scripts/local_dockerd.py). Both are started here and always stopped. State lives in a file backend in
-a scratch folder, with passphrase secrets. The program runs from a copy of the checkout, since
-`pulumi stack init` writes into the stack files.
+manager and scheduler, with KWOK's fake nodes), dev to a Docker engine of its own
+(scripts/local_dockerd.py) with stand-in images (scripts/e2e_dev.py). Both are started here and always
+stopped. State lives in a file backend in a scratch folder, with passphrase secrets. The program runs
+from a copy of the checkout, since `pulumi stack init` writes into the stack files.
 
-No container runs: no image can be pulled here. What this proves is the engine, the providers, the
-policies, the secrecy of the state, idempotence and the API server's admission.
+No real image runs: none can be pulled here. What this proves is the engine, the providers, the
+policies, the secrecy of the state, idempotence, the API server's admission, and dev's containers as
+the Docker engine runs them.
 
-Usage: make e2e   (needs make test-deps and make e2e-deps; the engine as scripts/engine.py finds it)
+Usage: make e2e, or make e2e-dev for dev's stage alone (needs make test-deps and make e2e-deps; the
+engine as scripts/engine.py finds it)
 """
 
 import argparse
