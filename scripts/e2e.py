@@ -27,7 +27,7 @@ from pathlib import Path
 from benchmarks.evaluate import measure
 from scripts import local_cluster, state_secrecy
 from scripts.e2e_dev import run_dev
-from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, count_resources
+from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, up_with_policies
 from scripts.engine import EngineMissingError, engine_env
 from scripts.local_dockerd import Dockerd
 
@@ -128,8 +128,7 @@ def run_previews_and_cluster(run: Run, state: Path) -> None:
         run.pulumi("preview", stack="staging")
 
     with run.step("up staging") as notes:
-        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("staging"), stack="staging")
-        notes.append(f"{count_resources(run, 'staging')} resources")
+        notes.append(f"{up_with_policies(run, 'staging')} resources")
 
     check_idempotent(run, "staging")
 
@@ -137,8 +136,7 @@ def run_previews_and_cluster(run: Run, state: Path) -> None:
         notes.append(f"{check_secrecy(run, 'staging', state)} secret values looked for")
 
     with run.step("up prod") as notes:
-        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("prod"), stack="prod")
-        notes.append(f"{count_resources(run, 'prod')} resources")
+        notes.append(f"{up_with_policies(run, 'prod')} resources")
 
     with run.step("secrecy of prod's state") as notes:
         notes.append(f"{check_secrecy(run, 'prod', state)} secret values looked for")

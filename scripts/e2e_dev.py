@@ -9,12 +9,14 @@ targets do what the README says. What it cannot prove: the real images' behaviou
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from components.model import Workload
 from scripts import standins
-from scripts.e2e_run import Run, StepFailedError, check_idempotent, count_resources
+from scripts.e2e_run import Run, StepFailedError, check_idempotent, up_with_policies
 from scripts.local_dockerd import Dockerd
 from tests.harness import run_stack
 
@@ -68,13 +70,13 @@ def check_ports(dockerd: Dockerd) -> int:
     return len(published)
 
 
-def check_secret_files(dockerd: Dockerd) -> int:
+def check_secret_files(dockerd: Dockerd, workloads: Sequence[Workload]) -> int:
     """Each uploaded secret is 0440 root:root (no bit for other users), and the container's user reads it
     through its added group 0. The group is the container's, so every process in it has it, a `docker
     exec` as another user too: the file's mode is what keeps out users without it."""
     checked = 0
     states = containers(dockerd)
-    for workload in sorted(run_stack("dev").workloads, key=lambda w: w.name):
+    for workload in sorted(workloads, key=lambda w: w.name):
         count = workload.replicas if workload.kind == "service" else 1
         names = [f"dictamesh-dev-{workload.name}" + (f"-{i}" if count > 1 else "") for i in range(count)]
         for name in names:
@@ -117,24 +119,23 @@ def make(run: Run, *args: str) -> str:
 
 
 def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
+    workloads = run_stack("dev").workloads  # what dev runs, as the program says under the mock engine
     with run.step("stand-in images for dev") as notes:
-        notes.append(f"{len(standins.build(dockerd, scratch))} images")
+        notes.append(f"{len(standins.build(dockerd, scratch, workloads))} images")
 
     with run.step("up dev, cold, with the policy pack") as notes:
-        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args("dev"), stack="dev")
-        notes.append(f"{count_resources(run, 'dev')} resources, {check_all_up(dockerd)} services up")
+        notes.append(f"{up_with_policies(run, 'dev')} resources, {check_all_up(dockerd)} services up")
 
     with run.step("up dev again: nothing to change") as notes:
         run.pulumi("preview", "--diff", "--expect-no-changes", stack="dev")  # shows the diff if there is one
-        run.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes", *run.policy_args("dev"), stack="dev")
-        notes.append(f"{count_resources(run, 'dev')} resources")
+        notes.append(f"{up_with_policies(run, 'dev', '--expect-no-changes')} resources")
     check_idempotent(run, "dev")
 
     with run.step("ports on 127.0.0.1 alone, secret files the container user's alone") as notes:
-        notes.append(f"{check_ports(dockerd)} ports, {check_secret_files(dockerd)} secret files")
+        notes.append(f"{check_ports(dockerd)} ports, {check_secret_files(dockerd, workloads)} secret files")
 
     with run.step("new images under the same tags: every container replaced, every volume kept") as notes:
-        notes.append(replace_everything(run, dockerd, scratch))
+        notes.append(replace_everything(run, dockerd, scratch, workloads))
 
     with run.step("a failing job fails the update, named, with its log"):
         fail_a_job(run)
@@ -155,14 +156,14 @@ def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
             raise StepFailedError(f"left behind: {containers(dockerd)}, volumes {volumes(dockerd)}")
 
 
-def replace_everything(run: Run, dockerd: Dockerd, scratch: Path) -> str:
+def replace_everything(run: Run, dockerd: Dockerd, scratch: Path, workloads: Sequence[Workload]) -> str:
     """A marker in every volume; new stand-ins under the same references; `up --refresh` replaces every
     container, and every marker is still there."""
     kept = volumes(dockerd)
     for volume in kept:
         in_volume(dockerd, volume, f"echo {volume} > /v/{MARKER}")
     before = container_ids(dockerd)
-    standins.build(dockerd, scratch, generation=2)
+    standins.build(dockerd, scratch, workloads, generation=2)
     run.pulumi("up", "--yes", "--skip-preview", "--refresh", stack="dev")
     after = container_ids(dockerd)
     same = sorted(name for name, cid in after.items() if before.get(name) == cid)

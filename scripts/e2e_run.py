@@ -83,3 +83,9 @@ def check_idempotent(run: Run, stack: str) -> None:
     with run.step(f"refresh {stack}: no drift"):
         run.pulumi("refresh", "--yes", "--expect-no-changes", stack=stack)
         run.pulumi("preview", "--expect-no-changes", stack=stack)
+
+
+def up_with_policies(run: Run, stack: str, *extra: str) -> int:
+    """`up` of `stack` with its policy pack and no preview; the resources its state then holds."""
+    run.pulumi("up", "--yes", "--skip-preview", *extra, *run.policy_args(stack), stack=stack)
+    return count_resources(run, stack)

@@ -23,6 +23,7 @@ class Dockerd:
             raise SystemExit("dockerd is not installed: apt-get install docker.io (make e2e-deps)")
         self.work = work
         self.host = f"unix://{work / 'docker.sock'}"
+        self.env = {**os.environ, "DOCKER_HOST": self.host}  # what the docker CLI needs to reach this engine
         self.log = work / "dockerd.log"
         self._command = [
             binary,
@@ -55,7 +56,7 @@ class Dockerd:
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["docker", *args],
-            env={**os.environ, "DOCKER_HOST": self.host},
+            env=self.env,
             capture_output=True,
             text=True,
             check=check,
@@ -65,7 +66,7 @@ class Dockerd:
         """A file's mode and owner in a container, running or not, as `docker cp` archives it."""
         archive = subprocess.run(
             ["docker", "cp", f"{container}:{path}", "-"],
-            env={**os.environ, "DOCKER_HOST": self.host},
+            env=self.env,
             capture_output=True,
             check=True,
         ).stdout

@@ -26,7 +26,6 @@ from components.images import RECORDS
 from components.model import Replica, Workload
 from components.runtime.docker import docker_replica
 from scripts.local_dockerd import Dockerd
-from tests.harness import run_stack
 from tests.servers import binary, built
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,13 +209,13 @@ def tarball(root: Path, target: Path, owned: dict[str, tuple[int, int]]) -> None
             archive.addfile(folder)
 
 
-def build(dockerd: Dockerd, cache: Path, generation: int = 1) -> list[str]:
+def build(dockerd: Dockerd, cache: Path, workloads: Iterable[Workload], generation: int = 1) -> list[str]:
     """Imports a stand-in for every image the dev stack runs, and returns their references.
 
     A new `generation` gives every image a new ID under the same references: a new image under an old tag."""
     standin = standin_binary(cache)
     servers = real_servers()
-    refs = sorted(images(run_stack("dev").workloads).items())
+    refs = sorted(images(workloads).items())
     for ref, image in refs:
         work = cache / re.sub(r"[^a-zA-Z0-9.-]+", "-", ref)
         shutil.rmtree(work, ignore_errors=True)
