@@ -18,6 +18,7 @@ def metrics_exporter(
     health_path: str,
     env: Mapping[str, str],
     secrets: Mapping[str, pulumi.Output[str]],
+    tls_trust: str | None = None,
 ) -> Workload:
     """An exporter on `port` that Prometheus alone may scrape; its image has busybox wget for the check."""
     return Workload(
@@ -35,4 +36,5 @@ def metrics_exporter(
             http_port=port,
         ),
         clients=["prometheus"],
+        tls_trust=tls_trust,
     )

@@ -19,6 +19,14 @@ Hostname = Annotated[
         "a DNS name such as dictamesh.example.com, without wildcards",
     ),
 ]
+SELF_SIGNED = "selfSigned"
+IssuerName = Annotated[
+    str,
+    matching(
+        rf"{SELF_SIGNED}|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+        f"{SELF_SIGNED}, or a ClusterIssuer's name (lower-case letters, digits, '-' and '.')",
+    ),
+]
 # the web UIs a stack can expose; those without a login of their own are exposed only behind basic auth
 Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager", "sentry"]
 LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others get basic auth in front
@@ -52,6 +60,23 @@ class Tls(Section):
     @property
     def enabled(self) -> bool:
         return bool(self.cluster_issuer or self.secret_name)
+
+
+class InTransit(Section):
+    """TLS between the workloads: every datastore listener, certificates from cert-manager."""
+
+    enabled: bool = Field(
+        default=True, description="false: plain text, for a cluster without cert-manager (the prod policy refuses it)"
+    )
+    issuer: IssuerName = Field(
+        default="selfSigned",
+        description="selfSigned: a CA of the stack's own in its namespace; else the name of a cert-manager "
+        "ClusterIssuer that puts its CA in the Secrets it issues (ca.crt), as CA and Vault issuers do",
+    )
+
+    @property
+    def cluster_issuer(self) -> str | None:
+        return None if self.issuer == SELF_SIGNED else self.issuer
 
 
 class GatewayRef(Section):
@@ -173,6 +198,7 @@ class KubernetesSettings(Section):
         description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",
     )
     exposure: Exposure = Exposure()
+    tls: InTransit = Field(default=InTransit(), description="TLS on every datastore listener, between workloads")
     quota: Quota = Quota()
     quota_headroom_percent: int = Field(
         default=20, ge=0, le=500, description="room above the stack's own requests in the computed quota"

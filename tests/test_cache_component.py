@@ -37,7 +37,7 @@ def test_clusters_run_a_statefulset_with_authenticating_probes(stacks: dict[str,
     exporter = recording.one("kubernetes:apps/v1:Deployment", "redis-exporter").inputs["spec"]["template"]["spec"]
     env = {item["name"]: item.get("value") for item in exporter["containers"][0]["env"]}
     # a user-info part with no password would be sent as the password (redigo): the user has its own variable
-    assert env["REDIS_ADDR"] == f"redis://redis.dictamesh-{stack}.svc.cluster.local:6379"
+    assert env["REDIS_ADDR"] == f"rediss://redis.dictamesh-{stack}.svc.cluster.local:6379"
     assert env["REDIS_USER"] == "dictamesh_monitor"
     assert env["REDIS_PASSWORD_FILE"] == "/run/secrets/dictamesh/redis-passwords.json"
     # loading a large dataset at start may take minutes before Redis answers the probe
@@ -65,4 +65,5 @@ def test_no_password_in_a_command_line_env_literal_or_config_map(stacks: dict[st
             assert resource.secret_paths(), resource.name
     assert "cacheUrl" in recording.secret_outputs
     password = recording.generated["cache-app-password.result"]
-    assert recording.outputs["cacheUrl"].startswith(f"redis://dictamesh:{password}@")
+    scheme = "redis" if stack == "dev" else "rediss"
+    assert recording.outputs["cacheUrl"].startswith(f"{scheme}://dictamesh:{password}@")

@@ -34,7 +34,7 @@ class RedisServer:
         acl = workdir / "users.acl"
         acl.write_text(files.users_acl(APP_PASSWORD, MONITOR_PASSWORD))
         config = workdir / "redis.conf"
-        config.write_text(files.redis_conf(settings, str(acl), data_dir=str(workdir)))
+        config.write_text(files.redis_conf(settings, str(acl), tls=False, data_dir=str(workdir)))
         self.port = free_port()
         self.process = subprocess.Popen(
             [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "no"],

@@ -100,7 +100,13 @@ def test_every_password_it_passes_is_a_secret(stacks: dict[str, Recording], stac
 def test_clusters_start_without_the_sample_data(stacks: dict[str, Recording], stack: str) -> None:
     """The sample event-log rows sit at real topic offsets, under a unique key: the first real events collide."""
     files = stacks[stack].one("kubernetes:core/v1:ConfigMap", "postgres-files").inputs["data"]
-    assert sorted(files) == ["00-roles.sql", "01-init-metadata-catalog.sql", "03-privileges.sql", "postgresql.conf"]
+    assert sorted(files) == [
+        "00-roles.sql",
+        "01-init-metadata-catalog.sql",
+        "03-privileges.sql",
+        "pg_hba.conf",
+        "postgresql.conf",
+    ]
 
 
 def test_sample_data_is_a_setting_on_by_default_in_dev_only() -> None:

@@ -37,7 +37,7 @@ def provision(secrets: Path, scripts: Path) -> PostgresServer:
     for name, content in files.init_scripts(SETTINGS, secrets_dir=str(secrets)).items():
         (scripts / name).write_text(content)
     config = scripts / "postgresql.conf"
-    config.write_text(files.postgresql_conf(SETTINGS.tuning))
+    config.write_text(files.postgresql_conf(SETTINGS.tuning, tls=False))
     server = PostgresServer(config, PASSWORDS["superuser"])
     server.psql(f"CREATE DATABASE {DB}")
     run_init_scripts(server, scripts)
@@ -284,7 +284,7 @@ def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, 
     spec = stacks["prod"].one("kubernetes:apps/v1:StatefulSet", "postgres").inputs["spec"]["template"]["spec"]
     stop = spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
     config = workdir / "stop.conf"
-    config.write_text(files.postgresql_conf(SETTINGS.tuning))
+    config.write_text(files.postgresql_conf(SETTINGS.tuning, tls=False))
     server = PostgresServer(config, PASSWORDS["superuser"])
     client = pg8000.native.Connection(
         "postgres", host="127.0.0.1", port=server.port, password=server.superuser_password

@@ -5,9 +5,10 @@ import pulumi
 from components.catalog import alerts, files, images
 from components.catalog.settings import CatalogSettings
 from components.exporter import metrics_exporter
-from components.model import SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
+from components.model import CA_FILE, SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.postgres_stop import fast_stop
 from components.secrets import generated_password
+from components.tls_reload import reload_job, tls_reload
 
 POSTGRES_USER = images.POSTGRES.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as
@@ -31,7 +32,13 @@ class CatalogDatabase(pulumi.ComponentResource):
             role: generated_password(f"{name}-{role}-password", self)
             for role in ("superuser", "app", "monitor", "backup")
         }
+        tls = runtime.encrypts
+        self._client_env = files.client_tls_env() if tls else {}
+        self._tls_trust = "postgres" if tls else None
+        verify = f"sslmode=verify-full&sslrootcert={CA_FILE}"
+        exporter_ssl = verify if tls else "sslmode=disable"
         port = Port("postgres", 5432, host_port=args.host_port)
+        config = {files.CONFIG_FILE: files.postgresql_conf(args.tuning, tls)}
         server = Workload(
             name="postgres",
             component="database",
@@ -45,7 +52,7 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "POSTGRES_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "PGDATA": files.PGDATA,
             },
-            files={files.CONFIG_FILE: files.postgresql_conf(args.tuning)},
+            files={**config, files.HBA_FILE: files.pg_hba_conf()} if tls else config,
             init_files={f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args).items()},
             secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
             ports=[port],
@@ -59,8 +66,15 @@ class CatalogDatabase(pulumi.ComponentResource):
             ),
             stop_command=fast_stop(files.STOP_SECONDS),
             stop_grace_seconds=files.STOP_SECONDS + 30,
-            clients=["postgres-exporter", "postgres-backup", CONVERGE, *args.clients],
+            clients=[
+                "postgres-exporter",
+                "postgres-backup",
+                CONVERGE,
+                *([reload_job("postgres")] if tls else []),
+                *args.clients,
+            ],
             shm_size=files.shm_size(args.tuning),
+            tls_server=tls,
         )
         ready = runtime.deploy(server, self)
         self.host = runtime.address(server.name)
@@ -78,11 +92,12 @@ class CatalogDatabase(pulumi.ComponentResource):
                 port=alerts.EXPORTER_PORT,
                 health_path="/",  # the landing page: /metrics would run a full scrape on every check
                 env={
-                    "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?sslmode=disable",
+                    "DATA_SOURCE_URI": f"{self.host}:{port.port}/{args.database}?{exporter_ssl}",
                     "DATA_SOURCE_USER": files.MONITOR_USER,
                     "DATA_SOURCE_PASS_FILE": f"{SECRETS_DIR}/monitor-password",
                 },
                 secrets={f"{SECRETS_DIR}/monitor-password": passwords["monitor"]},
+                tls_trust=self._tls_trust,
             ),
             self,
             depends_on=ready,
@@ -90,11 +105,19 @@ class CatalogDatabase(pulumi.ComponentResource):
         runtime.deploy(self._converge(args, passwords), self, depends_on=ready)
         if args.backup.enabled:
             runtime.deploy(self._backup(args, passwords), self, depends_on=ready)
+        if tls:
+            runtime.deploy(self._tls_reload(args, passwords["superuser"]), self, depends_on=ready)
 
         self.telemetry = alerts.telemetry(args.database)
         self.dsn = pulumi.Output.secret(
             pulumi.Output.format(
-                "postgresql://{0}:{1}@{2}:{3}/{4}", args.app_user, passwords["app"], self.host, port.port, args.database
+                "postgresql://{0}:{1}@{2}:{3}/{4}{5}",
+                args.app_user,
+                passwords["app"],
+                self.host,
+                port.port,
+                args.database,
+                f"?{verify}" if tls else "",
             )
         )
         self.register_outputs(
@@ -119,6 +142,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             env={
                 "PGHOST": self.host,
                 "PGPORT": str(self.port),
+                **self._client_env,
                 "PGUSER": files.SUPERUSER,
                 "SUPERUSER_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "CATALOG_DATABASE": args.database,
@@ -129,6 +153,7 @@ class CatalogDatabase(pulumi.ComponentResource):
                 **{f"{sql_dir}/{name}": sql for name, sql in files.converge_scripts(args).items()},
             },
             secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
+            tls_trust=self._tls_trust,
         )
 
     def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
@@ -146,6 +171,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             env={
                 "PGHOST": self.host,
                 "PGPORT": str(self.port),
+                **self._client_env,
                 "PGDATABASE": args.database,
                 "PGUSER": files.BACKUP_USER,
                 "PGPASSWORD_FILE": f"{SECRETS_DIR}/backup-password",
@@ -160,4 +186,27 @@ class CatalogDatabase(pulumi.ComponentResource):
                 f"{SECRETS_DIR}/superuser-password": passwords["superuser"],
             },
             volumes={"backups": Volume("/backups", args.backup.storage)},
+            tls_trust=self._tls_trust,
+        )
+
+    def _tls_reload(self, args: CatalogSettings, superuser_password: pulumi.Output[str]) -> Workload:
+        """pg_reload_conf() as the superuser: it re-reads the certificate and key (a broken pair keeps the old)."""
+        password_file = f"{SECRETS_DIR}/superuser-password"
+        reload = (
+            'PGPASSWORD="$(cat "$PASSWORD_FILE")" exec psql -X -v ON_ERROR_STOP=1 -qtA -c "SELECT pg_reload_conf()"'
+        )
+        return tls_reload(
+            "postgres",
+            image=args.image,
+            run_as=POSTGRES_USER,
+            command=["sh", "-c", reload],
+            env={
+                "PGHOST": self.host,
+                "PGPORT": str(self.port),
+                "PGUSER": files.SUPERUSER,
+                "PGDATABASE": "postgres",
+                "PASSWORD_FILE": password_file,
+                **self._client_env,
+            },
+            secrets={password_file: superuser_password},
         )

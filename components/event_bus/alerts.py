@@ -4,10 +4,10 @@ from components.event_bus.files import ADMIN
 from components.model import Alert, ScrapeTarget, Telemetry
 
 
-def telemetry(brokers: int) -> Telemetry:
+def telemetry(brokers: int, tls: bool) -> Telemetry:
     return Telemetry(
         group="redpanda",
-        targets=[ScrapeTarget("redpanda", "redpanda", ADMIN, replicas=brokers, path="/public_metrics")],
+        targets=[ScrapeTarget("redpanda", "redpanda", ADMIN, replicas=brokers, path="/public_metrics", tls=tls)],
         alerts=[
             Alert(
                 name="RedpandaBrokerDown",

@@ -7,6 +7,7 @@ import pulumi
 from components.event_bus import alerts, files, images
 from components.event_bus.settings import EventBusSettings
 from components.model import (
+    CA_FILE,
     SECRETS_DIR,
     Port,
     Probe,
@@ -44,6 +45,7 @@ class EventBus(pulumi.ComponentResource):
     ) -> None:
         super().__init__("dictamesh:eventbus:EventBus", name, None, opts)
         brokers = [runtime.address("redpanda", n) for n in range(args.brokers)]
+        tls = runtime.encrypts
         password = generated_password(f"{name}-superuser-password", self) if args.sasl else None
         host = args.host_ports
         kafka_external = Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True)
@@ -77,7 +79,7 @@ class EventBus(pulumi.ComponentResource):
             command=files.START_COMMAND,
             args=args_for,
             files={
-                files.BASE_CONFIG: files.redpanda_yaml(args),
+                files.BASE_CONFIG: files.redpanda_yaml(args, brokers if tls else ()),
                 f"{files.CONFIG_DIR}/.bootstrap.yaml": files.bootstrap_yaml(args),
             },
             secret_env={"RP_BOOTSTRAP_USER": pulumi.Output.concat(files.SUPERUSER, ":", password)} if password else {},
@@ -85,17 +87,22 @@ class EventBus(pulumi.ComponentResource):
             volumes={"data": Volume(files.DATA_DIR, args.storage)},
             scratch=["/tmp", files.CONFIG_DIR],
             # a new cluster's brokers open the admin API only once every seed answers: 20 minutes, as the chart
-            probe=Probe(command=["sh", "-c", files.READY_CHECK], liveness_tcp_port=files.ADMIN, startup_seconds=1200),
+            probe=Probe(
+                command=["sh", "-c", files.ready_check(runtime.address("redpanda") if tls else None)],
+                liveness_tcp_port=files.ADMIN,
+                startup_seconds=1200,
+            ),
             clients=[*OPERATORS, *args.clients],
             peer_discovery=True,
             stop_grace_seconds=90,  # leadership moves away before the broker stops
+            tls_server=tls,
         )
         ready = runtime.deploy(cluster, self)
 
         console_port = Port("http", 8080, host_port=host.console)
         console_file = "/etc/redpanda-console/config.yaml"
         console_config = (
-            {console_file: password.apply(lambda pw: files.console_config(brokers, pw))} if password else {}
+            {console_file: password.apply(lambda pw: files.console_config(brokers, pw, tls))} if password else {}
         )
         runtime.deploy(
             Workload(
@@ -105,32 +112,34 @@ class EventBus(pulumi.ComponentResource):
                 run_as=CONSOLE_USER,
                 resources=args.console_resources,
                 env={"CONFIG_FILEPATH": console_file},
-                files={} if password else {console_file: files.console_config(brokers)},
+                files={} if password else {console_file: files.console_config(brokers, tls=tls)},
                 secrets=console_config,
                 ports=[console_port],
                 # no tool of its image is known (images.CONSOLE): Kubernetes asks over HTTP, Docker cannot check
                 probe=Probe(command=[], http_path="/admin/health", http_port=8080),
                 clients=args.clients,
+                tls_trust="redpanda" if tls else None,
             ),
             self,
             depends_on=ready,
         )
 
         # runs on every change of the topics, the cluster properties or the superuser: never only at founding
-        runtime.deploy(self._topic_job(args, brokers, password), self, depends_on=ready)
+        runtime.deploy(self._topic_job(args, brokers, password, tls), self, depends_on=ready)
 
         self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
         published = [runtime.published(kafka_external, n) for n in range(args.brokers)]
         self.host_bootstrap_servers = ",".join(p for p in published if p) or None
-        self.schema_registry_url = f"http://{runtime.address('redpanda')}:{files.SCHEMA_REGISTRY}"
-        self.http_proxy_url = f"http://{runtime.address('redpanda')}:{files.HTTP_PROXY}"
-        self.admin_urls = [f"http://{b}:{files.ADMIN}" for b in brokers]
+        scheme = "https" if tls else "http"
+        self.schema_registry_url = f"{scheme}://{runtime.address('redpanda')}:{files.SCHEMA_REGISTRY}"
+        self.http_proxy_url = f"{scheme}://{runtime.address('redpanda')}:{files.HTTP_PROXY}"
+        self.admin_urls = [f"{scheme}://{b}:{files.ADMIN}" for b in brokers]
         # for clients on the developer's machine, where the target publishes ports
         host_admin, host_registry = runtime.published(admin), runtime.published(registry_external)
         self.host_admin_url = f"http://{host_admin}" if host_admin else None
         self.host_schema_registry_url = f"http://{host_registry}" if host_registry else None
         self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
-        self.telemetry = alerts.telemetry(args.brokers)
+        self.telemetry = alerts.telemetry(args.brokers, tls)
         # the community Console has no login of its own
         self.uis = [WebUi("console", [Route("/", "redpanda-console", console_port.port)], login=False)]
         self.sasl_username = files.SUPERUSER if password else None
@@ -143,7 +152,9 @@ class EventBus(pulumi.ComponentResource):
             }
         )
 
-    def _topic_job(self, args: EventBusSettings, brokers: list[str], password: pulumi.Output[str] | None) -> Workload:
+    def _topic_job(
+        self, args: EventBusSettings, brokers: list[str], password: pulumi.Output[str] | None, tls: bool
+    ) -> Workload:
         script, spec, cluster, password_file = (
             "/opt/dictamesh/topics.sh",
             "/etc/dictamesh/topics.tsv",
@@ -157,6 +168,13 @@ class EventBus(pulumi.ComponentResource):
             "RPK_ADMIN_HOSTS": ",".join(f"{b}:{files.ADMIN}" for b in brokers),
             "HOME": "/tmp",
         }
+        if tls:
+            env |= {
+                "RPK_TLS_ENABLED": "true",
+                "RPK_TLS_CA": CA_FILE,
+                "RPK_ADMIN_TLS_ENABLED": "true",
+                "RPK_ADMIN_TLS_CA": CA_FILE,
+            }
         if password:
             env |= {"RPK_USER": files.SUPERUSER, "RPK_SASL_MECHANISM": "SCRAM-SHA-256", "RPK_PASS_FILE": password_file}
         return Workload(
@@ -174,4 +192,5 @@ class EventBus(pulumi.ComponentResource):
                 cluster: files.cluster_properties(args),
             },
             secrets={password_file: password} if password else {},
+            tls_trust="redpanda" if tls else None,
         )

@@ -6,7 +6,7 @@ from importlib import resources
 import yaml
 
 from components.event_bus.settings import EventBusSettings, Topic
-from components.model import Replica
+from components.model import CA_FILE, TLS_CA, TLS_CERT, TLS_KEY, Replica
 from components.quantity import cpu_cores
 
 KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
@@ -22,8 +22,28 @@ BASE_CONFIG = "/etc/dictamesh/redpanda.yaml"
 # the mounted file's 0444, and rpk keeps that mode when it rewrites it (ReplaceFile): a restarted
 # container finds it read-only in its writable layer or emptyDir, so the copy replaces it (-f).
 START_COMMAND = ["/bin/sh", "-c", f'cp -f {BASE_CONFIG} {CONFIG_DIR}/redpanda.yaml && exec rpk "$@"', "rpk"]
-# 200 with {"status":"booting"} until the broker has joined: the body tells ready from starting
-READY_CHECK = f"curl --silent --fail --max-time 5 http://127.0.0.1:{ADMIN}/v1/status/ready | grep -q '\"ready\"'"
+LISTENER = "internal"  # the name of every in-cluster listener: its TLS entry names it too
+# the brokers' certificate and the CA that signed it; clients do not present certificates (they log in)
+SERVER_TLS = {
+    "enabled": True,
+    "cert_file": TLS_CERT,
+    "key_file": TLS_KEY,
+    "truststore_file": TLS_CA,
+    "require_client_auth": False,
+}
+
+
+def ready_check(service: str | None) -> str:
+    """200 with {"status":"booting"} until the broker has joined: the body tells ready from starting.
+
+    Under TLS (`service` given) the probe dials the loopback under the Service's name, which the
+    certificate holds, and verifies it against the CA like every other client.
+    """
+    if service is None:
+        url, tls = f"http://127.0.0.1:{ADMIN}", ""
+    else:
+        url, tls = f"https://{service}:{ADMIN}", f" --cacert {TLS_CA} --resolve {service}:{ADMIN}:127.0.0.1"
+    return f"curl --silent --fail --max-time 5{tls} {url}/v1/status/ready | grep -q '\"ready\"'"
 
 
 def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[str]) -> list[str]:
@@ -66,19 +86,39 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
     return [*args, f"--smp={cores}", f"--memory={settings.redpanda_memory_mib}M", *shared]
 
 
-def redpanda_yaml(settings: EventBusSettings) -> str:
+def redpanda_yaml(settings: EventBusSettings, tls_brokers: Sequence[str] = ()) -> str:
     """The node config rpk starts from; the start flags fill in the other listeners, seeds and sizes.
 
     `redpanda start` has no flag for the admin API, and rpk takes this file as it is: without an
     `admin` entry the node default applies, 127.0.0.1:9644, which no probe, job, Console or Prometheus
     on another address reaches.
+
+    With `tls_brokers` (every broker's name) each in-cluster listener and the RPC between brokers take
+    TLS alone, and the HTTP proxy and Schema Registry inside each broker reach the Kafka API as
+    clients that verify. The brokers read renewed certificate files themselves.
     """
-    node = {
+    admin: dict[str, object] = {"address": "0.0.0.0", "port": ADMIN}  # noqa: S104 (every interface of the pod)
+    node: dict[str, object] = {
         "data_directory": DATA_DIR,
-        "admin": [{"address": "0.0.0.0", "port": ADMIN}],  # noqa: S104 (every interface of the pod)
+        "admin": [{"name": LISTENER, **admin} if tls_brokers else admin],
         "developer_mode": settings.dev_container,
     }
-    return yaml.safe_dump({"redpanda": node}, sort_keys=False)
+    if not tls_brokers:
+        return yaml.safe_dump({"redpanda": node}, sort_keys=False)
+    listener_tls = [{"name": LISTENER, **SERVER_TLS}]
+    node |= {"admin_api_tls": listener_tls, "kafka_api_tls": listener_tls, "rpc_server_tls": SERVER_TLS}
+    client = {
+        "brokers": [{"address": broker, "port": KAFKA} for broker in tls_brokers],
+        "broker_tls": {"enabled": True, "truststore_file": TLS_CA, "require_client_auth": False},
+    }
+    config = {
+        "redpanda": node,
+        "pandaproxy": {"pandaproxy_api_tls": listener_tls},
+        "schema_registry": {"schema_registry_api_tls": listener_tls},
+        "pandaproxy_client": client,
+        "schema_registry_client": client,
+    }
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 # The cluster properties `rpk redpanda start --mode dev-container` writes into redpanda.yaml (rpk's start.go).
@@ -123,11 +163,16 @@ def _rpk_value(value: object) -> str:
     return str(value)
 
 
-def console_config(brokers: Sequence[str], sasl_password: str | None = None) -> str:
-    """Redpanda Console v3: every broker, the Schema Registry and the admin API, as the superuser under SASL."""
+def console_config(brokers: Sequence[str], sasl_password: str | None = None, tls: bool = False) -> str:
+    """Redpanda Console v3: every broker, the Schema Registry and the admin API, as the superuser under SASL;
+    under TLS each verified against the CA (read once at start: a new CA needs a restart)."""
+    scheme = "https" if tls else "http"
     kafka: dict[str, object] = {"brokers": [f"{b}:{KAFKA}" for b in brokers]}
-    registry: dict[str, object] = {"enabled": True, "urls": [f"http://{b}:{SCHEMA_REGISTRY}" for b in brokers]}
-    admin: dict[str, object] = {"enabled": True, "urls": [f"http://{b}:{ADMIN}" for b in brokers]}
+    registry: dict[str, object] = {"enabled": True, "urls": [f"{scheme}://{b}:{SCHEMA_REGISTRY}" for b in brokers]}
+    admin: dict[str, object] = {"enabled": True, "urls": [f"{scheme}://{b}:{ADMIN}" for b in brokers]}
+    if tls:
+        for api in (kafka, registry, admin):
+            api["tls"] = {"enabled": True, "caFilepath": CA_FILE}
     if sasl_password is not None:
         kafka["sasl"] = {
             "enabled": True,

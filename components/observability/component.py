@@ -98,6 +98,7 @@ class Observability(pulumi.ComponentResource):
                 ),
                 # Grafana queries it; it scrapes itself through its own Service, which NetworkPolicy sees too
                 clients=["grafana", "prometheus"],
+                tls_trust=prometheus.trusted(telemetry),
             ),
             self,
         )

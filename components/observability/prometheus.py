@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import yaml
 
-from components.model import Alert, Telemetry
+from components.model import CA_FILE, Alert, Telemetry
 from components.observability.settings import ObservabilitySettings
 
 CONFIG_DIR = "/etc/prometheus"
@@ -34,7 +34,10 @@ def config(
                 }
                 for ordinal in ordinals
             ]
-            scrape_configs.append({"job_name": target.job, "metrics_path": target.path, "static_configs": static})
+            job: dict[str, object] = {"job_name": target.job, "metrics_path": target.path, "static_configs": static}
+            if target.tls:
+                job |= {"scheme": "https", "tls_config": {"ca_file": CA_FILE}}
+            scrape_configs.append(job)
     scrape_configs += [
         {"job_name": extra.job, "metrics_path": extra.path, "static_configs": [{"targets": list(extra.targets)}]}
         for extra in settings.extra_targets
@@ -54,6 +57,12 @@ def config(
         "scrape_configs": scrape_configs,
     }
     return yaml.safe_dump(document, sort_keys=False)
+
+
+def trusted(telemetry: Sequence[Telemetry]) -> str | None:
+    """The TLS server whose CA verifies every HTTPS target: all certificates have the stack's one issuer."""
+    servers = sorted({target.workload for source in telemetry for target in source.targets if target.tls})
+    return servers[0] if servers else None
 
 
 def rules(source: Telemetry, runbook_url: str) -> str:

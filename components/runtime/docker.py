@@ -27,6 +27,8 @@ UPLOAD_GROUP = "0"  # the group of every uploaded file (see the module's docstri
 
 
 class DockerRuntime:
+    encrypts = False  # plain text between containers on the stack's own network, as on a developer's loopback
+
     def __init__(self, settings: Settings) -> None:
         self._stack = settings.stack
         self._protect = settings.protect
@@ -38,6 +40,9 @@ class DockerRuntime:
             opts=pulumi.ResourceOptions(provider=self._provider),
         )
         self._images: dict[str, docker.RemoteImage] = {}
+
+    def trust(self) -> dict[str, str] | None:
+        return None
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
         return workload if ordinal is None else f"{workload}-{ordinal}"
@@ -58,6 +63,8 @@ class DockerRuntime:
     def deploy(
         self, workload: Workload, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()
     ) -> list[pulumi.Resource]:
+        if workload.tls_server or workload.tls_trust:
+            raise ValueError(f"{workload.name}: the docker target issues no certificates (encrypts is False)")
         if workload.kind == "scheduled":
             raise ValueError(f"{workload.name}: the docker target runs no scheduled jobs; use the kubernetes target")
         replicas = workload.replicas if workload.kind == "service" else 1

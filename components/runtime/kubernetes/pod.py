@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from components.model import Probe, Replica, Workload
+from components.model import CA_FILE, TLS_DIR, Probe, Replica, Workload
 from components.quantity import mebibytes
+from components.runtime.kubernetes.certificates import secret_name
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -129,6 +130,11 @@ def _mounts(workload: Workload) -> list[Json]:
     mounts += [
         {"name": "secrets", "mountPath": path, "subPath": file_key(path), "readOnly": True} for path in workload.secrets
     ]
+    # whole directories, never subPath: the kubelet swaps renewed certificates in only there
+    if workload.tls_server:
+        mounts.append({"name": "tls", "mountPath": TLS_DIR, "readOnly": True})
+    if workload.tls_trust:
+        mounts.append({"name": "tls-ca", "mountPath": posixpath.dirname(CA_FILE), "readOnly": True})
     return mounts
 
 
@@ -145,6 +151,18 @@ def _volumes(workload: Workload) -> list[Json]:
     if workload.secrets:
         # 0440: readable by the owner and by fsGroup (the workload's group), by no one else
         volumes.append({"name": "secrets", "secret": {"secretName": f"{workload.name}-secrets", "defaultMode": 0o440}})
+    if workload.tls_server:
+        # 0440 as every secret: PostgreSQL takes a root-owned key only at 0640 or less
+        volumes.append({"name": "tls", "secret": {"secretName": secret_name(workload.name), "defaultMode": 0o440}})
+    if workload.tls_trust:
+        # the CA alone, never the server's key beside it in the same Secret
+        ca = {"key": "ca.crt", "path": posixpath.basename(CA_FILE)}
+        volumes.append(
+            {
+                "name": "tls-ca",
+                "secret": {"secretName": secret_name(workload.tls_trust), "defaultMode": 0o444, "items": [ca]},
+            }
+        )
     if workload.kind != "service":
         volumes += [
             {"name": key, "persistentVolumeClaim": {"claimName": f"{workload.name}-{key}"}} for key in workload.volumes

@@ -13,13 +13,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.model import Exposed, Port, WebUi, Workload
-from components.runtime.kubernetes import exposure, network, quota
+from components.model import CA_FILE, Exposed, Port, WebUi, Workload
+from components.runtime.kubernetes import certificates, exposure, network, quota
 from components.runtime.kubernetes.pod import keyed, pod_template
 from components.secrets import as_secret, basic_auth_password
 from components.settings import Settings
 
 Json = dict[str, Any]
+TRUST_SOURCE = "postgres"  # under a cluster issuer, the TLS server whose Secret's ca.crt the outputs name
 
 
 class KubernetesRuntime:
@@ -59,6 +60,37 @@ class KubernetesRuntime:
         k8s.core.v1.LimitRange(
             "limit-range", **quota.limit_range(self._namespace, self._platform_labels), opts=self._opts
         )
+        self._tls = settings.kubernetes.tls
+        self._issuer: list[pulumi.Resource] = []
+        if self._tls.enabled and not self._tls.cluster_issuer:
+            labels = {"app.kubernetes.io/component": "certificates", **self._platform_labels}
+            parent = pulumi.ComponentResource("dictamesh:platform:CertificateAuthority", "certificate-authority")
+            for issuer in certificates.ca_chain(self._namespace, labels):
+                self._issuer = [self._custom(issuer, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer))]
+
+    @property
+    def encrypts(self) -> bool:
+        return self._tls.enabled
+
+    def _custom(self, manifest: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+        """An object of a custom resource type (an HTTPRoute, a cert-manager Certificate) from its manifest."""
+        return k8s.apiextensions.CustomResource(
+            f"{manifest['kind'].lower()}-{manifest['metadata']['name']}",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions.merge(self._opts, opts),
+        )
+
+    def trust(self) -> dict[str, str] | None:
+        """cert-manager writes the CA after the program runs: its place, and how to read it, not its text."""
+        if not self.encrypts:
+            return None
+        # the stack's own CA, or any certificate the cluster issuer signed: each Secret carries its CA as ca.crt
+        secret = certificates.secret_name(TRUST_SOURCE) if self._tls.cluster_issuer else certificates.CA
+        read = f"kubectl -n {self._namespace} get secret {secret} -o jsonpath='{{.data.ca\\.crt}}' | base64 -d"
+        return {"namespace": self._namespace, "secret": secret, "key": "ca.crt", "mountedAt": CA_FILE, "read": read}
 
     def address(self, workload: str, ordinal: int | None = None) -> str:
         service = f"{workload}.{self._namespace}.svc.cluster.local"
@@ -149,6 +181,11 @@ class KubernetesRuntime:
         if workload.files or workload.init_files:
             data = keyed(name, {**workload.files, **workload.init_files})
             inputs.append(k8s.core.v1.ConfigMap(f"{name}-files", metadata=meta(f"{name}-files"), data=data, opts=opts))
+        if (workload.tls_server or workload.tls_trust) and not self.encrypts:
+            raise ValueError(f"{name}: asks for TLS, and kubernetes.tls.enabled is false")
+        if workload.tls_server:
+            certificate = certificates.server_certificate(workload, self._namespace, labels, self._tls)
+            inputs.append(self._custom(certificate, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer)))
         secret_data = keyed(name, {**workload.secrets, **workload.secret_env})
         if secret_data:
             inputs.append(
