@@ -74,6 +74,31 @@ def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+DATASTORES = ("postgres", "redis", "redpanda")
+
+
+def _encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
+    issued = {
+        (_namespace(c), (c.props.get("spec") or {}).get("secretName"))
+        for c in args.resources
+        if c.resource_type == CERTIFICATE
+    }
+    for resource in args.resources:
+        labels = (resource.props.get("metadata") or {}).get("labels") or {}
+        name = labels.get("app.kubernetes.io/name")
+        if resource.resource_type != "kubernetes:apps/v1:StatefulSet" or name not in DATASTORES:
+            continue
+        template = ((resource.props.get("spec") or {}).get("template") or {}).get("spec") or {}
+        mounted = {(v.get("secret") or {}).get("secretName") for v in template.get("volumes") or []}
+        if not any((_namespace(resource), secret) in issued for secret in mounted):
+            report(
+                f"{name} serves without TLS: its pods mount no certificate that a cert-manager Certificate of "
+                "the stack issues. Set kubernetes.tls.enabled to true (the cluster needs cert-manager).",
+                resource.urn,
+            )
+
+
 BROKER_DEFAULTS = {"minBrokers": 3}
 
 
@@ -107,6 +132,11 @@ POLICIES = [
         "stateful-resources-protected",
         "StatefulSets, claims and docker volumes are protected (enforced in prod).",
         _protected,
+    ),
+    stack_policy(
+        "datastores-encrypted-in-transit",
+        "PostgreSQL, Redis and Redpanda on Kubernetes serve TLS with a certificate of the stack (enforced in prod).",
+        _encrypted,
     ),
     stack_policy(
         "event-bus-minimum-brokers",

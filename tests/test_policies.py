@@ -292,6 +292,7 @@ def test_every_policy_has_a_case() -> None:
             "k8s-namespace-default-deny",
             "stateful-resources-protected",
             "event-bus-minimum-brokers",
+            "datastores-encrypted-in-transit",
         }
     }
     assert resource_policies == set(CASES)

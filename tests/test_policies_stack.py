@@ -181,6 +181,7 @@ def test_the_pack_hands_every_policy_to_policy_pack(monkeypatch: pytest.MonkeyPa
         "k8s-replicated-workloads-have-budgets",
         "k8s-namespace-default-deny",
         "stateful-resources-protected",
+        "datastores-encrypted-in-transit",
         "event-bus-minimum-brokers",
     ]
 
