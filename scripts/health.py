@@ -2,7 +2,9 @@
 
 Reads the stack's outputs (`pulumi stack output --json --show-secrets`), or a file given with
 --outputs. Dev reaches the services on 127.0.0.1; cluster stacks through `kubectl port-forward`,
-started and stopped here. Prints one line per check with its latency (or JSON with --json), and
+started and stopped here, over TLS to the datastores where the stack encrypts (output `tlsCa`): the
+certificate must chain to the stack's CA, read from its Secret; the name is not checked, since the
+port-forward dials the Service for us. Prints one line per check with its latency (or JSON with --json), and
 exits 1 naming every failed check. No credential is ever printed.
 
 Usage: python -m scripts.health [--stack dev] [--json] [--outputs FILE]
@@ -14,6 +16,7 @@ import contextlib
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -53,7 +56,7 @@ def _host_port(url_or_address: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
-def postgres(address: str, outputs: Outputs) -> str:
+def postgres(address: str, outputs: Outputs, tls: ssl.SSLContext | None = None) -> str:
     dsn = urlsplit(outputs["catalogDsn"])
     host, port = _host_port(address)
     connection = pg8000.native.Connection(
@@ -63,6 +66,7 @@ def postgres(address: str, outputs: Outputs) -> str:
         port=port,
         database=dsn.path.lstrip("/"),
         timeout=TIMEOUT,
+        ssl_context=tls,
     )
     try:
         connection.run("SELECT 1")
@@ -75,9 +79,12 @@ def postgres(address: str, outputs: Outputs) -> str:
     return f"SELECT 1 as {dsn.username}; {', '.join(sorted(EXTENSIONS))} present"
 
 
-def cache(address: str, outputs: Outputs) -> str:
+def cache(address: str, outputs: Outputs, tls: ssl.SSLContext | None = None) -> str:
     url = urlsplit(outputs["cacheUrl"])
     host, port = _host_port(address)
+    encrypted: dict[str, Any] = {"ssl": True, "ssl_check_hostname": False} if tls else {}
+    if tls:
+        encrypted["ssl_ca_data"] = "".join(ssl.DER_cert_to_PEM_cert(der) for der in tls.get_ca_certs(binary_form=True))
     client = redis.Redis(
         host=host,
         port=port,
@@ -85,6 +92,7 @@ def cache(address: str, outputs: Outputs) -> str:
         password=unquote(url.password or ""),
         socket_timeout=TIMEOUT,
         socket_connect_timeout=TIMEOUT,
+        **encrypted,
     )
     try:
         if not client.ping():
@@ -94,36 +102,40 @@ def cache(address: str, outputs: Outputs) -> str:
     return f"AUTH as {url.username}, PING answered"
 
 
-def _http(address: str, path: str, outputs: Outputs, sasl: bool = False) -> bytes:
+def _http(address: str, path: str, outputs: Outputs, sasl: bool = False, tls: ssl.SSLContext | None = None) -> bytes:
     host, port = _host_port(address)
-    request = urllib.request.Request(f"http://{host}:{port}{path}")
+    scheme = "https" if tls else "http"
+    request = urllib.request.Request(f"{scheme}://{host}:{port}{path}")  # noqa: S310 (http or https alone)
     username, password = _get(outputs, "eventBus.saslUsername"), outputs.get("eventBusSaslPassword")
     if sasl and username and password:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=TIMEOUT, context=tls) as response:  # noqa: S310
         body: bytes = response.read()
         return body
 
 
-def redpanda(address: str, outputs: Outputs) -> str:
-    health = json.loads(_http(address, "/v1/cluster/health_overview", outputs, sasl=True))
+def redpanda(address: str, outputs: Outputs, tls: ssl.SSLContext | None = None) -> str:
+    health = json.loads(_http(address, "/v1/cluster/health_overview", outputs, sasl=True, tls=tls))
     if not health.get("is_healthy"):
         raise RuntimeError(f"cluster unhealthy: {health.get('unhealthy_reasons') or health}")
     return f"cluster healthy, {len(health.get('all_nodes', []))} brokers"
 
 
-def schema_registry(address: str, outputs: Outputs) -> str:
-    subjects = json.loads(_http(address, "/subjects", outputs, sasl=True))
+def schema_registry(address: str, outputs: Outputs, tls: ssl.SSLContext | None = None) -> str:
+    subjects = json.loads(_http(address, "/subjects", outputs, sasl=True, tls=tls))
     return f"{len(subjects)} subjects"
 
 
-def http_ok(path: str) -> Callable[[str, Outputs], str]:
-    def check(address: str, outputs: Outputs) -> str:
-        _http(address, path, outputs)
+def http_ok(path: str) -> "Probe":
+    def check(address: str, outputs: Outputs, tls: ssl.SSLContext | None = None) -> str:
+        _http(address, path, outputs)  # not a TLS server: no context
         return f"GET {path} 200"
 
     return check
+
+
+Probe = Callable[[str, Outputs, ssl.SSLContext | None], str]
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,7 @@ class Service:
     workload: str  # the Kubernetes Service
     port: int
     address: str  # output path of where the developer's machine reaches it (dev)
-    probe: Callable[[str, Outputs], str]
+    probe: Probe
     needs: str  # the output that says the service is deployed
 
 
@@ -158,7 +170,7 @@ def _secrets(outputs: Outputs) -> list[str]:
     return [unquote(value) for value in found if value]
 
 
-def run_checks(outputs: Outputs, addresses: Mapping[str, str]) -> list[Result]:
+def run_checks(outputs: Outputs, addresses: Mapping[str, str], tls: ssl.SSLContext | None = None) -> list[Result]:
     secrets = _secrets(outputs)
     results = []
     for service in SERVICES:
@@ -166,7 +178,7 @@ def run_checks(outputs: Outputs, addresses: Mapping[str, str]) -> list[Result]:
             continue
         started = time.perf_counter()
         try:
-            detail, ok = service.probe(addresses[service.check], outputs), True
+            detail, ok = service.probe(addresses[service.check], outputs, tls), True
         except Exception as error:
             detail, ok = f"{type(error).__name__}: {error}", False
         for secret in secrets:
@@ -204,6 +216,22 @@ def forwarded(outputs: Outputs, context: str | None) -> Iterator[dict[str, str]]
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
+
+
+def trust(outputs: Outputs, context: str | None) -> ssl.SSLContext | None:
+    """The stack's CA from its Secret, where the stack encrypts: the datastores' certificates chain to it."""
+    ca = outputs.get("tlsCa")
+    if not ca:
+        return None
+    command = ["kubectl", "-n", ca["namespace"], "get", "secret", ca["secret"], "-o", "jsonpath={.data.ca\\.crt}"]
+    read = subprocess.run(
+        [*command, *(["--context", context] if context else [])], capture_output=True, text=True, check=False
+    )
+    if read.returncode != 0 or not read.stdout:
+        raise SystemExit(f"health: cannot read the CA from secret {ca['secret']}: {read.stderr.strip() or 'empty'}")
+    tls = ssl.create_default_context(cadata=base64.b64decode(read.stdout).decode())
+    tls.check_hostname = False  # we dial the port-forward on 127.0.0.1, not the Service's name
+    return tls
 
 
 def _wait_for(address: str, seconds: float = 15) -> None:
@@ -253,8 +281,9 @@ def main() -> int:
     else:
         outputs = stack_outputs(options.stack)
     if outputs.get("target") == "kubernetes":
+        tls = trust(outputs, options.context)
         with forwarded(outputs, options.context) as addresses:
-            return report(run_checks(outputs, addresses), options.json)
+            return report(run_checks(outputs, addresses, tls), options.json)
     return report(run_checks(outputs, local_addresses(outputs)), options.json)
 
 

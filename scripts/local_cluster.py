@@ -31,6 +31,9 @@ from scripts.ports import free_port
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES_SERVER_VERSION = "v1.37.2"
 KWOK_VERSION = "v0.8.0"
+# the cert-manager release whose CRDs the cluster serves: the stacks' Issuers and Certificates (scripts/test-deps.sh)
+CERT_MANAGER_VERSION = "v1.21.1"
+CERT_MANAGER_CRDS = ("certificates", "issuers")
 TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
 BINARIES = TOOLS / f"kubernetes-{KUBERNETES_SERVER_VERSION}"
 KWOK = TOOLS / f"kwok-{KWOK_VERSION}" / "kwok"
@@ -66,6 +69,8 @@ COLLECTIONS = {
     ("networking.k8s.io/v1", "Ingress"): "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses",
     ("policy/v1", "PodDisruptionBudget"): "/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
+    ("cert-manager.io/v1", "Certificate"): "/apis/cert-manager.io/v1/namespaces/{ns}/certificates",
+    ("cert-manager.io/v1", "Issuer"): "/apis/cert-manager.io/v1/namespaces/{ns}/issuers",
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 }
 
@@ -301,6 +306,22 @@ class Cluster:
                 dry_run=False,
             )
 
+    def add_crds(self, crds: list[dict[str, Any]]) -> None:
+        """Custom resource definitions, served once this returns."""
+        for crd in crds:
+            self.apply(crd, dry_run=False)
+        for crd in crds:
+            group, plural = crd["spec"]["group"], crd["spec"]["names"]["plural"]
+            version = next(v["name"] for v in crd["spec"]["versions"] if v.get("served"))
+            for _ in range(120):
+                try:
+                    self.call("GET", f"/apis/{group}/{version}/{plural}")
+                    break
+                except RefusedError:
+                    time.sleep(0.25)
+            else:
+                raise RuntimeError(f"the API server does not serve {plural}.{group} a minute after its CRD")
+
     def stop(self) -> None:
         processes: list[subprocess.Popen[Any]] = [*self.agents, self.process, self.etcd]
         for process in processes:
@@ -328,13 +349,21 @@ def module_dir(module: str, version: str) -> Path:
     return Path(cache) / f"{module}@{version}"
 
 
+def cert_manager_crds() -> list[dict[str, Any]]:
+    """cert-manager's CRDs from its release's Go module (the files its repository keeps for testing)."""
+    crds = module_dir("github.com/cert-manager/cert-manager", CERT_MANAGER_VERSION) / "deploy" / "crds"
+    return [yaml.safe_load((crds / f"cert-manager.io_{name}.yaml").read_text()) for name in CERT_MANAGER_CRDS]
+
+
 def start(work: Path) -> Cluster:
-    """The cluster with its nodes and the stack files' storage classes."""
+    """The cluster with its nodes, the stack files' storage classes and cert-manager's CRDs (no controller:
+    Certificates are accepted and never issued)."""
     cluster = Cluster(work)
     try:
         cluster.add_nodes(["zone-a", "zone-b", "zone-c"])  # prod spreads its brokers over three
         for storage_class in sorted(stack_settings("storageClass")):
             cluster.add_storage_class(storage_class, volumes=24)
+        cluster.add_crds(cert_manager_crds())
     except BaseException:
         cluster.stop()
         raise

