@@ -61,21 +61,24 @@ class KubernetesRuntime:
             "limit-range", **quota.limit_range(self._namespace, self._platform_labels), opts=self._opts
         )
         self._tls = settings.kubernetes.tls
-        self._issuer: list[pulumi.Resource] = []
+        self._issuer: list[pulumi.Resource] = []  # what the servers' Certificates wait for: the stack's CA Issuer
         if self._tls.enabled and not self._tls.cluster_issuer:
             labels = {"app.kubernetes.io/component": "certificates", **self._platform_labels}
             parent = pulumi.ComponentResource("dictamesh:platform:CertificateAuthority", "certificate-authority")
             for issuer in certificates.ca_chain(self._namespace, labels):
-                self._issuer = [self._custom(issuer, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer))]
+                name = f"{issuer['kind'].lower()}-{issuer['metadata']['name']}"
+                self._issuer = [
+                    self._custom(name, issuer, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer))
+                ]
 
     @property
     def encrypts(self) -> bool:
         return self._tls.enabled
 
-    def _custom(self, manifest: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    def _custom(self, name: str, manifest: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
         """An object of a custom resource type (an HTTPRoute, a cert-manager Certificate) from its manifest."""
         return k8s.apiextensions.CustomResource(
-            f"{manifest['kind'].lower()}-{manifest['metadata']['name']}",
+            name,
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],
             metadata=manifest["metadata"],
@@ -134,14 +137,7 @@ class KubernetesRuntime:
                 k8s.networking.v1.Ingress(route["metadata"]["name"], **route, opts=opts)
             elif settings.gateway:
                 route = exposure.http_route(ui, settings, settings.gateway, self._namespace, labels)
-                k8s.apiextensions.CustomResource(
-                    route["metadata"]["name"],
-                    api_version=route["apiVersion"],
-                    kind=route["kind"],
-                    metadata=route["metadata"],
-                    spec=route["spec"],
-                    opts=opts,
-                )
+                self._custom(route["metadata"]["name"], route, opts)
             for policy in exposure.admit_controller(ui, settings, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
         if settings.http01_solver_admitted:
@@ -185,7 +181,8 @@ class KubernetesRuntime:
             raise ValueError(f"{name}: asks for TLS, and kubernetes.tls.enabled is false")
         if workload.tls_server:
             certificate = certificates.server_certificate(workload, self._namespace, labels, self._tls)
-            inputs.append(self._custom(certificate, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer)))
+            certificate_opts = pulumi.ResourceOptions(parent=parent, depends_on=self._issuer)
+            inputs.append(self._custom(f"certificate-{certificate['metadata']['name']}", certificate, certificate_opts))
         secret_data = keyed(name, {**workload.secrets, **workload.secret_env})
         if secret_data:
             inputs.append(
