@@ -58,7 +58,8 @@ def test_catalog_init_sql_is_outside_the_restart_hash(stacks: dict[str, Recordin
     data = recording.one("kubernetes:core/v1:ConfigMap", "postgres-files").inputs["data"]
     assert {"postgresql.conf", "00-roles.sql", "01-init-metadata-catalog.sql"} <= set(data)
     annotations = template(recording, "postgres")["metadata"]["annotations"]
-    assert annotations["dictamesh.dev/files-sha256"] == digest({files.CONFIG_FILE: data["postgresql.conf"]})
+    config = {files.CONFIG_FILE: data["postgresql.conf"], files.HBA_FILE: data["pg_hba.conf"]}  # both restart it
+    assert annotations["dictamesh.dev/files-sha256"] == digest(config)
 
 
 @pytest.mark.parametrize("stack", CLUSTER_STACKS)
