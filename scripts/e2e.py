@@ -159,6 +159,16 @@ def run_previews_and_cluster(run: Run, state: Path) -> None:
         if not mandatory or any("docker-no-privilege" not in line for line in mandatory):
             raise StepFailedError(f"the known-bad preview did not fail on docker-no-privilege alone:\n{output}")
 
+    with run.step("prod without TLS fails the real preview"):
+        plain = run.project.parent / "plain-prod"
+        shutil.copytree(run.project, plain, symlinks=True)
+        copy = Run(plain, run.env, run.logs)
+        copy.pulumi("config", "set", "--path", "dictamesh:kubernetes.tls.enabled", "false", stack="prod")
+        output = copy.pulumi("preview", *run.policy_args("prod"), stack="prod", ok=False)
+        mandatory = [line for line in output.splitlines() if "[mandatory]" in line]
+        if len(mandatory) != 3 or any("datastores-encrypted-in-transit" not in line for line in mandatory):
+            raise StepFailedError(f"prod without TLS did not fail on datastores-encrypted-in-transit alone:\n{output}")
+
 
 def uv_dir() -> str:
     """uv's folder: the Python runtime's `toolchain: uv` runs it from PATH."""
