@@ -12,7 +12,6 @@ import yaml
 from components.config import ConfigError, parse
 from components.model import CA_FILE, TLS_CA, TLS_CERT, TLS_DIR, TLS_KEY
 from components.runtime.kubernetes import certificates
-from components.settings import Settings
 from tests.harness import Recording, run_stack
 from tests.observability import files_of, prometheus_files
 from tests.policy_args import mandatory_violations, stack_policy_config
@@ -119,11 +118,7 @@ def test_a_cluster_issuer_replaces_the_stacks_own_ca() -> None:
 def test_each_certificate_names_every_address_its_clients_dial(stacks: dict[str, Recording], stack: str) -> None:
     recording = stacks[stack]
     namespace = f"dictamesh-{stack}"
-    brokers = (
-        Settings.model_validate({"stack": stack, "environment": stack, "target": "kubernetes"}).event_bus.brokers
-        if stack == "staging"
-        else 3
-    )
+    brokers = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["replicas"]
     dialled = {
         "postgres": {env(recording, "postgres-backup")["PGHOST"], env(recording, "postgres-converge")["PGHOST"]},
         "redis": {env(recording, "redis-exporter")["REDIS_ADDR"].split("//")[1].rsplit(":", 1)[0]},
