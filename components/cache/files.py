@@ -70,21 +70,21 @@ def users_acl(app_password: str, monitor_password: str, reload_password: str | N
     return "\n".join([*lines, ""])
 
 
-def cli(user: str, password_file: str, ca_file: str | None, host: str | None = None, port: int = 6379) -> str:
+def cli(user: str, password_file: str, ca_file: str | None, host: str | None = None) -> str:
     """redis-cli as `user`, its password from a file (never on the command line), over TLS with a CA,
     to `host` (else the loopback).
 
     redis-cli verifies the chain, not the host name (hiredis sets SNI alone): 127.0.0.1 is fine.
     """
     tls = f" --tls --cacert {ca_file}" if ca_file else ""
-    server = f" -h {host} -p {port}" if host else ""
+    server = f" -h {host} -p 6379" if host else ""
     return f'REDISCLI_AUTH="$(cat {password_file})" redis-cli --no-auth-warning{tls}{server} --user {user}'
 
 
-def reload_script(host: str, password_file: str, ca_file: str, port: int = 6379) -> str:
+def reload_script(host: str, password_file: str, ca_file: str) -> str:
     """Asks the server to read its certificate, key and CA again; fails unless it says OK."""
     files = " ".join(f"{key} {path}" for key, path in TLS_FILES.items())
-    return f"{cli(RELOAD_USER, password_file, ca_file, host, port)} CONFIG SET {files} | grep -qx OK"
+    return f"{cli(RELOAD_USER, password_file, ca_file, host)} CONFIG SET {files} | grep -qx OK"
 
 
 def exporter_env(address: str, password_file: str, ca_file: str | None = None) -> dict[str, str]:

@@ -20,9 +20,9 @@ MONITOR_USER, BACKUP_USER, SUPERUSER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_
 STOP_SECONDS = 90  # a fast shutdown's checkpoint writes out every dirty shared buffer
 
 
-def postgresql_conf(tuning: PostgresTuning, tls: bool, pgdata: str = PGDATA, hba_file: str = HBA_FILE) -> str:
+def postgresql_conf(tuning: PostgresTuning, tls: bool, pgdata: str = PGDATA) -> str:
     """With `tls`, the server's certificate and our pg_hba.conf, which takes TLS alone from the network."""
-    hba = hba_file if tls else f"{pgdata}/pg_hba.conf"
+    hba = HBA_FILE if tls else f"{pgdata}/pg_hba.conf"
     encryption = [
         "ssl = on",
         f"ssl_cert_file = '{TLS_CERT}'",
