@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_snake
 from pydantic_core import ErrorDetails
 
+from components import deployed
 from components.quantity import cpu_cores, memory_bytes
 from components.settings import Settings
 
@@ -117,13 +118,21 @@ class ConfigError(pulumi.RunError):
     """Stack config that cannot be deployed; the message names each key, value and what is allowed."""
 
 
-def load_settings() -> Settings:
-    """Settings of the running stack, from the config Pulumi hands the program."""
+def load_settings(before: deployed.Deployed | None = None) -> Settings:
+    """Settings of the running stack, from the config Pulumi hands the program, judged against what the stack
+    last deployed (`before`, deployed.read()): a change it cannot take is refused here, before any resource."""
     prefix = f"{NAMESPACE}:"
     keys = {key for key in (*CONFIG.get(), *get_config_env()) if key.startswith(prefix)}
     raw = {key.removeprefix(prefix): get_config(key) for key in keys}
-    settings = parse(pulumi.get_stack(), raw)
-    for warning in settings.warnings():
+    stack = pulumi.get_stack()
+    settings = parse(stack, raw)
+    verdict = deployed.judge(settings, before.record if before else {})
+    if verdict.refused:
+        lines = "\n".join(f"  {NAMESPACE}:{refusal}" for refusal in verdict.refused)
+        raise ConfigError(
+            f"Refused change for stack '{stack}' (its running values are in its `deployed` output):\n{lines}"
+        )
+    for warning in [*settings.warnings(), *(f"{NAMESPACE}:{warned}" for warned in verdict.warned)]:
         pulumi.log.warn(warning)
     return settings
 

@@ -6,12 +6,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from components.change import CLAIM_SIZE, HOST_PORT
 from components.quantity import CPU_PATTERN, MEMORY_PATTERN
 from policies.images import image_problem
-
-# json_schema_extra key of a setting that a running system does not simply pick up on `up`: its value
-# says what a change does (docs/configuration.md lists them)
-ON_CHANGE = "onChange"
 
 
 def _pinned_image(ref: str) -> str:
@@ -50,8 +47,9 @@ Cron = Annotated[str, AfterValidator(_cron)]
 
 Image = Annotated[str, AfterValidator(_pinned_image)]
 Memory = Annotated[str, matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
+ClaimSize = Annotated[Memory, CLAIM_SIZE]  # the size of a persistent claim
 Cpu = Annotated[str, matching(CPU_PATTERN, "cores such as 250m, 1 or 1.5")]
-HostPort = Annotated[int, Field(ge=1024, le=65535)]
+HostPort = Annotated[int, Field(ge=1024, le=65535), HOST_PORT]
 DnsLabel = Annotated[
     str, matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: lower-case letters, digits and '-'")
 ]

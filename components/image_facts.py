@@ -3,6 +3,7 @@ is held to (issue 19). Each component keeps the records of its images in its own
 the pins; tests/test_image_facts.py holds every workload of every stack to the record of its image.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -37,3 +38,14 @@ class ImageFacts:
     @property
     def runs_as(self) -> RunAs:
         return self.run_as or self.user
+
+
+def postgres_major(image: str) -> int | None:
+    """The PostgreSQL major an image reference names: pgvector's `-pgNN` tags, or the official `postgres:NN...`."""
+    name = image.split("@", 1)[0]
+    repository, tag = name.rsplit(":", 1) if ":" in name.rsplit("/", 1)[-1] else (name, "")
+    if found := re.search(r"-pg([0-9]+)(?:[-.]|$)", tag):
+        return int(found.group(1))
+    if repository.rsplit("/", 1)[-1] == "postgres" and (found := re.match(r"[0-9]+", tag)):
+        return int(found.group(0))
+    return None

@@ -5,6 +5,7 @@ from typing import Annotated, Literal, Self, cast
 
 from pydantic import Field, model_validator
 
+from components.change import OnChange
 from components.fields import Cpu, DnsLabel, Memory, Section, matching
 from components.sentry.topology import STATEFUL as STATEFUL_SENTRY
 
@@ -65,10 +66,26 @@ class Tls(Section):
 class InTransit(Section):
     """TLS between the workloads: every datastore listener, certificates from cert-manager."""
 
-    enabled: bool = Field(
+    enabled: Annotated[
+        bool,
+        OnChange(
+            "rolling",
+            "none",
+            "each TLS server restarts once, then its clients; the brokers' RPC switches for all of them at once: a "
+            "short outage of the event bus",
+        ),
+    ] = Field(
         default=True, description="false: plain text, for a cluster without cert-manager (the prod policy refuses it)"
     )
-    issuer: IssuerName = Field(
+    issuer: Annotated[
+        IssuerName,
+        OnChange(
+            "live",
+            "none",
+            "the certificates are issued again and the servers read them (Redpanda itself, PostgreSQL and Redis at "
+            "their reload job's next run); the Console trusts a new CA after its restart",
+        ),
+    ] = Field(
         default="selfSigned",
         description="selfSigned: a CA of the stack's own in its namespace; else the name of a cert-manager "
         "ClusterIssuer that puts its CA in the Secrets it issues (ca.crt), as CA and Vault issuers do",
@@ -180,15 +197,37 @@ class Quota(Section):
     pods: int | None = Field(default=None, ge=1)
 
 
+NEW_STACK = "a stack keeps it for life: deploy another stack for another one"
+# a claim's class is fixed when the claim is made (the StatefulSets' templates keep theirs too)
+CLAIM_CLASS = OnChange(
+    "none",
+    "none",
+    "a claim keeps the class it was made in, and a StatefulSet the class of its template: the new class reaches "
+    "the claims of workloads added later; docs/runbook.md, 'Moving a claim to another storage class'",
+    remember=True,
+)
+
+
 class KubernetesSettings(Section):
-    context: str | None = Field(default=None, description="kubeconfig context; the current one when unset")
-    namespace: DnsLabel | None = Field(default=None, description="defaults to dictamesh-<stack>")
-    storage_class: str | None = Field(default=None, description="the cluster default when unset")
-    storage_classes: dict[str, str] = Field(
+    context: Annotated[
+        str | None,
+        OnChange("refused", "none", f"another cluster would start empty, the claims left on this one; {NEW_STACK}"),
+    ] = Field(default=None, description="kubeconfig context; the current one when unset")
+    namespace: Annotated[
+        DnsLabel | None,
+        OnChange("refused", "none", f"the old namespace would be deleted, and with it every claim in it; {NEW_STACK}"),
+    ] = Field(default=None, description="defaults to dictamesh-<stack>")
+    storage_class: Annotated[str | None, CLAIM_CLASS] = Field(
+        default=None, description="the cluster default when unset"
+    )
+    storage_classes: Annotated[dict[str, str], CLAIM_CLASS] = Field(
         default_factory=dict,
         description="a storage class per stateful workload (e.g. {redpanda: fast-ssd}), else storageClass",
     )
-    render_dir: str | None = Field(default=None, description="write manifests here instead of applying them")
+    render_dir: Annotated[
+        str | None,
+        OnChange("refused", "none", "the provider would replace every object it applied with a rendered file"),
+    ] = Field(default=None, description="write manifests here instead of applying them")
     dns_ip_blocks: list[Cidr] = Field(
         default=["169.254.20.10/32", "169.254.169.254/32"],
         description="DNS servers on the host network that pods may query: NodeLocal DNSCache and GKE's metadata DNS",
@@ -203,7 +242,7 @@ class KubernetesSettings(Section):
     quota_headroom_percent: int = Field(
         default=20, ge=0, le=500, description="room above the stack's own requests in the computed quota"
     )
-    zones: list[str] = Field(
+    zones: Annotated[list[str], OnChange("rolling", "none", "the replicated workloads' spread changes")] = Field(
         default_factory=list, description="the cluster's zones; with 3 or more, prod spreads replicas strictly"
     )
 

@@ -5,7 +5,7 @@ Defaults are the dev values; `config.ENVIRONMENT_DEFAULTS` lays staging and prod
 stack file's own.
 """
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 from components import tls_reload
 from components.cache.settings import CacheSettings
 from components.catalog.settings import CatalogSettings
+from components.change import DATASTORE, OnChange
 from components.event_bus.settings import EventBusSettings
 from components.fields import Section
 from components.footprint import Footprint, pods
@@ -24,23 +25,32 @@ Environment = Literal["dev", "staging", "prod"]
 Target = Literal["docker", "kubernetes"]
 
 
+NEW_STACK = "a stack keeps them for life: deploy another stack for another one"
+
+
 class DockerSettings(Section):
-    host: str | None = Field(
-        default=None, description="Docker engine address; DOCKER_HOST or the local socket when unset"
-    )
+    host: Annotated[
+        str | None,
+        OnChange("none", "refused", f"another engine would start empty, its volumes left on this one; {NEW_STACK}"),
+    ] = Field(default=None, description="Docker engine address; DOCKER_HOST or the local socket when unset")
 
 
 class Settings(Section):
     stack: str
-    environment: Environment
-    target: Target
+    environment: Annotated[
+        Environment,
+        OnChange("refused", "refused", f"each environment has its own defaults and protection; {NEW_STACK}"),
+    ]
+    target: Annotated[
+        Target, OnChange("refused", "refused", f"the data lives on the target it was made on; {NEW_STACK}")
+    ]
     docker: DockerSettings = DockerSettings()
-    kubernetes: KubernetesSettings = KubernetesSettings()
-    catalog: CatalogSettings = CatalogSettings()
-    cache: CacheSettings = CacheSettings()
-    event_bus: EventBusSettings = EventBusSettings()
-    observability: ObservabilitySettings = ObservabilitySettings()
-    sentry: SentrySettings = SentrySettings()
+    kubernetes: Annotated[KubernetesSettings, OnChange("live", "none")] = KubernetesSettings()
+    catalog: Annotated[CatalogSettings, DATASTORE] = CatalogSettings()
+    cache: Annotated[CacheSettings, DATASTORE] = CacheSettings()
+    event_bus: Annotated[EventBusSettings, OnChange("rolling", "rolling")] = EventBusSettings()
+    observability: Annotated[ObservabilitySettings, DATASTORE] = ObservabilitySettings()
+    sentry: Annotated[SentrySettings, DATASTORE] = SentrySettings()
 
     @property
     def protect(self) -> bool:

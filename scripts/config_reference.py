@@ -16,8 +16,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from components.change import MEANING, settings_effects
 from components.config import ENVIRONMENT_DEFAULTS, NAMESPACE, parse
-from components.fields import ON_CHANGE
 from components.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,14 +86,7 @@ def _constraints(field: FieldInfo) -> list[str]:
             found.append(item.func.__doc__.strip())
     if field.description:
         found.append(field.description)
-    if on_change := _on_change(field):
-        found.append(f"**on change:** {on_change}")
     return found
-
-
-def _on_change(field: FieldInfo) -> str | None:
-    extra = field.json_schema_extra
-    return str(extra[ON_CHANGE]) if isinstance(extra, dict) and ON_CHANGE in extra else None
 
 
 def _show(value: Any) -> str:
@@ -125,27 +118,28 @@ def _leaves(model: type[BaseModel], prefix: str, values: list[Any]) -> Iterator[
                 yield [*item[:2], "", "", "", item[-1]]
 
 
-ONCE = """
-## Changes a running system does not simply pick up
+CHANGES = """
+## What changing a setting does to a running stack
 
-Most settings reach a running system on the next `up`: a changed file or secret rolls the pods that
-mount it, a changed container is replaced, a larger storage size grows the claims in place. The
-image's own first-start steps and a cluster's founding read some values once; the program converges
-those where it can (the catalog's converge job, the event bus's topics job) and says here what a
-change does where it cannot. Generated passwords: docs/runbook.md, "Rotating a generated secret".
+Each setting's effect on a stack that is already up, on each target. The program reads the same table
+(`components/change.py`): it refuses the `refused` changes before anything is planned, comparing them with
+the values the stack last deployed (its `deployed` output). Generated passwords: docs/runbook.md,
+"Rotating a generated secret".
 
-| key | what a change does |
-| --- | --- |
 """
 
 
 def render() -> str:
     defaults = [parse(environment, {}) for environment in ENVIRONMENTS]
     rows = list(_leaves(Settings, "", defaults))
-    once = [row for row in rows if "**on change:**" in row[-1]]
     table = "".join("| " + " | ".join(row) + " |\n" for row in rows)
-    changes = "".join(f"| {row[0]} | {row[-1].split('**on change:** ', 1)[1]} |\n" for row in once)
-    return HEADER + table + ONCE + changes
+    legend = "".join(f"- **{effect}**: {meaning}\n" for effect, meaning in MEANING.items())
+    changes = "| key | kubernetes | docker | why |\n| --- | --- | --- | --- |\n"
+    for key, effect in settings_effects(Settings):
+        if key in HIDDEN or effect is None:
+            continue
+        changes += f"| `{key}` | {effect.kubernetes} | {effect.docker} | {effect.why} |\n"
+    return HEADER + table + CHANGES + legend + "\n" + changes
 
 
 def main() -> int:

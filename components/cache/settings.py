@@ -5,7 +5,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from components.cache import images
-from components.fields import APP_CLIENTS, EXPORTER_RESOURCES, HostPort, Image, Memory, Resources, Section, matching
+from components.change import CLIENTS, STATELESS
+from components.fields import APP_CLIENTS, EXPORTER_RESOURCES, ClaimSize, HostPort, Image, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.quantity import memory_bytes
 
@@ -26,8 +27,8 @@ EvictionPolicy = Literal[
 
 class CacheSettings(Section):
     image: Image = images.REDIS.image
-    exporter_image: Image = images.EXPORTER.image
-    exporter_resources: Resources = EXPORTER_RESOURCES
+    exporter_image: Annotated[Image, STATELESS] = images.EXPORTER.image
+    exporter_resources: Annotated[Resources, STATELESS] = EXPORTER_RESOURCES
     host_port: HostPort = 6379
     maxmemory: RedisMemory = "512mb"
     maxmemory_policy: EvictionPolicy = "allkeys-lru"
@@ -35,9 +36,9 @@ class CacheSettings(Section):
     appendonly: bool = False
     timeout: int = Field(default=300, ge=0, description="seconds before an idle client is closed; 0 never")
     tcp_keepalive: int = Field(default=60, ge=0)
-    storage: Memory = "2Gi"
+    storage: ClaimSize = "2Gi"
     resources: Resources = Resources(cpu="250m", memory="768Mi")
-    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+    clients: Annotated[list[str], CLIENTS] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
     @model_validator(mode="after")
     def _maxmemory_fits(self) -> Self:

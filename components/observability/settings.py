@@ -4,7 +4,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from components.fields import DnsLabel, HostPort, Image, Memory, Resources, Section, matching
+from components.change import SWITCHED
+from components.fields import ClaimSize, DnsLabel, HostPort, Image, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.model import Severity
 from components.observability import images
@@ -92,10 +93,10 @@ class ObservabilityResources(Section):
 
 
 class ObservabilityStorage(Section):
-    prometheus: Memory = "10Gi"
-    alertmanager: Memory = "1Gi"
-    grafana: Memory = "1Gi"
-    jaeger: Memory = "10Gi"
+    prometheus: ClaimSize = "10Gi"
+    alertmanager: ClaimSize = "1Gi"
+    grafana: ClaimSize = "1Gi"
+    jaeger: ClaimSize = "10Gi"
 
 
 class JaegerSettings(Section):
@@ -107,7 +108,7 @@ class JaegerSettings(Section):
 
 
 class ObservabilitySettings(Section):
-    enabled: bool = True
+    enabled: Annotated[bool, SWITCHED] = True
     prometheus_image: Image = images.PROMETHEUS.image
     alertmanager_image: Image = images.ALERTMANAGER.image
     grafana_image: Image = images.GRAFANA.image

@@ -1,11 +1,14 @@
 """Settings of self-hosted Sentry, under `dictamesh:sentry`."""
 
-from typing import Annotated, Self
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
-from components.fields import Cron, HostPort, Image, Memory, Resources, Section, matching
+from components.change import SWITCHED, OnChange, Verdict
+from components.fields import ClaimSize, Cron, HostPort, Image, Resources, Section, matching
 from components.footprint import Footprint, pods
+from components.image_facts import postgres_major
 from components.sentry import images
 from components.sentry.topology import BOOTSTRAP, SERVICES
 
@@ -22,7 +25,15 @@ class SentryImages(Section):
     relay: Image = images.RELAY.image
     symbolicator: Image = images.SYMBOLICATOR.image
     taskbroker: Image = images.TASKBROKER.image
-    postgres: Image = images.POSTGRES.image
+    postgres: Annotated[
+        Image,
+        OnChange(
+            "rolling",
+            "replaced",
+            "a new minor restarts Sentry's PostgreSQL; a new major cannot read its data directory and is refused",
+            remember=True,
+        ),
+    ] = images.POSTGRES.image
     redis: Image = images.VALKEY.image
     kafka: Image = images.KAFKA.image
     clickhouse: Image = images.CLICKHOUSE.image
@@ -55,13 +66,13 @@ class SentryResources(Section):
 
 
 class SentryStorage(Section):
-    postgres: Memory = "10Gi"
-    redis: Memory = "1Gi"
-    kafka: Memory = "10Gi"
-    clickhouse: Memory = "20Gi"
-    objectstore: Memory = "10Gi"
-    symbolicator: Memory = "5Gi"
-    taskbroker: Memory = "1Gi"
+    postgres: ClaimSize = "10Gi"
+    redis: ClaimSize = "1Gi"
+    kafka: ClaimSize = "10Gi"
+    clickhouse: ClaimSize = "20Gi"
+    objectstore: ClaimSize = "10Gi"
+    symbolicator: ClaimSize = "5Gi"
+    taskbroker: ClaimSize = "1Gi"
 
 
 class Smtp(Section):
@@ -76,7 +87,7 @@ class Smtp(Section):
 
 
 class SentrySettings(Section):
-    enabled: bool = True
+    enabled: Annotated[bool, SWITCHED] = True
     url_prefix: HttpUrl | None = Field(
         default=None,
         description="the URL users reach Sentry at; default: http://127.0.0.1:<hostPort> on docker, the exposed "
@@ -96,7 +107,7 @@ class SentrySettings(Section):
         description="ports Sentry's own processes may reach outside the cluster: HTTPS for Slack and other "
         "integrations and for source maps published on the web; SMTP's port is added when smtp is set",
     )
-    host_port: HostPort = 9000
+    host_port: Annotated[HostPort, OnChange("none", "live", "published by Sentry's nginx, which holds no data")] = 9000
     images: SentryImages = SentryImages()
     resources: SentryResources = SentryResources()
     storage: SentryStorage = SentryStorage()
@@ -106,6 +117,18 @@ class SentrySettings(Section):
         if self.smtp and bool(self.smtp.username) != bool(self.smtp.password):
             raise ValueError("smtp.username and smtp.password: set both or neither")
         return self
+
+    def judge_change(self, deployed: Mapping[str, Any]) -> Verdict:
+        """`deployed`: this section's recorded values (components/deployed.py), by key."""
+        verdict = Verdict()
+        image = deployed.get("images.postgres")
+        if image and postgres_major(image) != postgres_major(self.images.postgres):
+            verdict.refused.append(
+                f"sentry.images.postgres = {self.images.postgres!r}: Sentry's PostgreSQL data directory is "
+                f"{postgres_major(image)}'s ({image}), which no other major can read; keep the major, or upgrade its "
+                "data with self-hosted's own procedure first"
+            )
+        return verdict
 
     def outbound_ports(self) -> list[int]:
         return sorted({*self.egress_ports, *([self.smtp.port] if self.smtp else [])})
