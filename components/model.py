@@ -51,9 +51,13 @@ class Probe:
 
     Liveness reuses the check unless `liveness_tcp_port` is set: then a process that accepts
     connections counts as alive, so a busy or not-yet-ready server is not restarted for it.
+    `ready_command` asks more than the start-up check, where readiness means more than a started
+    process (a broker is ready once its cluster is healthy): targets that roll replicas one at a time
+    wait on it before the next.
     """
 
     command: Sequence[str]
+    ready_command: Sequence[str] = ()
     http_path: str | None = None
     http_port: int | None = None
     liveness_tcp_port: int | None = None
@@ -84,10 +88,13 @@ class Volume:
     path: str
     size: str
     root_owned: bool = False
+    borrowed_from: str | None = None  # a job mounts another job's claim of the same key, read-only, where it runs
 
 
 Args = Sequence[str] | Callable[[Replica], Sequence[str]]
-Kind = Literal["service", "job", "scheduled"]
+# a "manual" job runs only when an operator starts it (a restore): Kubernetes keeps it as a suspended
+# CronJob to start jobs from; the docker target deploys none (its Makefile runs the same commands)
+Kind = Literal["service", "job", "scheduled", "manual"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,9 @@ class Workload:
     # reaches new volumes only, so it restarts nothing
     init_files: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # path -> content, owner-read-only
+    # secret files and secret env names whose new value needs no restart (read on the first start of an empty
+    # data directory only, or a credential kept for a rotation): where the target can, a change restarts nothing
+    no_restart: frozenset[str] = frozenset()
     ports: Sequence[Port] = ()
     replicas: int = 1
     volumes: Mapping[str, Volume] = field(default_factory=dict)

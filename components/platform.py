@@ -4,6 +4,7 @@ from typing import Any
 
 import pulumi
 
+from components import deployed
 from components.cache import Cache
 from components.catalog import CatalogDatabase
 from components.event_bus import EventBus
@@ -13,14 +14,23 @@ from components.runtime import create_runtime
 from components.sentry import Sentry
 from components.settings import Settings
 
+SASL_OUTPUT = "eventBusSaslPassword"
 
-def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
-    """Creates every component on the stack's runtime (or the one given); returns the stack outputs."""
-    runtime = runtime or create_runtime(settings)
+
+def build(
+    settings: Settings, before: deployed.Deployed | None = None, runtime: Runtime | None = None
+) -> dict[str, Any]:
+    """Creates every component on the stack's runtime (or the one given); returns the stack outputs.
+
+    `before`: what the stack's last update left (deployed.read()), if it was deployed before."""
+    before = before or deployed.Deployed()
+    runtime = runtime or create_runtime(settings, established=bool(before))
     catalog = CatalogDatabase("catalog", settings.catalog, runtime)
     cache = Cache("cache", settings.cache, runtime)
-    bus = EventBus("event-bus", settings.event_bus, runtime)
+    # the superuser's password the cluster may still hold, while a rotation converges
+    bus = EventBus("event-bus", settings.event_bus, runtime, previous_password=before.secret(SASL_OUTPUT))
     outputs: dict[str, Any] = {
+        deployed.OUTPUT: deployed.record(settings),
         "target": settings.target,
         "catalog": {
             "host": catalog.host,
@@ -70,7 +80,7 @@ def build(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
         }
         outputs["grafanaAdminPassword"] = pulumi.Output.secret(observability.grafana_admin_password)
     if bus.sasl_password is not None:
-        outputs["eventBusSaslPassword"] = pulumi.Output.secret(bus.sasl_password)
+        outputs[SASL_OUTPUT] = pulumi.Output.secret(bus.sasl_password)
     if settings.target == "kubernetes":
         outputs["namespace"] = settings.namespace
     if trust := runtime.trust():

@@ -23,6 +23,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.sync_await import _sync_await
 
+from components.deployed import READ_STACK_OUTPUTS
 from components.model import Workload
 from components.runtime.docker import DockerRuntime
 from components.runtime.kubernetes.runtime import KubernetesRuntime
@@ -44,6 +45,7 @@ class Registered:
     delete_before_replace: bool
     depends_on: list[str]
     ignore_changes: list[str]
+    retain_on_delete: bool
 
     @property
     def custom(self) -> bool:
@@ -159,8 +161,11 @@ class _Mocks(pulumi.runtime.Mocks):
     `outcomes` adds provider-computed state by resource name, e.g. a job container's exit code.
     """
 
-    def __init__(self, outcomes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self, outcomes: Mapping[str, Mapping[str, Any]] | None = None, previous: "Recording | None" = None
+    ) -> None:
         self.outcomes = outcomes or {}
+        self.previous = previous  # the recording of the stack's last update
         self.generated: dict[str, str] = {}
         self.ids: dict[str, str] = {}
 
@@ -192,7 +197,13 @@ class _Mocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        """The built-in provider's readStackOutputs as the engine answers it: the outputs of the stack's last
+        update (none for a new stack), and the names of the secret ones."""
+        if args.token == READ_STACK_OUTPUTS:
+            outputs = self.previous.outputs if self.previous else {}
+            secret = sorted(self.previous.secret_outputs) if self.previous else []
+            return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": secret}, []
+        raise NotImplementedError(f"the mock engine has no answer for {args.token}")
 
 
 class _RecordingMonitor(mocks.MockMonitor):
@@ -216,6 +227,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     depends_on=list(request.dependencies),
                     ignore_changes=list(request.ignoreChanges),
+                    retain_on_delete=request.retainOnDelete,
                 )
             )
         return response
@@ -267,11 +279,30 @@ def _capturing_workloads(recording: Recording) -> Iterator[None]:
             runtime.deploy = original  # type: ignore[method-assign]
 
 
-def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, base: str | None = None) -> Recording:
-    """Runs __main__.py as stack `stack`, with the config of Pulumi.<base or stack>.yaml plus overrides."""
+def run_stack(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    base: str | None = None,
+    previous: Recording | None = None,
+    recording: Recording | None = None,
+) -> Recording:
+    """Runs __main__.py as stack `stack`, with the config of Pulumi.<base or stack>.yaml plus overrides, on a
+    stack whose last update is `previous` (its outputs are what the program reads back; none: a new stack)."""
     config = stack_config(base or stack)
     config.update({key: _as_config_value(value) for key, value in (overrides or {}).items()})
-    return run_program(stack, lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config)
+    program = lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")  # noqa: E731
+    return run_program(stack, program, config, previous=previous, recording=recording)
+
+
+def refusal(stack: str, overrides: Mapping[str, Any], previous: Recording) -> tuple[str, Recording]:
+    """The message with which the program refuses `overrides` on a stack whose last update is `previous`, and
+    what it had registered by then."""
+    recording = Recording(stack)
+    try:
+        run_stack(stack, overrides, previous=previous, recording=recording)
+    except pulumi.RunError as refused:
+        return str(refused), recording
+    raise AssertionError(f"{stack}: {dict(overrides)} was not refused")
 
 
 def run_program(
@@ -279,12 +310,16 @@ def run_program(
     program: Callable[[], object],
     config: Mapping[str, str] | None = None,
     outcomes: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    previous: Recording | None = None,
+    recording: Recording | None = None,
 ) -> Recording:
-    """Runs `program` under the mock engine as stack `stack` and records what it registers and exports."""
-    recording = Recording(stack)
+    """Runs `program` under the mock engine as stack `stack` and records what it registers and exports (into
+    `recording`, which keeps what was registered when the program fails)."""
+    recording = recording or Recording(stack)
     pulumi.runtime.set_all_config(dict(config or {}))
     settings.ROOT.set(None)
-    engine = _Mocks(outcomes)
+    engine = _Mocks(outcomes, previous)
     mocks.set_mocks(
         engine,
         project="dictamesh-infra",

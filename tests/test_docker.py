@@ -26,6 +26,7 @@ def test_containers_are_named_per_stack_and_replica(stacks: dict[str, Recording]
         "dictamesh-dev-redpanda-2",
         "dictamesh-dev-redpanda-console",
         "dictamesh-dev-redpanda-topics",
+        "dictamesh-dev-redpanda-decommission",
         "dictamesh-dev-prometheus",
         "dictamesh-dev-alertmanager",
         "dictamesh-dev-grafana",

@@ -70,7 +70,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ("alertmanager", 9093): f"127.0.0.1:{ports['alertmanager']}",
     }
     settings = parse("dev", {"observability": json.dumps(FAST)})
-    recording = run_program("dev", lambda: platform.build(settings, LoopbackRuntime(settings, endpoints)))
+    recording = run_program("dev", lambda: platform.build(settings, runtime=LoopbackRuntime(settings, endpoints)))
     started: list[Server] = []
     try:
         monitor_file = write(work / "monitor-password", PASSWORDS["monitor"])

@@ -5,6 +5,13 @@ ports on 127.0.0.1 only, memory and CPU limits, and a health check the deploymen
 The root filesystem is read-only unless files are uploaded: the engine refuses to copy files into a
 read-only root (moby/moby#35987), so such containers keep a writable root with everything else.
 
+Day 2: a replaced or deleted container is stopped with its image's stop signal and the workload's grace
+first (without destroy_grace_seconds the provider stops with a timeout of 0, a kill); volumes are never
+deleted by the stack (retain_on_delete: a volume a change drops stays on the engine, and a new volume of the
+same name takes it back). On a stack deployed before, the replicas of a replicated stateful workload are
+replaced one after another, each once the one before is healthy; on a new stack they start together, as a
+Raft cluster's founders must.
+
 Uploaded files belong to root: pulumi-docker 5.1.0 writes each with uid and gid 0 (its `owner` and
 `group` arrive in 5.2.0, which the engine here cannot build). Plain files are 0444. Secret files are
 0440 and the container's user gets the supplementary group 0, so that user and root read them and no
@@ -29,9 +36,11 @@ UPLOAD_GROUP = "0"  # the group of every uploaded file (see the module's docstri
 class DockerRuntime:
     encrypts = False  # plain text between containers on the stack's own network, as on a developer's loopback
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, established: bool = False) -> None:
+        """`established`: the stack was deployed before, so its replicas exist and change one at a time."""
         self._stack = settings.stack
         self._protect = settings.protect
+        self._established = established
         self._provider = docker.Provider("docker", host=settings.docker.host)
         self._network = docker.Network(
             "network",
@@ -67,9 +76,16 @@ class DockerRuntime:
             raise ValueError(f"{workload.name}: the docker target issues no certificates (encrypts is False)")
         if workload.kind == "scheduled":
             raise ValueError(f"{workload.name}: the docker target runs no scheduled jobs; use the kubernetes target")
+        if workload.kind == "manual":
+            return []  # an operator's job: the Makefile runs its commands in dev
         replicas = workload.replicas if workload.kind == "service" else 1
         ordinals: list[int | None] = list(range(replicas)) if replicas > 1 else [None]
-        return [self._container(workload, ordinal, parent, depends_on) for ordinal in ordinals]
+        in_turn = self._established and workload.stateful
+        containers: list[pulumi.Resource] = []
+        for ordinal in ordinals:
+            after = containers[-1:] if in_turn else []
+            containers.append(self._container(workload, ordinal, parent, [*depends_on, *after]))
+        return containers
 
     def _container(
         self, workload: Workload, ordinal: int | None, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]
@@ -87,6 +103,7 @@ class DockerRuntime:
         ]
         service = workload.kind == "service"
         probe = workload.probe if workload.probe and workload.probe.command else None
+        check = (probe.ready_command or probe.command) if probe else ()
         container = docker.Container(
             f"{workload.name}{suffix}",
             name=f"dictamesh-{self._stack}-{workload.name}{suffix}",
@@ -120,7 +137,7 @@ class DockerRuntime:
             # written as the provider reads them back: any other spelling replaces the container on every `up`
             cpus=cpus(cpu_cores(workload.resources.cpu)),
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", *probe.command],
+                tests=["CMD", *check],
                 interval=duration(probe.period_seconds),
                 timeout=duration(probe.timeout_seconds),
                 retries=probe.failure_threshold,
@@ -130,6 +147,7 @@ class DockerRuntime:
             if probe
             else None,
             stop_timeout=workload.stop_grace_seconds,
+            destroy_grace_seconds=workload.stop_grace_seconds if service else None,
             wait=service and probe is not None,
             wait_timeout=probe.startup_seconds + 60 if probe else None,
             restart="unless-stopped" if service else "no",
@@ -206,7 +224,9 @@ class DockerRuntime:
         volume = docker.Volume(
             f"{workload.name}{suffix}-{key}",
             name=f"dictamesh-{self._stack}-{workload.name}{suffix}-{key}",
-            opts=pulumi.ResourceOptions(parent=parent, provider=self._provider, protect=self._protect),
+            opts=pulumi.ResourceOptions(
+                parent=parent, provider=self._provider, protect=self._protect, retain_on_delete=True
+            ),
         )
         return volume.name
 

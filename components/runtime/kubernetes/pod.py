@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from components.model import CA_FILE, TLS_DIR, Probe, Replica, Workload
+from components.model import CA_FILE, TLS_DIR, Probe, Replica, Volume, Workload
 from components.quantity import mebibytes
 from components.runtime.kubernetes.certificates import secret_name
 
@@ -94,8 +94,9 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
             }
         ]
     annotations: Json = {"dictamesh.dev/files-sha256": _files_hash(workload)}
-    if secrets := {**workload.secrets, **workload.secret_env}:
-        annotations["dictamesh.dev/secrets-sha256"] = _secrets_hash(secrets)
+    secrets = {**workload.secrets, **workload.secret_env}
+    if restarting := {key: value for key, value in secrets.items() if key not in workload.no_restart}:
+        annotations["dictamesh.dev/secrets-sha256"] = _secrets_hash(restarting)
     return {"metadata": {"labels": labels, "annotations": annotations}, "spec": spec}
 
 
@@ -120,7 +121,10 @@ def _resources(workload: Workload) -> Json:
 
 def _mounts(workload: Workload) -> list[Json]:
     mounts: list[Json] = [{"name": f"scratch-{i}", "mountPath": path} for i, path in enumerate(workload.scratch)]
-    mounts += [{"name": key, "mountPath": volume.path} for key, volume in workload.volumes.items()]
+    mounts += [
+        {"name": key, "mountPath": volume.path, **({"readOnly": True} if volume.borrowed_from else {})}
+        for key, volume in workload.volumes.items()
+    ]
     if workload.shm_size:
         mounts.append({"name": "shm", "mountPath": "/dev/shm"})
     mounts += [
@@ -165,9 +169,17 @@ def _volumes(workload: Workload) -> list[Json]:
         )
     if workload.kind != "service":
         volumes += [
-            {"name": key, "persistentVolumeClaim": {"claimName": f"{workload.name}-{key}"}} for key in workload.volumes
+            {"name": key, "persistentVolumeClaim": _job_claim(workload.name, key, volume)}
+            for key, volume in workload.volumes.items()
         ]
     return volumes
+
+
+def _job_claim(job: str, key: str, volume: Volume) -> Json:
+    """A job's own claim, `<job>-<key>`, or the one it borrows from another job, read-only."""
+    if volume.borrowed_from:
+        return {"claimName": f"{volume.borrowed_from}-{key}", "readOnly": True}
+    return {"claimName": f"{job}-{key}"}
 
 
 def _probes(probe: Probe) -> Json:
@@ -176,12 +188,13 @@ def _probes(probe: Probe) -> Json:
     else:
         check = {"exec": {"command": list(probe.command)}}
     timing = {"periodSeconds": probe.period_seconds, "timeoutSeconds": probe.timeout_seconds}
+    ready = {"exec": {"command": list(probe.ready_command)}} if probe.ready_command else check
     alive = {"tcpSocket": {"port": probe.liveness_tcp_port}} if probe.liveness_tcp_port else check
     if probe.liveness_http_path and probe.http_port:
         alive = {"httpGet": {"path": probe.liveness_http_path, "port": probe.http_port}}
     return {
         "startupProbe": {**check, **timing, "failureThreshold": max(1, probe.startup_seconds // probe.period_seconds)},
-        "readinessProbe": {**check, **timing, "failureThreshold": 3},
+        "readinessProbe": {**ready, **timing, "failureThreshold": 3},
         "livenessProbe": {**alive, **timing, "failureThreshold": probe.failure_threshold},
     }
 

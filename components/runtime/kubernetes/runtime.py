@@ -4,6 +4,11 @@ Stateful services become a StatefulSet behind a headless Service, the rest a Dep
 ClusterIP Service; jobs become a Job or a CronJob. Every workload gets its own ServiceAccount (no
 token), its files in a ConfigMap, its secrets in a Secret mounted as files, a NetworkPolicy for its
 clients, and, when replicated, a PodDisruptionBudget and anti-affinity.
+
+Day 2: no change of the stack deletes a claim. StatefulSets retain theirs when scaled down or deleted;
+the stack's own claims and claim patches are retain_on_delete (a claim a change drops stays in the
+namespace); a claim keeps the class it was made in (pulumi-kubernetes 4.32.0 would replace a claim whose
+storageClassName changed, deleting it first).
 """
 
 import dataclasses
@@ -21,6 +26,7 @@ from components.settings import Settings
 
 Json = dict[str, Any]
 TRUST_SOURCE = "postgres"  # under a cluster issuer, the TLS server whose Secret's ca.crt the outputs name
+MANUAL_SCHEDULE = "0 0 1 1 *"  # a suspended CronJob never runs on it; the API server requires one
 
 
 class KubernetesRuntime:
@@ -206,6 +212,10 @@ class KubernetesRuntime:
         template = pod_template(workload, labels, host, self._spread if replicated else None, self._zone_spread)
         ready_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*inputs, *depends_on]))
         if workload.kind != "service":
+            if workload.deadline_seconds:  # Pulumi waits for a job as long as the job may run
+                wait = f"{workload.deadline_seconds + 120}s"
+                timeouts = pulumi.CustomTimeouts(create=wait, update=wait)
+                ready_opts = pulumi.ResourceOptions.merge(ready_opts, pulumi.ResourceOptions(custom_timeouts=timeouts))
             return [self._job(workload, meta(), template, ready_opts)]
         if workload.ports:
             self._service(workload, meta(), selector, opts)
@@ -230,8 +240,9 @@ class KubernetesRuntime:
         }
         stateful_opts = pulumi.ResourceOptions.merge(
             ready_opts,
-            # claim templates cannot change in place: a new size reaches the claims below, not a replacement
-            pulumi.ResourceOptions(protect=self._protect, ignore_changes=["spec.volumeClaimTemplates"]),
+            # claim templates cannot change in place: a new size reaches the claims below, and the class stays
+            # the claims' own; a new template (a new volume) replaces the StatefulSet, and its claims stay
+            pulumi.ResourceOptions(protect=self._protect, ignore_changes=["spec.volumeClaimTemplates[*].spec"]),
         )
         statefulset = k8s.apps.v1.StatefulSet(name, metadata=meta(), spec=spec, opts=stateful_opts)
         self._resize_claims(
@@ -258,7 +269,8 @@ class KubernetesRuntime:
                         "annotations": {"pulumi.com/patchForce": "true"},
                     },
                     spec={"resources": {"requests": {"storage": volume.size}}},
-                    opts=opts,
+                    # a leaving broker's patch is forgotten, not relinquished: that would take the claim's size away
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)),
                 )
 
     def _service(self, workload: Workload, metadata: Json, selector: Json, opts: pulumi.ResourceOptions) -> None:
@@ -274,11 +286,18 @@ class KubernetesRuntime:
 
     def _job(self, workload: Workload, metadata: Json, template: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
         for key, volume in workload.volumes.items():
+            if volume.borrowed_from:
+                continue  # the other job's claim
             claim = k8s.core.v1.PersistentVolumeClaim(
                 f"{workload.name}-{key}",
                 metadata={**metadata, "name": f"{workload.name}-{key}"},
                 spec=self._claim(volume.size, workload.name),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=self._protect)),
+                opts=pulumi.ResourceOptions.merge(
+                    opts,
+                    pulumi.ResourceOptions(
+                        protect=self._protect, retain_on_delete=True, ignore_changes=["spec.storageClassName"]
+                    ),
+                ),
             )
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[claim]))
         job: Json = {"backoffLimit": 3, "template": template}
@@ -290,11 +309,13 @@ class KubernetesRuntime:
             # a job that failed is run again by the next `pulumi up`, not kept as a failure
             retried = {**metadata, "annotations": {"pulumi.com/replaceUnready": "true"}}
             return k8s.batch.v1.Job(workload.name, metadata=retried, spec=job, opts=job_opts)
+        manual = workload.kind == "manual"  # kept suspended: `kubectl create job --from=cronjob/<name>` runs it
         return k8s.batch.v1.CronJob(
             workload.name,
             metadata=metadata,
             spec={
-                "schedule": workload.schedule,
+                "schedule": MANUAL_SCHEDULE if manual else workload.schedule,
+                **({"suspend": True} if manual else {}),
                 "concurrencyPolicy": "Forbid",
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
