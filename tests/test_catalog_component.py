@@ -15,14 +15,17 @@ def test_dev_runs_postgres_with_a_volume_a_health_check_and_file_secrets(stacks:
     assert postgres["healthcheck"]["tests"][:2] == ["CMD", "pg_isready"]
     assert postgres["mounts"][0]["source"] == "dictamesh-dev-postgres-data"
     uploaded = {upload["file"] for upload in postgres["uploads"]}
-    assert {
+    # the server reads the superuser's password on its first start and no other credential: roles are the
+    # converge job's, which sets them as verifiers
+    assert uploaded == {
         "/etc/postgresql/postgresql.conf",
-        "/docker-entrypoint-initdb.d/00-roles.sql",
         "/docker-entrypoint-initdb.d/01-init-metadata-catalog.sql",
         "/docker-entrypoint-initdb.d/02-seed-data.sql",
-        "/docker-entrypoint-initdb.d/03-privileges.sql",
-        "/run/secrets/dictamesh/app-password",
-    } <= uploaded
+        "/run/secrets/dictamesh/superuser-password",
+    }
+    converge = {upload["file"] for upload in stacks["dev"].one(CONTAINER, "postgres-converge").inputs["uploads"]}
+    assert {f"/run/secrets/dictamesh/{role}-verifier" for role in ("app", "monitor", "backup")} <= converge
+    assert not {f"/run/secrets/dictamesh/{role}-password" for role in ("app", "monitor", "backup")} & converge
     exporter = stacks["dev"].one(CONTAINER, "postgres-exporter").inputs
     assert "DATA_SOURCE_PASS_FILE=/run/secrets/dictamesh/monitor-password" in exporter["envs"]
     assert "DATA_SOURCE_USER=dictamesh_monitor" in exporter["envs"]
@@ -85,8 +88,11 @@ def test_every_password_it_passes_is_a_secret(stacks: dict[str, Recording], stac
     passwords = [r for r in recording.children_of(catalog.urn) if r.type.startswith("random:")]
     assert sorted(p.name for p in passwords) == [
         "catalog-app-password",
+        "catalog-app-password-scram-salt",
         "catalog-backup-password",
+        "catalog-backup-password-scram-salt",
         "catalog-monitor-password",
+        "catalog-monitor-password-scram-salt",
         "catalog-superuser-password",
     ]
     for resource in recording.children_of(catalog.urn):
@@ -100,13 +106,7 @@ def test_every_password_it_passes_is_a_secret(stacks: dict[str, Recording], stac
 def test_clusters_start_without_the_sample_data(stacks: dict[str, Recording], stack: str) -> None:
     """The sample event-log rows sit at real topic offsets, under a unique key: the first real events collide."""
     files = stacks[stack].one("kubernetes:core/v1:ConfigMap", "postgres-files").inputs["data"]
-    assert sorted(files) == [
-        "00-roles.sql",
-        "01-init-metadata-catalog.sql",
-        "03-privileges.sql",
-        "pg_hba.conf",
-        "postgresql.conf",
-    ]
+    assert sorted(files) == ["01-init-metadata-catalog.sql", "pg_hba.conf", "postgresql.conf"]
 
 
 def test_sample_data_is_a_setting_on_by_default_in_dev_only() -> None:

@@ -1,7 +1,9 @@
 """The catalog's generated config and SQL on a real PostgreSQL server with pgvector and pg_trgm."""
 
 import contextlib
+import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from components.catalog import files
 from components.catalog.settings import CatalogSettings
+from components.secrets import scram_verifier
 from tests.harness import Recording
 from tests.postgres import POSTGRES_BIN_PATH, PostgresServer, PsqlError
 
@@ -28,19 +31,28 @@ TABLES = [
 PASSWORDS = {role: token_hex(16) for role in ("superuser", "app", "monitor", "backup")}
 
 
-def provision(secrets: Path, scripts: Path) -> PostgresServer:
-    """A server as the image's first start leaves it: config, database, init scripts run in order."""
-    scripts.mkdir(parents=True, exist_ok=True)
+def write_secrets(secrets: Path) -> None:
+    """The files the jobs mount: the superuser's password, and each role's SCRAM verifier as the program makes it."""
     secrets.mkdir(parents=True, exist_ok=True)
     for role, password in PASSWORDS.items():
         (secrets / f"{role}-password").write_text(password)
-    for name, content in files.init_scripts(SETTINGS, secrets_dir=str(secrets)).items():
+        (secrets / f"{role}-verifier").write_text(scram_verifier(password, os.urandom(16)))
+
+
+def provision(secrets: Path, scripts: Path, config_lines: str = "") -> PostgresServer:
+    """A server as the stack leaves it: the image's first start (config, database, init scripts in order),
+    then the converge job (roles, verifiers, privileges)."""
+    scripts.mkdir(parents=True, exist_ok=True)
+    write_secrets(secrets)
+    for name, content in files.init_scripts(SETTINGS).items():
         (scripts / name).write_text(content)
     config = scripts / "postgresql.conf"
-    config.write_text(files.postgresql_conf(SETTINGS.tuning, tls=False))
+    config.write_text(files.postgresql_conf(SETTINGS.tuning, tls=False) + config_lines)
     server = PostgresServer(config, PASSWORDS["superuser"])
     server.psql(f"CREATE DATABASE {DB}")
     run_init_scripts(server, scripts)
+    ran = converge(server, SETTINGS, secrets)
+    assert ran.returncode == 0, ran.stderr
     return server
 
 
@@ -131,7 +143,7 @@ def test_constraints_refuse_bad_rows(server: PostgresServer) -> None:
             as_app(server, statement)
 
 
-def test_running_both_scripts_again_changes_nothing(server: PostgresServer, workdir: Path) -> None:
+def test_running_the_scripts_again_changes_nothing(server: PostgresServer, workdir: Path) -> None:
     def snapshot() -> tuple[str, list[str]]:
         schema = subprocess.run(
             [str(POSTGRES_BIN_PATH / "pg_dump"), "--schema-only", DB],
@@ -147,6 +159,7 @@ def test_running_both_scripts_again_changes_nothing(server: PostgresServer, work
 
     before = snapshot()
     run_init_scripts(server, workdir / "initdb")
+    assert converge(server, SETTINGS, workdir / "secrets").returncode == 0
     assert snapshot() == before
 
 
@@ -232,43 +245,60 @@ def test_wrong_passwords_and_unknown_roles_are_refused(server: PostgresServer) -
     )
 
 
+def backup(server: PostgresServer, backups: Path, secrets: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The nightly job's script, as the backup role."""
+    script = backups.parent / "catalog-backup.sh"
+    script.write_text(files.script("catalog-backup.sh"))
+    job_env = {
+        **server.env(database=DB),
+        "PGDATABASE": DB,
+        "PGUSER": files.BACKUP_USER,
+        "PGPASSWORD_FILE": str(secrets / "backup-password"),
+        "BACKUP_DIR": str(backups),
+        "RETENTION_DAYS": "7",
+        "JOB_MINUTES": "60",
+        **env,
+    }
+    del job_env["PGPASSWORD"]
+    return subprocess.run(["sh", str(script)], env=job_env, capture_output=True, text=True, check=False)
+
+
+def restore(
+    server: PostgresServer, dump: Path, secrets: Path, settings: CatalogSettings
+) -> subprocess.CompletedProcess[str]:
+    """The restore job's script, as the superuser, with the stack's privileges after."""
+    script, privileges = dump.parent.parent / "catalog-restore.sh", dump.parent.parent / "03-privileges.sql"
+    script.write_text(files.script("catalog-restore.sh"))
+    privileges.write_text(files.privileges_sql(settings))
+    env = {
+        **server.env(database=settings.database),
+        "PGDATABASE": settings.database,
+        "DICTAMESH_RESTORE": str(dump),
+        "RESTORE_USER": "postgres",
+        "RESTORE_PASSWORD_FILE": str(secrets / "superuser-password"),
+        "PRIVILEGES_FILE": str(privileges),
+    }
+    del env["PGPASSWORD"]
+    return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, check=False)
+
+
 def test_a_backup_restores_into_a_fresh_server(server: PostgresServer, workdir: Path) -> None:
-    script = workdir / "catalog-backup.sh"
-    script.write_text(files.backup_script())
     backups = workdir / "backups"
     backups.mkdir()
-    killed = backups / f"{DB}-20260101T000000Z.dump.partial"  # what a run killed mid-dump leaves
-    killed.write_bytes(b"PGDMP half")
     as_app(
         server,
         "INSERT INTO dictamesh_cache_status (entity_id, cache_layer, cache_key, status) VALUES "
         "('e0000000-0000-4000-8000-000000000004', 'l2', 'entity:product:pim.products', 'fresh')",
     )
-    job_env = {
-        "PGDATABASE": DB,
-        "PGUSER": files.BACKUP_USER,
-        "PGPASSWORD_FILE": str(workdir / "secrets" / "backup-password"),
-        "BACKUP_DIR": str(backups),
-        "RETENTION_DAYS": "7",
-    }
-    env = {**server.env(database=DB), **job_env}
-    del env["PGPASSWORD"]
-    subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
+    ran = backup(server, backups, workdir / "secrets")
+    assert ran.returncode == 0, ran.stderr
     dumps = list(backups.glob(f"{DB}-*.dump"))
     assert len(dumps) == 1
-    assert not killed.exists() and not list(backups.glob("*.partial"))
 
     fresh = provision(workdir / "fresh-secrets", workdir / "fresh-initdb")
     try:
-        restore_env = {
-            **fresh.env(database=DB),
-            **job_env,
-            "DICTAMESH_RESTORE": str(dumps[0]),
-            "RESTORE_USER": "postgres",
-            "RESTORE_PASSWORD_FILE": str(workdir / "secrets" / "superuser-password"),
-        }
-        del restore_env["PGPASSWORD"]
-        subprocess.run(["sh", str(script)], env=restore_env, check=True, capture_output=True)
+        ran = restore(fresh, dumps[0], workdir / "fresh-secrets", SETTINGS)
+        assert ran.returncode == 0, ran.stderr
         for table in TABLES:
             count = f"SELECT count(*) FROM {table}"
             assert query(fresh, count) == query(server, count), table
@@ -277,6 +307,38 @@ def test_a_backup_restores_into_a_fresh_server(server: PostgresServer, workdir: 
         ) == query(server, "SELECT cache_key FROM dictamesh_cache_status WHERE cache_layer = 'l2' ORDER BY 1")
     finally:
         fresh.stop()
+
+
+def test_old_dumps_go_before_the_new_one_needs_room_and_the_newest_stays(
+    server: PostgresServer, tmp_path: Path
+) -> None:
+    """A full claim failed every later backup while pruning came after the dump; a backup failing for longer
+    than the retention must still leave a dump to restore; a running dump's .partial is not another run's."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = time.time() - 30 * 86400
+    stale = [backups / f"{DB}-2026010{day}T020000Z.dump" for day in (1, 2, 3)]
+    for dump in stale:
+        dump.write_bytes(b"PGDMP old")
+        os.utime(dump, (old, old))
+    killed, running = backups / f"{DB}-20260103T020000Z.dump.partial", backups / f"{DB}-20260104T020000Z.dump.partial"
+    killed.write_bytes(b"PGDMP killed mid-dump")
+    os.utime(killed, (old, old))
+    running.write_bytes(b"PGDMP still being written")
+    secrets = tmp_path / "secrets"
+    write_secrets(secrets)
+    (secrets / "backup-password").write_text("not-the-password")  # this run's dump fails
+    ran = backup(server, backups, secrets)
+    assert ran.returncode != 0
+    assert sorted(backups.iterdir()) == [stale[-1], running]  # pruned first; the newest dump and a live run stay
+
+
+def test_the_nightly_job_cannot_restore(server: PostgresServer, workdir: Path) -> None:
+    """Its pod holds the backup role alone, which reads everything and writes nothing."""
+    with pytest.raises(PsqlError, match="permission denied"):
+        server.psql(
+            "DELETE FROM dictamesh_event_log", user=files.BACKUP_USER, password=PASSWORDS["backup"], database=DB
+        )
 
 
 def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, stacks: dict[str, Recording]) -> None:
@@ -304,22 +366,26 @@ def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, 
         server.stop()
 
 
-def converge(server: PostgresServer, settings: CatalogSettings, workdir: Path) -> subprocess.CompletedProcess[str]:
+def converge(
+    server: PostgresServer, settings: CatalogSettings, secrets: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
     """The converge job's script and SQL, as the job mounts them, run against a running server."""
-    sql_dir = workdir / "converge-sql"
+    sql_dir = secrets.parent / f"converge-sql-{settings.database}-{settings.app_user}"
     sql_dir.mkdir(exist_ok=True)
-    for name, content in files.converge_scripts(settings, secrets_dir=str(workdir / "secrets")).items():
+    for name, content in files.converge_scripts(settings, secrets_dir=str(secrets)).items():
         (sql_dir / name).write_text(content)
-    script = workdir / "catalog-converge.sh"
-    script.write_text(files.converge_script())
-    env = {
+    script = secrets.parent / "catalog-converge.sh"
+    script.write_text(files.script("catalog-converge.sh"))
+    job_env = {
         **server.env(),
-        "SUPERUSER_PASSWORD_FILE": str(workdir / "secrets" / "superuser-password"),
+        "SUPERUSER_PASSWORD_FILE": str(secrets / "superuser-password"),
         "CATALOG_DATABASE": settings.database,
         "SQL_DIR": str(sql_dir),
+        **({"RENAME_FROM": settings.rename_from} if settings.rename_from else {}),
+        **env,
     }
-    del env["PGPASSWORD"]
-    return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, check=False)
+    del job_env["PGPASSWORD"]
+    return subprocess.run(["sh", str(script)], env=job_env, capture_output=True, text=True, check=False)
 
 
 def test_a_new_app_user_and_database_converge_on_an_initialised_server(tmp_path: Path) -> None:
@@ -327,7 +393,7 @@ def test_a_new_app_user_and_database_converge_on_an_initialised_server(tmp_path:
     server = provision(tmp_path / "secrets", tmp_path / "initdb")
     try:
         changed = CatalogSettings(app_user="catalog_app", database="dictamesh_catalog_v2")
-        ran = converge(server, changed, tmp_path)
+        ran = converge(server, changed, tmp_path / "secrets")
         assert ran.returncode == 0, ran.stderr
         assert "catalog dictamesh_catalog_v2 converged" in ran.stdout
         as_new = {"user": "catalog_app", "password": PASSWORDS["app"], "database": "dictamesh_catalog_v2"}
@@ -337,7 +403,7 @@ def test_a_new_app_user_and_database_converge_on_an_initialised_server(tmp_path:
         server.psql("INSERT INTO dictamesh_added_later VALUES (1)", **as_new)
         with pytest.raises(PsqlError, match="must be owner"):
             server.psql("DROP TABLE dictamesh_added_later", **as_new)
-        again = converge(server, changed, tmp_path)  # idempotent: a second run changes nothing and succeeds
+        again = converge(server, changed, tmp_path / "secrets")  # idempotent: a second run changes nothing and succeeds
         assert again.returncode == 0, again.stderr
     finally:
         server.stop()
@@ -349,9 +415,151 @@ def test_converge_brings_the_vector_extension_to_the_images_release(tmp_path: Pa
     try:
         # as an older image leaves it (the embedded server ships one install script, so the catalog says so)
         server.psql("UPDATE pg_extension SET extversion = '0.8.5' WHERE extname = 'vector'", database=DB)
-        ran = converge(server, SETTINGS, tmp_path)
+        ran = converge(server, SETTINGS, tmp_path / "secrets")
         assert ran.returncode == 0, ran.stderr
         installed = "SELECT installed_version = default_version FROM pg_available_extensions WHERE name = 'vector'"
         assert server.psql(installed, database=DB) == "t"
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def writer_in_a_long_transaction(server: PostgresServer) -> Iterator[pg8000.native.Connection]:
+    """A client that has written to the catalog and not committed: it holds the table's RowExclusiveLock."""
+    client = pg8000.native.Connection(
+        "postgres", host="127.0.0.1", port=server.port, password=server.superuser_password, database=DB
+    )
+    client.run("BEGIN")
+    client.run("UPDATE dictamesh_entity_catalog SET description = description WHERE false")
+    try:
+        yield client
+    finally:
+        client.run("ROLLBACK")
+        client.close()
+
+
+def test_converge_on_a_busy_catalog_takes_no_lock_for_what_exists(tmp_path: Path) -> None:
+    """CREATE INDEX IF NOT EXISTS takes a ShareLock before it looks, and CREATE OR REPLACE TRIGGER a SHARE ROW
+    EXCLUSIVE one: behind a long transaction, every write of the catalog queued behind the job."""
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    try:
+        with writer_in_a_long_transaction(server):
+            started = time.monotonic()
+            ran = converge(server, SETTINGS, tmp_path / "secrets", LOCK_TIMEOUT="1s", LOCK_ATTEMPTS="1")
+            assert ran.returncode == 0, ran.stderr
+            assert time.monotonic() - started < 10
+    finally:
+        server.stop()
+
+
+def test_a_missing_index_is_made_without_stopping_writes_or_waits_its_turn(tmp_path: Path) -> None:
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    index = "dictamesh_entity_catalog_domain_idx"
+    try:
+        server.psql(f"DROP INDEX {index}", database=DB)
+        with writer_in_a_long_transaction(server):
+            result: list[subprocess.CompletedProcess[str]] = []
+            thread = threading.Thread(
+                target=lambda: result.append(
+                    converge(
+                        server, SETTINGS, tmp_path / "secrets",
+                        LOCK_TIMEOUT="1s", LOCK_ATTEMPTS="3", LOCK_RETRY_SECONDS="0",
+                    )
+                )
+            )  # fmt: skip
+            thread.start()
+            time.sleep(0.5)
+            # the index is being made while another client writes: the write does not wait for it
+            started = time.monotonic()
+            as_app(server, "UPDATE dictamesh_schemas SET metadata = metadata WHERE subject = 'none'")
+            assert time.monotonic() - started < 1
+            thread.join(timeout=60)
+            ran = result[0]
+            assert ran.returncode == 1
+            assert "gave up after 3 tries" in ran.stderr and "pg_stat_activity" in ran.stderr
+        ran = converge(server, SETTINGS, tmp_path / "secrets")  # the long transaction is gone
+        assert ran.returncode == 0, ran.stderr
+        assert (
+            server.psql(f"SELECT indisvalid FROM pg_index WHERE indexrelid = '{index}'::regclass", database=DB) == "t"
+        )
+    finally:
+        server.stop()
+
+
+def test_roles_get_verifiers_and_the_server_never_sees_a_password(tmp_path: Path) -> None:
+    """Every statement is logged here (log_statement = all), as pg_stat_activity would show it."""
+    server = provision(tmp_path / "secrets", tmp_path / "initdb", config_lines="log_statement = 'all'\n")
+    try:
+        stored = server.psql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{SETTINGS.app_user}'")
+        assert stored == (tmp_path / "secrets" / "app-verifier").read_text()
+        assert as_app(server, "SELECT current_user") == SETTINGS.app_user  # and the password logs in
+        log = (server.root / "server.log").read_text()
+        assert "ALTER ROLE dictamesh WITH LOGIN" in log  # the log holds the statements
+        for role in ("app", "monitor", "backup"):
+            assert PASSWORDS[role] not in log, role
+    finally:
+        server.stop()
+
+
+def test_a_renamed_app_user_leaves_the_old_role_unable_to_log_in(tmp_path: Path) -> None:
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    try:
+        ran = converge(server, CatalogSettings(app_user="catalog_app", sample_data=True), tmp_path / "secrets")
+        assert ran.returncode == 0, ran.stderr
+        old = server.psql("SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = 'dictamesh'")
+        assert old == "f|t"
+        with pytest.raises(PsqlError, match=r"not permitted to log in|password authentication failed"):
+            as_app(server, "SELECT 1")
+        assert server.psql("SELECT 1", user="catalog_app", password=PASSWORDS["app"], database=DB) == "1"
+        monitor = server.psql("SELECT rolcanlogin FROM pg_authid WHERE rolname = 'dictamesh_monitor'")
+        assert monitor == "t"  # still named: kept
+    finally:
+        server.stop()
+
+
+def test_a_rename_asked_for_moves_the_data_and_closes_the_old_databases_sessions(tmp_path: Path) -> None:
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    renamed = CatalogSettings(database="catalog_two", rename_from=DB, sample_data=True)
+    try:
+        before = query(server, "SELECT count(*) FROM dictamesh_entity_catalog")
+        idle = pg8000.native.Connection(
+            SETTINGS.app_user, host="127.0.0.1", port=server.port, password=PASSWORDS["app"], database=DB
+        )
+        ran = converge(server, renamed, tmp_path / "secrets")
+        assert ran.returncode == 0, ran.stderr
+        with contextlib.suppress(pg8000.exceptions.InterfaceError, pg8000.exceptions.DatabaseError):
+            idle.close()
+        assert server.psql("SELECT count(*) FROM dictamesh_entity_catalog", database="catalog_two") == before[0]
+        assert server.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{DB}'") == "0"
+        again = converge(server, renamed, tmp_path / "secrets")  # done: nothing to rename
+        assert again.returncode == 0, again.stderr
+    finally:
+        server.stop()
+
+
+def test_a_dump_restores_after_the_roles_were_renamed(tmp_path: Path) -> None:
+    """Its owners and grants name roles the stack no longer has: left out, then the stack's are granted."""
+    server = provision(tmp_path / "secrets", tmp_path / "initdb")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    try:
+        ran = backup(server, backups, tmp_path / "secrets")
+        assert ran.returncode == 0, ran.stderr
+        server.psql(f"GRANT SELECT ON dictamesh_schemas TO {files.MONITOR_USER}", database=DB)
+    finally:
+        server.stop()
+    renamed = CatalogSettings(app_user="catalog_app", sample_data=True)
+    fresh = provision(tmp_path / "fresh-secrets", tmp_path / "fresh-initdb")
+    try:
+        ran = converge(fresh, renamed, tmp_path / "fresh-secrets")
+        assert ran.returncode == 0, ran.stderr
+        fresh.psql("DROP OWNED BY dictamesh", database="postgres")  # as on a stack made with the new name
+        fresh.psql("DROP OWNED BY dictamesh; DROP ROLE dictamesh", database=DB)
+        ran = restore(fresh, next(backups.glob("*.dump")), tmp_path / "fresh-secrets", renamed)
+        assert ran.returncode == 0, ran.stderr
+        count = fresh.psql(
+            "SELECT count(*) FROM dictamesh_entity_catalog", user="catalog_app", password=PASSWORDS["app"], database=DB
+        )
+        assert int(count) >= 3
+    finally:
+        fresh.stop()

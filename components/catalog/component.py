@@ -3,16 +3,17 @@
 import pulumi
 
 from components.catalog import alerts, files, images
-from components.catalog.settings import CatalogSettings
+from components.catalog.settings import CatalogSettings, data_volume
 from components.exporter import metrics_exporter
 from components.model import CA_FILE, SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.postgres_stop import fast_stop
-from components.secrets import generated_password
+from components.secrets import generated_password, password_verifier
 from components.tls_reload import reload_job, tls_reload
 
 POSTGRES_USER = images.POSTGRES.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as
 CONVERGE = "postgres-converge"
+BACKUPS = "/backups"
 
 
 class CatalogDatabase(pulumi.ComponentResource):
@@ -32,6 +33,12 @@ class CatalogDatabase(pulumi.ComponentResource):
             role: generated_password(f"{name}-{role}-password", self)
             for role in ("superuser", "app", "monitor", "backup")
         }
+        # what the server stores of each login role: the converge job sets these, never a password
+        verifiers = {
+            role: password_verifier(f"{name}-{role}-password", passwords[role], self)
+            for role in ("app", "monitor", "backup")
+        }
+        superuser_file = f"{SECRETS_DIR}/superuser-password"
         tls = runtime.encrypts
         self._client_env = files.client_tls_env() if tls else {}
         self._tls_trust = "postgres" if tls else None
@@ -49,14 +56,17 @@ class CatalogDatabase(pulumi.ComponentResource):
             env={
                 "POSTGRES_DB": args.database,
                 "POSTGRES_USER": files.SUPERUSER,
-                "POSTGRES_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
+                "POSTGRES_PASSWORD_FILE": superuser_file,
                 "PGDATA": files.PGDATA,
             },
             files={**config, files.HBA_FILE: files.pg_hba_conf()} if tls else config,
             init_files={f"{files.INITDB_DIR}/{n}": sql for n, sql in files.init_scripts(args).items()},
-            secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
+            # initdb sets the superuser's password; the server reads no other: a rotation restarts nothing
+            secrets={superuser_file: passwords["superuser"]},
+            no_restart=frozenset({superuser_file}),
             ports=[port],
-            volumes={"data": Volume("/var/lib/postgresql/data", args.storage)},
+            # a new major starts on a volume of its own: the old one keeps the data no other major can read
+            volumes={data_volume(args.major_version): Volume("/var/lib/postgresql/data", args.storage)},
             scratch=["/tmp", "/var/run/postgresql"],
             # TCP, not the socket: the image's first-start server listens on the socket alone. Crash
             # recovery after a kill replays the WAL since the last checkpoint: as long as Redis gets
@@ -69,6 +79,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             clients=[
                 "postgres-exporter",
                 "postgres-backup",
+                "postgres-restore",
                 CONVERGE,
                 *([reload_job("postgres")] if tls else []),
                 *args.clients,
@@ -102,9 +113,10 @@ class CatalogDatabase(pulumi.ComponentResource):
             self,
             depends_on=ready,
         )
-        runtime.deploy(self._converge(args, passwords), self, depends_on=ready)
+        runtime.deploy(self._converge(args, passwords["superuser"], verifiers), self, depends_on=ready)
         if args.backup.enabled:
-            runtime.deploy(self._backup(args, passwords), self, depends_on=ready)
+            runtime.deploy(self._backup(args, passwords["backup"]), self, depends_on=ready)
+            runtime.deploy(self._restore(args, passwords["superuser"]), self, depends_on=ready)
         if tls:
             runtime.deploy(self._tls_reload(args, passwords["superuser"]), self, depends_on=ready)
 
@@ -124,8 +136,10 @@ class CatalogDatabase(pulumi.ComponentResource):
             {"host": self.host, "port": self.port, "database": self.database, "user": self.user, "dsn": self.dsn}
         )
 
-    def _converge(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
-        """The roles, passwords, database, schema and privileges as the settings say, on a running server.
+    def _converge(
+        self, args: CatalogSettings, superuser_password: pulumi.Output[str], verifiers: dict[str, pulumi.Output[str]]
+    ) -> Workload:
+        """The database, roles, verifiers, schema and privileges as the settings say, on a running server.
 
         A change to any of them changes the job's files or secrets, and so runs it again.
         """
@@ -146,17 +160,22 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "PGUSER": files.SUPERUSER,
                 "SUPERUSER_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
                 "CATALOG_DATABASE": args.database,
+                **({"RENAME_FROM": args.rename_from} if args.rename_from else {}),
                 "SQL_DIR": sql_dir,
             },
             files={
-                script: files.converge_script(),
+                script: files.script("catalog-converge.sh"),
                 **{f"{sql_dir}/{name}": sql for name, sql in files.converge_scripts(args).items()},
             },
-            secrets={f"{SECRETS_DIR}/{role}-password": password for role, password in passwords.items()},
+            secrets={
+                f"{SECRETS_DIR}/superuser-password": superuser_password,
+                **{f"{SECRETS_DIR}/{role}-verifier": verifier for role, verifier in verifiers.items()},
+            },
             tls_trust=self._tls_trust,
         )
 
-    def _backup(self, args: CatalogSettings, passwords: dict[str, pulumi.Output[str]]) -> Workload:
+    def _backup(self, args: CatalogSettings, backup_password: pulumi.Output[str]) -> Workload:
+        """Nightly, as the read-only backup role: the pod holds no other credential."""
         script = "/opt/dictamesh/catalog-backup.sh"
         return Workload(
             name="postgres-backup",
@@ -175,17 +194,41 @@ class CatalogDatabase(pulumi.ComponentResource):
                 "PGDATABASE": args.database,
                 "PGUSER": files.BACKUP_USER,
                 "PGPASSWORD_FILE": f"{SECRETS_DIR}/backup-password",
+                "BACKUP_DIR": BACKUPS,
+                "RETENTION_DAYS": str(args.backup.retention_days),
+                "JOB_MINUTES": str(args.backup.timeout_minutes),
+            },
+            files={script: files.script("catalog-backup.sh")},
+            secrets={f"{SECRETS_DIR}/backup-password": backup_password},
+            volumes={"backups": Volume(BACKUPS, args.backup.storage)},
+            tls_trust=self._tls_trust,
+        )
+
+    def _restore(self, args: CatalogSettings, superuser_password: pulumi.Output[str]) -> Workload:
+        """A restore an operator starts from a dump on the backup claim (docs/runbook.md): the superuser's job."""
+        script, privileges = "/opt/dictamesh/catalog-restore.sh", "/etc/dictamesh/catalog-sql/03-privileges.sql"
+        return Workload(
+            name="postgres-restore",
+            component="restore",
+            image=args.image,
+            run_as=POSTGRES_USER,
+            resources=args.backup.resources,
+            kind="manual",
+            deadline_seconds=args.backup.timeout_minutes * 60,
+            command=["/bin/sh", script],
+            env={
+                "PGHOST": self.host,
+                "PGPORT": str(self.port),
+                **self._client_env,
+                "PGDATABASE": args.database,
                 "RESTORE_USER": files.SUPERUSER,
                 "RESTORE_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
-                "BACKUP_DIR": "/backups",
-                "RETENTION_DAYS": str(args.backup.retention_days),
+                "PRIVILEGES_FILE": privileges,
+                "BACKUP_DIR": BACKUPS,
             },
-            files={script: files.backup_script()},
-            secrets={
-                f"{SECRETS_DIR}/backup-password": passwords["backup"],
-                f"{SECRETS_DIR}/superuser-password": passwords["superuser"],
-            },
-            volumes={"backups": Volume("/backups", args.backup.storage)},
+            files={script: files.script("catalog-restore.sh"), privileges: files.privileges_sql(args)},
+            secrets={f"{SECRETS_DIR}/superuser-password": superuser_password},
+            volumes={"backups": Volume(BACKUPS, args.backup.storage, borrowed_from="postgres-backup")},
             tls_trust=self._tls_trust,
         )
 

@@ -6,6 +6,7 @@ from components.catalog.settings import (
     CATALOG_BACKUP,
     CATALOG_MONITOR,
     CATALOG_SUPERUSER,
+    RESERVED_CONNECTIONS,
     CatalogSettings,
     PostgresTuning,
     postgres_bytes,
@@ -17,6 +18,7 @@ INITDB_DIR = "/docker-entrypoint-initdb.d"
 CONFIG_FILE = "/etc/postgresql/postgresql.conf"
 HBA_FILE = "/etc/postgresql/pg_hba.conf"  # ours under TLS; else the one initdb writes in the data directory
 MONITOR_USER, BACKUP_USER, SUPERUSER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_SUPERUSER
+MANAGED = "dictamesh-infra: a login role of the catalog"  # the comment on every role the converge job manages
 STOP_SECONDS = 90  # a fast shutdown's checkpoint writes out every dirty shared buffer
 
 
@@ -83,44 +85,60 @@ def shm_size(tuning: PostgresTuning) -> str:
     return f"{postgres_bytes(tuning.maintenance_work_mem) // 2**20 + 64}Mi"
 
 
-def init_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
-    """File name -> content, run in name order by the image on the first start only."""
-    scripts = converge_scripts(settings, secrets_dir)
+def init_scripts(settings: CatalogSettings) -> dict[str, str]:
+    """File name -> content, run in name order by the image on the first start only: the schema, and the
+    sample data where asked. Roles and privileges are the converge job's, which runs after every start."""
+    scripts = {"01-init-metadata-catalog.sql": schema_sql()}
     if settings.sample_data:
         scripts["02-seed-data.sql"] = (resources.files("components.catalog") / "sql" / "02-seed-data.sql").read_text()
-    return dict(sorted(scripts.items()))
+    return scripts
 
 
 def converge_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
-    """The idempotent part of the init scripts: run again on every change, against a running server."""
+    """Run in name order by the converge job against a running server, on every change: each is idempotent."""
     return {
         "00-roles.sql": roles_sql(settings, secrets_dir),
-        "01-init-metadata-catalog.sql": (
-            resources.files("components.catalog") / "sql" / "01-init-metadata-catalog.sql"
-        ).read_text(),
+        "01-init-metadata-catalog.sql": schema_sql(),
         "03-privileges.sql": privileges_sql(settings),
     }
 
 
+def schema_sql() -> str:
+    return (resources.files("components.catalog") / "sql" / "01-init-metadata-catalog.sql").read_text()
+
+
+def app_connection_limit(tuning: PostgresTuning) -> int:
+    """What the application may open: max_connections less the 20 kept for the server's superusers (3), the
+    exporter (5), the backup (2) and the jobs."""
+    return tuning.max_connections - RESERVED_CONNECTIONS
+
+
 def roles_sql(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> str:
-    """Login roles with passwords read from the mounted secret files, never from the script itself."""
+    """Login roles with the SCRAM verifiers the program made (`<role>-verifier` files): no password, clear or
+    in the script, ever reaches the server. Every managed role carries MANAGED as its comment; one the settings
+    no longer name keeps its grants and objects and can no longer log in."""
     roles = {
-        settings.app_user: ("app-password", "CONNECTION LIMIT 80"),
-        MONITOR_USER: ("monitor-password", "CONNECTION LIMIT 5"),
-        BACKUP_USER: ("backup-password", "CONNECTION LIMIT 2"),
+        settings.app_user: ("app", app_connection_limit(settings.tuning)),
+        MONITOR_USER: ("monitor", 5),
+        BACKUP_USER: ("backup", 2),
     }
-    # role names are SQL identifiers checked by the settings; passwords never enter the text
+    # role names are SQL identifiers checked by the settings; verifiers are read from files, never written here
     lines = ["\\set ON_ERROR_STOP on"]
     for role, (secret, limit) in roles.items():
-        variable = f"{role}_password"
+        variable = f"{role}_verifier"
         lines += [
-            f"\\set {variable} `cat {secrets_dir}/{secret}`",
+            f"\\set {variable} `cat {secrets_dir}/{secret}-verifier`",
             f"SELECT 'CREATE ROLE {role}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \\gexec",  # noqa: S608
             f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
-            f"{limit} PASSWORD :'{variable}';",
+            f"CONNECTION LIMIT {limit} PASSWORD :'{variable}';",
+            f"COMMENT ON ROLE {role} IS '{MANAGED}';",
         ]
+    named = ", ".join(f"'{role}'" for role in roles)
     database = settings.database
     lines += [
+        "SELECT format('ALTER ROLE %I NOLOGIN PASSWORD NULL', r.rolname) FROM pg_roles r"  # noqa: S608 (checked names)
+        " JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass"
+        f" WHERE d.description = '{MANAGED}' AND r.rolcanlogin AND r.rolname NOT IN ({named}) \\gexec",
         f"GRANT pg_monitor TO {MONITOR_USER};",
         f"GRANT pg_read_all_data TO {BACKUP_USER};",
         f"REVOKE ALL ON DATABASE {database} FROM PUBLIC;",
@@ -156,9 +174,6 @@ def privileges_sql(settings: CatalogSettings) -> str:
     )
 
 
-def converge_script() -> str:
-    return (resources.files("components.catalog") / "catalog-converge.sh").read_text()
-
-
-def backup_script() -> str:
-    return (resources.files("components.catalog") / "catalog-backup.sh").read_text()
+def script(name: str) -> str:
+    """One of the catalog's shell scripts: catalog-converge.sh, catalog-backup.sh or catalog-restore.sh."""
+    return (resources.files("components.catalog") / name).read_text()

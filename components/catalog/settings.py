@@ -1,27 +1,33 @@
 """Settings of the catalog database, under `dictamesh:catalog`."""
 
-from typing import Annotated, Self
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
 from components.catalog import images
+from components.change import CLIENTS, CONVERGED, STATELESS, OnChange, Verdict
 from components.fields import (
     APP_CLIENTS,
     EXPORTER_RESOURCES,
-    ON_CHANGE,
+    ClaimSize,
     Cron,
     HostPort,
     Image,
-    Memory,
     Resources,
     Section,
     matching,
 )
 from components.footprint import Footprint, pods
+from components.image_facts import postgres_major
 from components.quantity import memory_bytes
 
 PostgresMemory = Annotated[str, matching(r"[0-9]+(kB|MB|GB|TB)", "a PostgreSQL size in kB, MB, GB or TB, e.g. 256MB")]
 SqlName = Annotated[str, matching(r"[a-z_][a-z0-9_]{0,62}", "a lower-case SQL identifier, e.g. dictamesh")]
+
+
+# connections kept from the application: the server's superusers (3), the exporter (5), the backup (2), the jobs
+RESERVED_CONNECTIONS = 20
 
 
 class PostgresTuning(Section):
@@ -29,19 +35,26 @@ class PostgresTuning(Section):
     effective_cache_size: PostgresMemory = "1GB"
     work_mem: PostgresMemory = "16MB"
     maintenance_work_mem: PostgresMemory = "64MB"
-    max_connections: int = Field(default=100, ge=10, le=5000)
+    max_connections: int = Field(
+        default=100,
+        ge=RESERVED_CONNECTIONS + 10,
+        le=5000,
+        description=f"the application's role may open all but {RESERVED_CONNECTIONS} of them",
+    )
 
 
 class BackupSettings(Section):
     enabled: bool = False
     schedule: Cron = "0 2 * * *"
     retention_days: int = Field(default=7, ge=1, le=365)
-    storage: Memory = "20Gi"
+    storage: ClaimSize = "20Gi"
     timeout_minutes: int = Field(
         default=60, ge=5, le=1440, description="a backup still running after this is stopped and counted failed"
     )
     resources: Resources = Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi")
 
+
+FIRST_MAJOR = 16  # the major every stack was founded on
 
 # Roles the catalog creates for itself: the application's role must be another one.
 CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP = "postgres", "dictamesh_monitor", "dictamesh_backup"
@@ -60,57 +73,144 @@ def _app_role(name: str) -> str:
 
 
 class CatalogSettings(Section):
-    image: Image = Field(
-        default=images.POSTGRES.image,
-        json_schema_extra={
-            ON_CHANGE: "a new minor version or pgvector release rolls the server, and the converge job updates the "
-            "vector extension to the image's release; a new PostgreSQL major version "
-            "cannot read the old data directory: dump, then restore into a new claim (docs/runbook.md)"
-        },
+    image: Annotated[
+        Image,
+        OnChange(
+            "rolling",
+            "replaced",
+            "a new minor or pgvector release: the server restarts, and the converge job updates the vector "
+            "extension; the image's PostgreSQL major must be majorVersion",
+        ),
+    ] = images.POSTGRES.image
+    major_version: Annotated[
+        int,
+        OnChange(
+            "replaced",
+            "replaced",
+            "PostgreSQL cannot read another major's data directory: the new major starts on a new, empty claim "
+            "(volume) beside the old one, which keeps the old data; dump before and restore after "
+            "(docs/runbook.md, 'Upgrading PostgreSQL to a new major version')",
+            remember=True,
+        ),
+    ] = Field(
+        default=FIRST_MAJOR,
+        ge=14,
+        le=18,
+        description="the PostgreSQL major of the data directory: the image's must match",
     )
-    exporter_image: Image = images.EXPORTER.image
-    exporter_resources: Resources = EXPORTER_RESOURCES
-    database: SqlName = Field(
-        default="dictamesh_catalog",
-        json_schema_extra={
-            ON_CHANGE: "the converge job creates the new database with the schema and privileges; the old one "
-            "keeps its data (move it with pg_dump and pg_restore)"
-        },
+    exporter_image: Annotated[Image, STATELESS] = images.EXPORTER.image
+    exporter_resources: Annotated[Resources, STATELESS] = EXPORTER_RESOURCES
+    database: Annotated[
+        SqlName,
+        OnChange(
+            "live",
+            "live",
+            "the converge job renames the deployed database when renameFrom names it; any other new name is "
+            "refused: the data and the backups' source would part",
+            remember=True,
+        ),
+    ] = "dictamesh_catalog"
+    rename_from: Annotated[SqlName | None, CONVERGED] = Field(
+        default=None,
+        description="the deployed database to rename to `database`: the converge job closes its sessions and "
+        "renames it (a no-op once done)",
     )
-    app_user: Annotated[SqlName, AfterValidator(_app_role)] = "dictamesh"
+    app_user: Annotated[
+        SqlName,
+        AfterValidator(_app_role),
+        OnChange(
+            "live",
+            "live",
+            "the converge job makes the new role; the old one can no longer log in (NOLOGIN, no password)",
+        ),
+    ] = "dictamesh"
     host_port: HostPort = 5432
-    storage: Memory = "10Gi"
+    storage: ClaimSize = "10Gi"
     resources: Resources = Resources(cpu="500m", memory="1Gi")
     tuning: PostgresTuning = PostgresTuning()
-    backup: BackupSettings = BackupSettings()
-    converge_resources: Resources = Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi")
-    sample_data: bool = Field(
+    backup: Annotated[BackupSettings, OnChange("live", "none")] = BackupSettings()
+    converge_resources: Annotated[Resources, STATELESS] = Resources(
+        cpu="100m", memory="128Mi", ephemeral_storage="256Mi"
+    )
+    sample_data: Annotated[
+        bool,
+        OnChange(
+            "none",
+            "none",
+            "read on an empty data directory only: turned on later it loads nothing, turned off it deletes nothing",
+        ),
+    ] = Field(
         default=False,
         description="load the seed's sample entities, lineage and events on first start (dev only by default: "
         "its event-log rows take real topic offsets)",
-        json_schema_extra={
-            ON_CHANGE: "read on an empty data directory only: turned on later it loads nothing, turned off it "
-            "deletes nothing"
-        },
     )
-    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+    clients: Annotated[list[str], CLIENTS] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+
+    @model_validator(mode="after")
+    def _major_matches(self) -> Self:
+        major = postgres_major(self.image)
+        if major != self.major_version:
+            found = f"PostgreSQL {major}" if major else "no PostgreSQL major in its tag (-pgNN, or postgres:NN)"
+            raise ValueError(
+                f"image = {self.image!r}: it runs {found}, and majorVersion is {self.major_version}, the major of "
+                "the data directory, which no other major can read: set both together (docs/runbook.md, "
+                "'Upgrading PostgreSQL to a new major version')"
+            )
+        if self.rename_from == self.database:
+            raise ValueError(f"renameFrom = {self.rename_from!r}: names database itself; unset it")
+        return self
+
+    def judge_change(self, deployed: Mapping[str, Any]) -> Verdict:
+        """`deployed`: this section's recorded values (components/deployed.py), by key."""
+        verdict = Verdict()
+        database = deployed.get("database")
+        if database and database not in (self.database, self.rename_from):
+            verdict.refused.append(
+                f"catalog.database = {self.database!r}: the catalog's data is in {database!r}, which a new name "
+                f"would leave behind while the backups follow the new, empty one; set catalog.renameFrom: "
+                f"{database} to rename it, or set catalog.database back"
+            )
+        major = deployed.get("majorVersion")
+        if major and major != self.major_version:
+            verdict.warned.append(
+                f"catalog.majorVersion {major} -> {self.major_version}: PostgreSQL {self.major_version} starts on a "
+                f"new, empty claim ({data_volume(self.major_version)}); the old one keeps the data of "
+                f"{major}. Restore the dump you took before (docs/runbook.md, 'Upgrading PostgreSQL to a new major "
+                "version')"
+            )
+        return verdict
 
     @model_validator(mode="after")
     def _buffers_fit(self) -> Self:
-        if postgres_bytes(self.tuning.shared_buffers) * 2 > memory_bytes(self.resources.memory):
+        memory = memory_bytes(self.resources.memory)
+        if postgres_bytes(self.tuning.shared_buffers) * 2 > memory:
             raise ValueError(
                 f"tuning.sharedBuffers = {self.tuning.shared_buffers!r}: must be at most half of "
                 f"resources.memory {self.resources.memory}"
             )
+        tuning = self.tuning
+        if postgres_bytes(tuning.shared_buffers) + postgres_bytes(tuning.maintenance_work_mem) > memory:
+            raise ValueError(
+                f"tuning.maintenanceWorkMem = {tuning.maintenance_work_mem!r}: with sharedBuffers "
+                f"{tuning.shared_buffers} it exceeds resources.memory {self.resources.memory}, and an index build "
+                "(pgvector's HNSW above all) takes up to maintenanceWorkMem beside the buffers: the kernel would kill "
+                "the server; lower it or raise resources.memory"
+            )
         return self
 
     def footprint(self) -> Footprint:
-        """PostgreSQL and its claim, the exporter (a Deployment), the converge job, the backup job with its claim."""
+        """PostgreSQL and its claim, the exporter (a Deployment), the converge job, the backup job with its claim
+        and the restore job."""
         total = pods(self.resources, claims=[self.storage]) + pods(self.exporter_resources, surge=True)
         total += pods(self.converge_resources)
-        if self.backup.enabled:
-            total += pods(self.backup.resources, claims=[self.backup.storage])
+        if self.backup.enabled:  # and the restore job an operator may start beside it
+            total += pods(self.backup.resources, claims=[self.backup.storage]) + pods(self.backup.resources)
         return total
+
+
+def data_volume(major: int) -> str:
+    """The volume (claim template) a major's data directory lives on: 16's keeps the name it always had."""
+    return "data" if major == FIRST_MAJOR else f"data-pg{major}"
 
 
 def postgres_bytes(size: str) -> int:

@@ -1,12 +1,34 @@
 -- DictaMesh metadata catalog: the entities of the data mesh, how they relate, their schemas,
--- their events, their lineage and their cache state. Idempotent: safe to run again.
--- Of uuid-ossp the schema uses uuid_generate_v4() alone.
+-- their events, their lineage and their cache state. Idempotent, and safe on a live server: what
+-- exists is left alone without taking a lock, and what is missing is made without stopping writes
+-- (indexes CONCURRENTLY, each run by \gexec outside a transaction). Run with a lock_timeout: a
+-- statement that would queue behind a long transaction fails and is retried instead of stalling
+-- every write behind it. Of uuid-ossp the schema uses uuid_generate_v4() alone.
 
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS vector;
 -- a new image brings a new pgvector library; its SQL objects follow only when told (pgvector's upgrade notes)
-ALTER EXTENSION vector UPDATE;
+SELECT 'ALTER EXTENSION vector UPDATE' FROM pg_available_extensions
+ WHERE name = 'vector' AND installed_version IS DISTINCT FROM default_version \gexec
+
+-- The statements that make a missing index: an invalid one (a CONCURRENTLY build that failed) is dropped first.
+CREATE FUNCTION pg_temp.missing_index(name text, definition text) RETURNS TABLE (step int, statement text)
+LANGUAGE sql AS $$
+    SELECT 1, format('DROP INDEX CONCURRENTLY %I', name)
+      FROM pg_index WHERE indexrelid = to_regclass(name) AND NOT indisvalid
+    UNION ALL
+    SELECT 2, format('CREATE INDEX CONCURRENTLY %I %s', name, definition)
+     WHERE to_regclass(name) IS NULL
+        OR EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(name) AND NOT indisvalid)
+$$;
+
+-- The statement that makes a missing row trigger calling dictamesh_touch_updated_at() before each update.
+CREATE FUNCTION pg_temp.missing_touch_trigger(relation text) RETURNS TABLE (statement text) LANGUAGE sql AS $$
+    SELECT format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION dictamesh_touch_updated_at()',
+                  relation || '_touch', relation)
+     WHERE NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = relation::regclass AND tgname = relation || '_touch')
+$$;
 
 CREATE OR REPLACE FUNCTION dictamesh_touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -32,7 +54,7 @@ CREATE TABLE IF NOT EXISTS dictamesh_schemas (
     created_at     timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT dictamesh_schemas_subject_version_key UNIQUE (subject, version)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_schemas_fingerprint_idx ON dictamesh_schemas (fingerprint);
+SELECT statement FROM pg_temp.missing_index('dictamesh_schemas_fingerprint_idx', 'ON dictamesh_schemas (fingerprint)') ORDER BY step \gexec
 
 -- Every data product entity any domain exposes, with a name to search and an embedding to compare.
 CREATE TABLE IF NOT EXISTS dictamesh_entity_catalog (
@@ -54,20 +76,14 @@ CREATE TABLE IF NOT EXISTS dictamesh_entity_catalog (
     updated_at        timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT dictamesh_entity_catalog_source_key UNIQUE (source_system, entity_type, source_entity_id)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_domain_idx ON dictamesh_entity_catalog (domain, entity_type);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_source_system_idx ON dictamesh_entity_catalog (source_system);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_name_trgm_idx
-    ON dictamesh_entity_catalog USING gin (name gin_trgm_ops);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_description_trgm_idx
-    ON dictamesh_entity_catalog USING gin (description gin_trgm_ops);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_metadata_idx
-    ON dictamesh_entity_catalog USING gin (metadata jsonb_path_ops);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_tags_idx ON dictamesh_entity_catalog USING gin (tags);
-CREATE INDEX IF NOT EXISTS dictamesh_entity_catalog_embedding_idx
-    ON dictamesh_entity_catalog USING hnsw (embedding vector_cosine_ops);
-CREATE OR REPLACE TRIGGER dictamesh_entity_catalog_touch
-    BEFORE UPDATE ON dictamesh_entity_catalog
-    FOR EACH ROW EXECUTE FUNCTION dictamesh_touch_updated_at();
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_domain_idx', 'ON dictamesh_entity_catalog (domain, entity_type)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_source_system_idx', 'ON dictamesh_entity_catalog (source_system)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_name_trgm_idx', 'ON dictamesh_entity_catalog USING gin (name gin_trgm_ops)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_description_trgm_idx', 'ON dictamesh_entity_catalog USING gin (description gin_trgm_ops)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_metadata_idx', 'ON dictamesh_entity_catalog USING gin (metadata jsonb_path_ops)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_tags_idx', 'ON dictamesh_entity_catalog USING gin (tags)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_catalog_embedding_idx', 'ON dictamesh_entity_catalog USING hnsw (embedding vector_cosine_ops)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_touch_trigger('dictamesh_entity_catalog') \gexec
 
 -- Typed edges between entities (an order belongs to a customer).
 CREATE TABLE IF NOT EXISTS dictamesh_entity_relationships (
@@ -82,11 +98,8 @@ CREATE TABLE IF NOT EXISTS dictamesh_entity_relationships (
     CONSTRAINT dictamesh_entity_relationships_not_self CHECK (source_entity_id <> target_entity_id),
     CONSTRAINT dictamesh_entity_relationships_edge_key UNIQUE (source_entity_id, target_entity_id, relationship_type)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_entity_relationships_target_idx
-    ON dictamesh_entity_relationships (target_entity_id);
-CREATE OR REPLACE TRIGGER dictamesh_entity_relationships_touch
-    BEFORE UPDATE ON dictamesh_entity_relationships
-    FOR EACH ROW EXECUTE FUNCTION dictamesh_touch_updated_at();
+SELECT statement FROM pg_temp.missing_index('dictamesh_entity_relationships_target_idx', 'ON dictamesh_entity_relationships (target_entity_id)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_touch_trigger('dictamesh_entity_relationships') \gexec
 
 -- Append-only record of domain events seen on the bus; kept when its entity goes.
 CREATE TABLE IF NOT EXISTS dictamesh_event_log (
@@ -105,9 +118,9 @@ CREATE TABLE IF NOT EXISTS dictamesh_event_log (
     CONSTRAINT dictamesh_event_log_event_key UNIQUE (event_id),
     CONSTRAINT dictamesh_event_log_position_key UNIQUE (topic, partition, kafka_offset)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_event_log_entity_time_idx ON dictamesh_event_log (entity_id, occurred_at DESC);
-CREATE INDEX IF NOT EXISTS dictamesh_event_log_type_time_idx ON dictamesh_event_log (event_type, occurred_at DESC);
-CREATE INDEX IF NOT EXISTS dictamesh_event_log_time_brin_idx ON dictamesh_event_log USING brin (occurred_at);
+SELECT statement FROM pg_temp.missing_index('dictamesh_event_log_entity_time_idx', 'ON dictamesh_event_log (entity_id, occurred_at DESC)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_event_log_type_time_idx', 'ON dictamesh_event_log (event_type, occurred_at DESC)') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_index('dictamesh_event_log_time_brin_idx', 'ON dictamesh_event_log USING brin (occurred_at)') ORDER BY step \gexec
 
 -- Which entity feeds which, and how: walked downstream for impact, upstream for provenance.
 CREATE TABLE IF NOT EXISTS dictamesh_data_lineage (
@@ -126,7 +139,7 @@ CREATE TABLE IF NOT EXISTS dictamesh_data_lineage (
     CONSTRAINT dictamesh_data_lineage_edge_key
         UNIQUE (upstream_entity_id, downstream_entity_id, transformation_type)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_data_lineage_downstream_idx ON dictamesh_data_lineage (downstream_entity_id);
+SELECT statement FROM pg_temp.missing_index('dictamesh_data_lineage_downstream_idx', 'ON dictamesh_data_lineage (downstream_entity_id)') ORDER BY step \gexec
 
 -- Freshness of each cache layer's copy of an entity.
 CREATE TABLE IF NOT EXISTS dictamesh_cache_status (
@@ -144,8 +157,5 @@ CREATE TABLE IF NOT EXISTS dictamesh_cache_status (
     CONSTRAINT dictamesh_cache_status_entity_layer_key UNIQUE (entity_id, cache_layer),
     CONSTRAINT dictamesh_cache_status_key UNIQUE (cache_layer, cache_key)
 );
-CREATE INDEX IF NOT EXISTS dictamesh_cache_status_expiring_idx
-    ON dictamesh_cache_status (expires_at) WHERE status = 'fresh';
-CREATE OR REPLACE TRIGGER dictamesh_cache_status_touch
-    BEFORE UPDATE ON dictamesh_cache_status
-    FOR EACH ROW EXECUTE FUNCTION dictamesh_touch_updated_at();
+SELECT statement FROM pg_temp.missing_index('dictamesh_cache_status_expiring_idx', 'ON dictamesh_cache_status (expires_at) WHERE status = ''fresh''') ORDER BY step \gexec
+SELECT statement FROM pg_temp.missing_touch_trigger('dictamesh_cache_status') \gexec
