@@ -1,24 +1,39 @@
 #!/usr/bin/env python3
-"""Stands in for `rpk` in tests: answers from a JSON state file and records every call it gets."""
+"""Stands in for `rpk` in tests: answers from a JSON state file (shared with tests/fake_admin.py), checks the
+login as the cluster would, and records every call it gets.
+
+The admin API asks for rpk's login (RPK_USER, RPK_PASS) once admin_api_require_auth is on, the Kafka API
+once enable_sasl is; a refused login is rpk's 401 or SASL error, with exit 1.
+"""
 
 import json
 import os
 import sys
 from pathlib import Path
 
-state = json.loads(Path(os.environ["FAKE_RPK_STATE"]).read_text())
+state_file = Path(os.environ["FAKE_RPK_STATE"])
+state = json.loads(state_file.read_text())
 args = sys.argv[1:]
 with open(os.environ["FAKE_RPK_LOG"], "a") as log:
     log.write(json.dumps(args) + "\n")
 
+user = os.environ.get("RPK_USER")
+logged_in = user is not None and state.get("users", {}).get(user) == os.environ.get("RPK_PASS")
 topics = state.get("topics", {})
+if args[:2] == ["cluster", "config"]:
+    if state.get("admin_api_require_auth") and not logged_in:
+        sys.exit("unable to reach the admin API: request failed: Unauthorized (401)")
+elif args[0] == "topic" and state.get("enable_sasl") and not logged_in:
+    sys.exit("unable to request metadata: SASL_AUTHENTICATION_FAILED: Authentication failed")
+
 if args[:2] == ["cluster", "health"]:
     print("CLUSTER HEALTH OVERVIEW\n=======================")
     print(f"Healthy:                          {str(state.get('healthy', True)).lower()}")
     print("Unhealthy reasons:                []")
 elif args[:2] == ["topic", "list"]:
     print("NAME  PARTITIONS  REPLICAS")
-    for name, topic in topics.items():
+    internal = state.get("internal_topics", {}) if {"-i", "--internal"} & set(args) else {}
+    for name, topic in {**internal, **topics}.items():
         print(f"{name}  {topic['partitions']}  {topic['replicas']}")
 elif args[:2] == ["topic", "describe"]:
     topic = topics[args[2]]
@@ -29,15 +44,14 @@ elif args[:2] == ["topic", "describe"]:
         for key, value in topic.get("config", {}).items():
             print(f"{key}  {value}  DYNAMIC_TOPIC_CONFIG")
         print("segment.bytes       1073741824  DEFAULT_CONFIG")
-elif args[:2] == ["security", "user"]:
-    # the admin API: logins are checked only once admin_api_require_auth is on
-    users = state.get("users", {})
-    if state.get("admin_api_require_auth") and users.get(os.environ.get("RPK_USER", "")) != os.environ.get("RPK_PASS"):
-        sys.exit("unable to create/update user: request failed: Unauthorized (401)")
-    if args[2] == "create" and args[3] in users:
-        sys.exit(f'unable to create user "{args[3]}": request failed: Conflict (409): user already exists')
-    print(f"{'Created' if args[2] == 'create' else 'Updated'} user {args[3]!r}.")
+elif args[:3] == ["cluster", "config", "get"]:
+    value = state.get(args[3])
+    print("".join(f"- {item}\n" for item in value) if isinstance(value, list) else value, end="")
 elif args[:3] == ["cluster", "config", "set"]:
-    if state.get("admin_api_require_auth") and not os.environ.get("RPK_USER"):
-        sys.exit("unable to set configuration: request failed: Unauthorized (401)")
+    key, value = args[3], args[4]
+    if key == "superusers":
+        state[key] = [item.strip() for item in value.strip("[]").split(",") if item.strip()]
+    else:
+        state[key] = value == "true" if value in ("true", "false") else value
+    state_file.write_text(json.dumps(state))
     print("Successfully updated configuration. New configuration version is 2.")

@@ -1,12 +1,6 @@
 """EventBus under the mock engine: every broker knows itself and the same seeds, on both targets."""
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +10,6 @@ from components.config import ConfigError, parse
 from components.event_bus import files
 from components.model import Replica
 from tests.harness import Recording, run_stack
-from tests.servers import write
 
 CONTAINER = "docker:index/container:Container"
 SEEDS = "--seeds=redpanda-0:33145,redpanda-1:33145,redpanda-2:33145"
@@ -111,12 +104,14 @@ def test_brokers_start_from_a_production_redpanda_yaml(stacks: dict[str, Recordi
     recording = stacks[stack]
     template = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda").inputs["spec"]["template"]["spec"]
     container = template["containers"][0]
-    script = container["command"][2]
-    assert container["command"][:2] == ["/bin/sh", "-c"] and container["command"][3] == "rpk"
-    assert script == 'cp -f /etc/dictamesh/redpanda.yaml /etc/redpanda/redpanda.yaml && exec rpk "$@"'
+    assert container["command"] == ["/bin/bash", "/opt/dictamesh/broker.sh"]  # tests/test_broker_script.py
+    assert container["args"][:2] == ["redpanda", "start"]
     data = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-files").inputs["data"]
+    assert data["broker.sh"] == files.script("broker.sh")
     node = yaml.safe_load(data["redpanda.yaml"])["redpanda"]  # and TLS: tests/test_tls.py
     assert node["data_directory"] == "/var/lib/redpanda/data" and node["developer_mode"] is False
+    # a broker whose seeds are empty would found a cluster of its own; off, as Redpanda advises in production
+    assert node["empty_seed_starts_cluster"] is False
     assert node["admin"] == [{"name": "internal", "address": "0.0.0.0", "port": 9644}]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert mounts["/etc/dictamesh/redpanda.yaml"]["subPath"] == "redpanda.yaml"
@@ -199,9 +194,9 @@ def test_broker_ports_admit_only_who_needs_them(stacks: dict[str, Recording], st
         for port in rule["ports"]
     }
     assert admitted[33145] == {"redpanda"}
-    assert admitted[9644] == {"redpanda-console", "redpanda-topics", "prometheus"}
+    assert admitted[9644] == {"redpanda-console", "redpanda-topics", "redpanda-decommission", "prometheus"}
     for port in (9092, 8081, 8082):
-        assert {"redpanda-console", "redpanda-topics", "metadata-catalog"} <= admitted[port]
+        assert {"redpanda-console", "redpanda-topics", "redpanda-decommission", "metadata-catalog"} <= admitted[port]
         assert "prometheus" not in admitted[port]
     # each broker's HTTP proxy and Schema Registry produce to and read from the partition leaders
     assert "redpanda" in admitted[9092]
@@ -331,44 +326,3 @@ def test_the_converge_job_carries_the_bootstrap_properties_even_without_topics(s
     else:
         text = recording.one("kubernetes:core/v1:ConfigMap", "redpanda-topics-files").inputs["data"]["cluster.tsv"]
     assert [line.split("\t")[0] for line in text.splitlines()] == list(bootstrap)
-
-
-@pytest.fixture
-def open_tmp() -> Iterator[Path]:
-    """A scratch folder another user can enter (pytest's own sit under a 0700 folder of root's)."""
-    folder = Path(tempfile.mkdtemp())
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder)
-
-
-def test_a_restarted_broker_starts_again_from_its_read_only_copy(open_tmp: Path) -> None:
-    """The broker's start command, run twice as a user without privileges (as the container restarts):
-    the first copy is read-only (the mounted file's 0444, which rpk keeps when it rewrites it), and a
-    plain `cp` could not replace it, so the restarted broker looped on "Permission denied" (found by
-    make e2e's dev stage, after make dev-down and dev-up)."""
-    base, config_dir = open_tmp / "dictamesh" / "redpanda.yaml", open_tmp / "redpanda"
-    base.parent.mkdir()
-    base.write_text("redpanda: {}\n")
-    base.chmod(0o444)
-    config_dir.mkdir()
-    fake_rpk = write(open_tmp / "bin" / "rpk", '#!/bin/sh\necho started "$@"\n')
-    fake_rpk.chmod(0o755)
-    script = files.START_COMMAND[2].replace(files.BASE_CONFIG, str(base)).replace(files.CONFIG_DIR, str(config_dir))
-    nobody = os.stat(open_tmp).st_uid if os.geteuid() else 65534
-    os.chown(config_dir, nobody, nobody)
-    for start in (1, 2):
-        run = subprocess.run(
-            [*as_user(nobody), "sh", "-c", script, "rpk", "redpanda", "start"],
-            env={"PATH": f"{fake_rpk.parent}:/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert run.returncode == 0 and run.stdout == "started redpanda start\n", (start, run.stderr)
-    assert (config_dir / "redpanda.yaml").stat().st_mode & 0o777 == 0o444
-
-
-def as_user(uid: int) -> list[str]:
-    """setpriv to `uid` when the tests run as root, who would override the file's mode."""
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if os.geteuid() == 0 else []

@@ -1,6 +1,7 @@
 """EventBus: a Redpanda cluster with Schema Registry, HTTP proxy, admin API, Console and managed topics."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 
@@ -9,6 +10,7 @@ from components.event_bus.settings import EventBusSettings
 from components.model import (
     CA_FILE,
     SECRETS_DIR,
+    TLS_CA,
     Port,
     Probe,
     Replica,
@@ -23,7 +25,9 @@ from components.secrets import generated_password
 
 REDPANDA_USER = images.REDPANDA.runs_as
 CONSOLE_USER = images.CONSOLE.runs_as
-OPERATORS = ["redpanda-console", "redpanda-topics"]  # the platform's own clients of the Kafka and admin APIs
+DECOMMISSION = "redpanda-decommission"
+# the platform's own clients of the Kafka and admin APIs
+OPERATORS = ["redpanda-console", "redpanda-topics", DECOMMISSION]
 
 
 class EventBus(pulumi.ComponentResource):
@@ -41,12 +45,24 @@ class EventBus(pulumi.ComponentResource):
     uis: list[WebUi]
 
     def __init__(
-        self, name: str, args: EventBusSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: EventBusSettings,
+        runtime: Runtime,
+        opts: pulumi.ResourceOptions | None = None,
+        previous_password: pulumi.Output[str] | None = None,
     ) -> None:
+        """`previous_password`: the superuser's password the stack had before, which a running cluster may still
+        hold while a rotation converges."""
         super().__init__("dictamesh:eventbus:EventBus", name, None, opts)
         brokers = [runtime.address("redpanda", n) for n in range(args.brokers)]
+        founders = files.seeds(brokers)
         tls = runtime.encrypts
+        service = runtime.address("redpanda") if tls else None
         password = generated_password(f"{name}-superuser-password", self) if args.sasl else None
+        # on a stack deployed before, the cluster holds the password of its last update until the topics job
+        # has set a new one; else the one it was founded with
+        previous = (previous_password or password) if password else None
         host = args.host_ports
         kafka_external = Port("kafka-external", files.EXTERNAL["kafka-external"], host.kafka, external=True)
         ports = [
@@ -67,7 +83,11 @@ class EventBus(pulumi.ComponentResource):
         ]
 
         def args_for(replica: Replica) -> Sequence[str]:
-            return files.broker_args(args, replica, brokers)
+            return files.broker_args(args, replica, founders)
+
+        # before any broker changes: the brokers the stack no longer names are decommissioned
+        decommissioned = runtime.deploy(self._decommission_job(args, brokers, password, previous, tls), self)
+        bootstrap_user = "RP_BOOTSTRAP_USER"
 
         cluster = Workload(
             name="redpanda",
@@ -78,26 +98,36 @@ class EventBus(pulumi.ComponentResource):
             replicas=args.brokers,
             command=files.START_COMMAND,
             args=args_for,
+            env={
+                "ADMIN_URL": files.admin_url(service),
+                **({"ADMIN_CA": TLS_CA, "ADMIN_NAME": service} if service else {}),
+            },
             files={
-                files.BASE_CONFIG: files.redpanda_yaml(args, brokers if tls else ()),
+                files.BROKER_SCRIPT: files.script("broker.sh"),
+                files.BASE_CONFIG: files.redpanda_yaml(args, founders if tls else ()),
                 f"{files.CONFIG_DIR}/.bootstrap.yaml": files.bootstrap_yaml(args),
             },
-            secret_env={"RP_BOOTSTRAP_USER": pulumi.Output.concat(files.SUPERUSER, ":", password)} if password else {},
+            # read by the founders only, as the cluster forms: a new password restarts no broker (the topics job
+            # sets it); a broker started before it logs in with the old one to drain, and stops undrained if refused
+            secret_env={bootstrap_user: pulumi.Output.concat(files.SUPERUSER, ":", password)} if password else {},
+            no_restart=frozenset({bootstrap_user}),
             ports=ports,
             volumes={"data": Volume(files.DATA_DIR, args.storage)},
             scratch=["/tmp", files.CONFIG_DIR],
-            # a new cluster's brokers open the admin API only once every seed answers: 20 minutes, as the chart
+            # a new cluster's brokers open the admin API only once every seed answers: 20 minutes, as the chart;
+            # ready once the cluster is healthy, so a rolling restart waits for it before the next broker
             probe=Probe(
-                command=["sh", "-c", files.ready_check(runtime.address("redpanda") if tls else None)],
+                command=["sh", "-c", files.ready_check(service)],
+                ready_command=["sh", "-c", files.healthy_check(service)],
                 liveness_tcp_port=files.ADMIN,
                 startup_seconds=1200,
             ),
             clients=[*OPERATORS, *args.clients],
             peer_discovery=True,
-            stop_grace_seconds=90,  # leadership moves away before the broker stops
+            stop_grace_seconds=90,  # broker.sh drains for up to 45 s, then the broker stops
             tls_server=tls,
         )
-        ready = runtime.deploy(cluster, self)
+        ready = runtime.deploy(cluster, self, depends_on=decommissioned)
 
         console_port = Port("http", 8080, host_port=host.console)
         console_file = "/etc/redpanda-console/config.yaml"
@@ -125,7 +155,7 @@ class EventBus(pulumi.ComponentResource):
         )
 
         # runs on every change of the topics, the cluster properties or the superuser: never only at founding
-        runtime.deploy(self._topic_job(args, brokers, password, tls), self, depends_on=ready)
+        runtime.deploy(self._topic_job(args, brokers, password, previous, tls), self, depends_on=ready)
 
         self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
         published = [runtime.published(kafka_external, n) for n in range(args.brokers)]
@@ -153,30 +183,14 @@ class EventBus(pulumi.ComponentResource):
         )
 
     def _topic_job(
-        self, args: EventBusSettings, brokers: list[str], password: pulumi.Output[str] | None, tls: bool
+        self,
+        args: EventBusSettings,
+        brokers: list[str],
+        password: pulumi.Output[str] | None,
+        previous: pulumi.Output[str] | None,
+        tls: bool,
     ) -> Workload:
-        script, spec, cluster, password_file = (
-            "/opt/dictamesh/topics.sh",
-            "/etc/dictamesh/topics.tsv",
-            "/etc/dictamesh/cluster.tsv",
-            f"{SECRETS_DIR}/sasl-password",
-        )
-        env = {
-            "TOPICS_FILE": spec,
-            "CLUSTER_FILE": cluster,
-            "RPK_BROKERS": ",".join(f"{b}:{files.KAFKA}" for b in brokers),
-            "RPK_ADMIN_HOSTS": ",".join(f"{b}:{files.ADMIN}" for b in brokers),
-            "HOME": "/tmp",
-        }
-        if tls:
-            env |= {
-                "RPK_TLS_ENABLED": "true",
-                "RPK_TLS_CA": CA_FILE,
-                "RPK_ADMIN_TLS_ENABLED": "true",
-                "RPK_ADMIN_TLS_CA": CA_FILE,
-            }
-        if password:
-            env |= {"RPK_USER": files.SUPERUSER, "RPK_SASL_MECHANISM": "SCRAM-SHA-256", "RPK_PASS_FILE": password_file}
+        script, spec, cluster = "/opt/dictamesh/topics.sh", "/etc/dictamesh/topics.tsv", "/etc/dictamesh/cluster.tsv"
         return Workload(
             name="redpanda-topics",
             component="event-bus-topics",
@@ -185,12 +199,79 @@ class EventBus(pulumi.ComponentResource):
             resources=args.topics_job_resources,
             kind="job",
             command=["/bin/bash", script],
-            env=env,
+            env={"TOPICS_FILE": spec, "CLUSTER_FILE": cluster, **_rpk_env(brokers, password, tls)},
             files={
-                script: files.topics_script(),
+                script: files.script("topics.sh"),
                 spec: files.topics_spec(args.topics),
                 cluster: files.cluster_properties(args),
             },
-            secrets={password_file: password} if password else {},
+            **_login(password, previous),
             tls_trust="redpanda" if tls else None,
         )
+
+    def _decommission_job(
+        self,
+        args: EventBusSettings,
+        brokers: list[str],
+        password: pulumi.Output[str] | None,
+        previous: pulumi.Output[str] | None,
+        tls: bool,
+    ) -> Workload:
+        """Runs when the set of brokers changes, before any broker does: it decommissions those that leave, and
+        waits until their replicas have moved (deadline: 2 hours), or fails first with what stands in the way."""
+        script = "/opt/dictamesh/decommission.sh"
+        scheme = "https" if tls else "http"
+        return Workload(
+            name=DECOMMISSION,
+            component="event-bus-decommission",
+            image=args.image,
+            run_as=REDPANDA_USER,
+            resources=args.topics_job_resources,
+            kind="job",
+            deadline_seconds=7200,
+            command=["/bin/bash", script],
+            env={
+                "KEEP_HOSTS": " ".join(brokers),
+                "ADMIN_URLS": ",".join(f"{scheme}://{b}:{files.ADMIN}" for b in brokers),
+                **({"ADMIN_CA": CA_FILE} if tls else {}),
+                **_rpk_env(brokers, password, tls),
+            },
+            files={script: files.script("decommission.sh")},
+            **_login(password, previous),
+            tls_trust="redpanda" if tls else None,
+        )
+
+
+PASSWORD_FILE, PREVIOUS_FILE = f"{SECRETS_DIR}/sasl-password", f"{SECRETS_DIR}/sasl-previous-password"
+
+
+def _rpk_env(brokers: Sequence[str], password: pulumi.Output[str] | None, tls: bool) -> dict[str, str]:
+    """rpk's -X settings as environment: brokers, admin hosts, TLS against the CA, the superuser's login."""
+    env = {
+        "RPK_BROKERS": ",".join(f"{b}:{files.KAFKA}" for b in brokers),
+        "RPK_ADMIN_HOSTS": ",".join(f"{b}:{files.ADMIN}" for b in brokers),
+        "HOME": "/tmp",
+    }
+    if tls:
+        env |= {
+            "RPK_TLS_ENABLED": "true",
+            "RPK_TLS_CA": CA_FILE,
+            "RPK_ADMIN_TLS_ENABLED": "true",
+            "RPK_ADMIN_TLS_CA": CA_FILE,
+        }
+    if password:
+        env |= {
+            "RPK_USER": files.SUPERUSER,
+            "RPK_SASL_MECHANISM": "SCRAM-SHA-256",
+            "RPK_PASS_FILE": PASSWORD_FILE,
+            "PREVIOUS_PASS_FILE": PREVIOUS_FILE,
+        }
+    return env
+
+
+def _login(password: pulumi.Output[str] | None, previous: pulumi.Output[str] | None) -> dict[str, Any]:
+    """A job's secret files: the superuser's password, and the one before it, which the cluster holds until the
+    topics job sets the new one. The one before changes on the update after a rotation, and runs no job again."""
+    if password is None or previous is None:
+        return {}
+    return {"secrets": {PASSWORD_FILE: password, PREVIOUS_FILE: previous}, "no_restart": frozenset({PREVIOUS_FILE})}

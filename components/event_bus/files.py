@@ -18,10 +18,13 @@ CONFIG_DIR = "/etc/redpanda"  # rpk rewrites redpanda.yaml here on every start: 
 BASE_CONFIG = "/etc/dictamesh/redpanda.yaml"
 
 # rpk falls back to built-in defaults, which have developer_mode on, when no redpanda.yaml exists, and then
-# starts in dev-container mode (no fsync). Every broker therefore starts from our own file. The copy takes
-# the mounted file's 0444, and rpk keeps that mode when it rewrites it (ReplaceFile): a restarted
-# container finds it read-only in its writable layer or emptyDir, so the copy replaces it (-f).
-START_COMMAND = ["/bin/sh", "-c", f'cp -f {BASE_CONFIG} {CONFIG_DIR}/redpanda.yaml && exec rpk "$@"', "rpk"]
+# starts in dev-container mode (no fsync). Every broker therefore starts from our own file, which broker.sh
+# copies into place. The copy takes the mounted file's 0444, and rpk keeps that mode when it rewrites it
+# (ReplaceFile): a restarted container finds it read-only in its writable layer or emptyDir, so the copy
+# replaces it (cp -f). broker.sh then runs `rpk "$@"` and drains the broker before it stops.
+BROKER_SCRIPT = "/opt/dictamesh/broker.sh"
+START_COMMAND = ["/bin/bash", BROKER_SCRIPT]
+FOUNDERS = 3  # the seeds: a cluster's first brokers, each listed by all; later brokers join through them
 LISTENER = "internal"  # the name of every in-cluster listener: its TLS entry names it too
 # the brokers' certificate and the CA that signed it; clients do not present certificates (they log in)
 SERVER_TLS = {
@@ -33,21 +36,38 @@ SERVER_TLS = {
 }
 
 
+def admin_url(service: str | None) -> str:
+    """This broker's admin API: the loopback, or under TLS (`service` given) the Service's name, which the
+    certificate holds, resolved to the loopback (admin_curl)."""
+    return f"http://127.0.0.1:{ADMIN}" if service is None else f"https://{service}:{ADMIN}"
+
+
+def admin_curl(service: str | None) -> str:
+    """curl for this broker's own admin API, verifying its certificate against the CA like every other client."""
+    tls = "" if service is None else f" --cacert {TLS_CA} --resolve {service}:{ADMIN}:127.0.0.1"
+    return f"curl --silent --fail --max-time 5{tls}"
+
+
 def ready_check(service: str | None) -> str:
-    """200 with {"status":"booting"} until the broker has joined: the body tells ready from starting.
-
-    Under TLS (`service` given) the probe dials the loopback under the Service's name, which the
-    certificate holds, and verifies it against the CA like every other client.
-    """
-    if service is None:
-        url, tls = f"http://127.0.0.1:{ADMIN}", ""
-    else:
-        url, tls = f"https://{service}:{ADMIN}", f" --cacert {TLS_CA} --resolve {service}:{ADMIN}:127.0.0.1"
-    return f"curl --silent --fail --max-time 5{tls} {url}/v1/status/ready | grep -q '\"ready\"'"
+    """200 with {"status":"booting"} until the broker has joined: the body tells ready from starting."""
+    return f"{admin_curl(service)} {admin_url(service)}/v1/status/ready | grep -q '\"ready\"'"
 
 
-def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[str]) -> list[str]:
-    """`redpanda start` for one broker: its own advertised names, the shared seed list, its size."""
+def healthy_check(service: str | None) -> str:
+    """Ready, and the cluster healthy: no broker down, no partition leaderless or under-replicated (the chart's
+    readiness, its sidecar's /healthz). A rolling restart moves on only then; the endpoint is public."""
+    overview = f"{admin_curl(service)} {admin_url(service)}/v1/cluster/health_overview"
+    return f"{ready_check(service)} && {overview} | grep -Eq '\"is_healthy\": ?true'"
+
+
+def seeds(brokers: Sequence[str]) -> list[str]:
+    """The founders, the same list on every broker: a broker added later joins through them, and no running
+    broker's arguments change when the count does. Redpanda reads the seeds at start only."""
+    return list(brokers[:FOUNDERS])
+
+
+def broker_args(settings: EventBusSettings, replica: Replica, founders: Sequence[str]) -> list[str]:
+    """`redpanda start` for one broker: its own advertised names, the seeds (`founders`), its size."""
     host, published = replica.host, replica.published
 
     def listener(port: int, external: str, authn: str = "") -> tuple[str, str]:
@@ -73,7 +93,7 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
         # bind every interface: a pod's own DNS name may not resolve yet when it starts
         f"--rpc-addr=0.0.0.0:{RPC}",
         f"--advertise-rpc-addr={host}:{RPC}",
-        "--seeds=" + ",".join(f"{seed}:{RPC}" for seed in seeds),
+        "--seeds=" + ",".join(f"{seed}:{RPC}" for seed in founders),
         "--default-log-level=info",
         "--reserve-memory=0M",
     ]
@@ -86,29 +106,31 @@ def broker_args(settings: EventBusSettings, replica: Replica, seeds: Sequence[st
     return [*args, f"--smp={cores}", f"--memory={settings.redpanda_memory_mib}M", *shared]
 
 
-def redpanda_yaml(settings: EventBusSettings, tls_brokers: Sequence[str] = ()) -> str:
+def redpanda_yaml(settings: EventBusSettings, tls_seeds: Sequence[str] = ()) -> str:
     """The node config rpk starts from; the start flags fill in the other listeners, seeds and sizes.
 
     `redpanda start` has no flag for the admin API, and rpk takes this file as it is: without an
     `admin` entry the node default applies, 127.0.0.1:9644, which no probe, job, Console or Prometheus
-    on another address reaches.
+    on another address reaches. A broker whose seed list is empty would found a cluster of its own
+    (empty_seed_starts_cluster's default): off, as Redpanda advises, every broker needs the seeds.
 
-    With `tls_brokers` (every broker's name) each in-cluster listener and the RPC between brokers take
+    With `tls_seeds` (the seeds' names) each in-cluster listener and the RPC between brokers take
     TLS alone, and the HTTP proxy and Schema Registry inside each broker reach the Kafka API as
-    clients that verify. The brokers read renewed certificate files themselves.
+    clients that verify, bootstrapping from the seeds. The brokers read renewed certificate files themselves.
     """
     admin: dict[str, object] = {"address": "0.0.0.0", "port": ADMIN}  # noqa: S104 (every interface of the pod)
     node: dict[str, object] = {
         "data_directory": DATA_DIR,
-        "admin": [{"name": LISTENER, **admin} if tls_brokers else admin],
+        "empty_seed_starts_cluster": False,
+        "admin": [{"name": LISTENER, **admin} if tls_seeds else admin],
         "developer_mode": settings.dev_container,
     }
-    if not tls_brokers:
+    if not tls_seeds:
         return yaml.safe_dump({"redpanda": node}, sort_keys=False)
     listener_tls = [{"name": LISTENER, **SERVER_TLS}]
     node |= {"admin_api_tls": listener_tls, "kafka_api_tls": listener_tls, "rpc_server_tls": SERVER_TLS}
     client = {
-        "brokers": [{"address": broker, "port": KAFKA} for broker in tls_brokers],
+        "brokers": [{"address": broker, "port": KAFKA} for broker in tls_seeds],
         "broker_tls": {"enabled": True, "truststore_file": TLS_CA, "require_client_auth": False},
     }
     config = {
@@ -210,5 +232,6 @@ def topics_spec(topics: Sequence[Topic]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def topics_script() -> str:
-    return (resources.files("components.event_bus") / "topics.sh").read_text()
+def script(name: str) -> str:
+    """One of the event bus's shell scripts: broker.sh, decommission.sh or topics.sh."""
+    return (resources.files("components.event_bus") / name).read_text()

@@ -5,6 +5,8 @@ records hold what Redpanda's own charts run them with, and nothing more is assum
 no exec probe, since no public source shows a tool in its image.
 """
 
+import re
+
 from components.image_facts import ImageFacts, Source
 from components.model import RunAs
 
@@ -16,10 +18,12 @@ REDPANDA = ImageFacts(
     user=RunAs(uid=101, gid=101),  # the chart's runAsUser and fsGroup
     # rpk rewrites redpanda.yaml through a temporary file beside it: the whole directory must be writable
     writes=("/etc/redpanda", "/var/lib/redpanda/data", "/tmp"),
-    tools=frozenset({"bash", "sh", "grep", "curl", "rpk"}),  # the chart's probes and hooks run these in it
+    # the chart's probes and lifecycle hooks run these in it (statefulset.go, secrets.go)
+    tools=frozenset({"bash", "sh", "grep", "sed", "curl", "timeout", "rpk"}),
     sources=(
         Source(CHARTS, "charts/redpanda/v26.2.2", "charts/redpanda/statefulset.go"),
         Source(CHARTS, "charts/redpanda/v26.2.2", "charts/redpanda/chart/values.yaml"),
+        Source(CHARTS, "charts/redpanda/v26.2.2", "charts/redpanda/secrets.go"),
         Source("redpanda-data/redpanda", "1c6cff34ea8b4b65db02eb603d21dfef59c0f61c", "src/go/rpk/pkg/os/file.go"),
     ),
 )
@@ -36,3 +40,15 @@ CONSOLE = ImageFacts(
         Source("redpanda-data/console", "v3.3.2", "backend/pkg/api/routes.go"),
     ),
 )
+
+
+# Redpanda's feature releases in order: an upgrade moves one step at a time ("Skipping feature releases is not
+# supported", redpanda-data/docs modules/upgrade/partials/rolling-upgrades/upgrade-limitations.adoc); the list is
+# the docs' version branches v/23.3 to v/26.1 and main (26.2). A new one is added after reading its upgrade notes.
+FEATURE_RELEASES = ("23.3", "24.1", "24.2", "24.3", "25.1", "25.2", "25.3", "26.1", "26.2")
+
+
+def feature_release(image: str) -> str | None:
+    """`26.2` of `...redpanda:v26.2.3` (a digest after the tag is allowed); None when the tag names no version."""
+    found = re.search(r":v?([0-9]+\.[0-9]+)\.[0-9]+(?:@|$)", image.rsplit("/", maxsplit=1)[-1])
+    return found.group(1) if found else None

@@ -1,13 +1,19 @@
 """Settings of the event bus, under `dictamesh:eventBus`."""
 
-from typing import Annotated, Self
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
+from components.change import CLIENTS, STATELESS, OnChange, Verdict
 from components.event_bus import images
-from components.fields import APP_CLIENTS, ON_CHANGE, HostPort, Image, Memory, Resources, Section, matching
+from components.fields import APP_CLIENTS, ClaimSize, HostPort, Image, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.quantity import cpu_cores, memory_bytes
+
+# storage_min_free_bytes in production mode (redpanda-properties-v26.2.1.json): below it, produce is refused
+MIN_FREE_BYTES = 5 * 2**30
+PRODUCTION_MIN_STORAGE = 2 * MIN_FREE_BYTES
 
 # Topic configs Redpanda accepts and ignores: sending them would only pretend to change something.
 IGNORED_TOPIC_CONFIGS = {
@@ -34,49 +40,76 @@ class Topic(Section):
     delete: bool = Field(default=False, description="delete the topic; topics left out of config are kept")
 
 
+# a broker advertises its published ports: a change restarts every broker, one at a time
+BROKER_PORT = OnChange("none", "rolling", "the brokers advertise their published ports")
+
+
 class EventBusPorts(Section):
     """Host ports of broker 0 in dev; broker N publishes on port + N."""
 
-    kafka: HostPort = 19092
-    schema_registry: HostPort = 18081
-    http_proxy: HostPort = 18182
-    admin: HostPort = 19644
-    console: HostPort = 8080
+    kafka: Annotated[HostPort, BROKER_PORT] = 19092
+    schema_registry: Annotated[HostPort, BROKER_PORT] = 18081
+    http_proxy: Annotated[HostPort, BROKER_PORT] = 18182
+    admin: Annotated[HostPort, BROKER_PORT] = 19644
+    console: Annotated[HostPort, OnChange("none", "live")] = 8080
 
 
 class EventBusSettings(Section):
-    image: Image = images.REDPANDA.image
-    console_image: Image = images.CONSOLE.image
-    brokers: int = Field(
-        default=3,
-        ge=1,
-        le=15,
-        json_schema_extra={
-            ON_CHANGE: "more brokers join through the seeds; to remove one, decommission it first "
-            "(docs/runbook.md, 'Scaling the brokers')"
-        },
-    )
+    image: Annotated[
+        Image,
+        OnChange(
+            "rolling",
+            "rolling",
+            "the brokers restart one at a time, each in maintenance mode first; an upgrade that skips a feature "
+            "release, or a downgrade, is refused",
+            remember=True,
+        ),
+    ] = images.REDPANDA.image
+    console_image: Annotated[Image, STATELESS] = images.CONSOLE.image
+    brokers: Annotated[
+        int,
+        OnChange(
+            "live",
+            "live",
+            "more brokers join, and no running broker restarts; fewer: the leaving brokers are decommissioned "
+            "first (their replicas move to the others), then stop; their claims and volumes are kept",
+        ),
+    ] = Field(default=3, ge=1, le=15)
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
-    sasl: bool = Field(
-        default=False,
-        json_schema_extra={
-            ON_CHANGE: "turned on, the topics job makes the superuser, then enables SASL on the running cluster; "
-            "turned off, it is not converged: the job, with no login, fails saying so (set enable_sasl and "
-            "admin_api_require_auth false with rpk first)"
-        },
-    )
+    sasl: Annotated[
+        bool,
+        OnChange(
+            "rolling",
+            "rolling",
+            "the brokers restart one at a time (the HTTP APIs' login); turned on, the topics job makes the superuser "
+            "and enables SASL on the running cluster; turned off, that job refuses it (set enable_sasl and "
+            "admin_api_require_auth false with rpk first)",
+        ),
+    ] = False
     pinned_cpus: bool = Field(
         default=False,
         description="the nodes run the kubelet's static CPU manager policy and the brokers get whole cores "
         "(Guaranteed QoS): Redpanda then pins its reactor threads instead of yielding the core",
     )
-    storage: Memory = "20Gi"
+    storage: ClaimSize = "20Gi"
     resources: Resources = Resources(cpu="1", memory="1536Mi")
-    console_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")
-    topics_job_resources: Resources = Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi")
+    console_resources: Annotated[Resources, STATELESS] = Resources(
+        cpu="100m", memory="256Mi", ephemeral_storage="256Mi"
+    )
+    topics_job_resources: Annotated[Resources, STATELESS] = Resources(
+        cpu="100m", memory="256Mi", ephemeral_storage="256Mi"
+    )
     host_ports: EventBusPorts = EventBusPorts()
-    topics: list[Topic] = []
-    clients: list[str] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
+    topics: Annotated[
+        list[Topic],
+        OnChange(
+            "live",
+            "live",
+            "the topics job creates, grows and reconfigures topics on the running cluster; it never removes "
+            "partitions, and deletes only topics marked delete",
+        ),
+    ] = []
+    clients: Annotated[list[str], CLIENTS] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
     @model_validator(mode="after")
     def _topics_fit(self) -> Self:
@@ -96,14 +129,60 @@ class EventBusSettings(Section):
                     "(Redpanda documents --memory 1G per broker)"
                 )
             return self
-        cores = max(1, int(cpu_cores(self.resources.cpu)))
-        if self.redpanda_memory_mib * 2**20 // cores < 2**30:
+        cores = cpu_cores(self.resources.cpu)
+        if cores < 1:
+            raise ValueError(
+                f"resources.cpu = {self.resources.cpu!r} with devContainer false: production mode runs one reactor "
+                "thread per core (--smp), which polls its core; under a whole core it is throttled: give it 1 or more"
+            )
+        if self.pinned_cpus and cores != int(cores):
+            raise ValueError(
+                f"pinnedCpus = true with resources.cpu = {self.resources.cpu!r}: the kubelet's static CPU manager "
+                "pins whole cores only (Guaranteed QoS with an integer CPU), so the reactors would share cores "
+                "anyway: give whole cores or set pinnedCpus false"
+            )
+        if memory_bytes(self.storage) < PRODUCTION_MIN_STORAGE:
+            raise ValueError(
+                f"storage = {self.storage!r} with devContainer false: production mode refuses produce requests while "
+                f"less than {MIN_FREE_BYTES // 2**30}Gi is free (storage_min_free_bytes), so half or more of a claim "
+                f"under {PRODUCTION_MIN_STORAGE // 2**30}Gi is never written: give it "
+                f"{PRODUCTION_MIN_STORAGE // 2**30}Gi or more"
+            )
+        if self.redpanda_memory_mib * 2**20 // int(cores) < 2**30:
             raise ValueError(
                 f"resources: {self.resources.memory} for {cores} core(s) gives Redpanda "
                 f"{self.redpanda_memory_mib // cores}Mi per core (80% of memory / cores); production mode needs at "
                 "least 1Gi per core: raise resources.memory or lower resources.cpu"
             )
         return self
+
+    def judge_change(self, deployed: Mapping[str, Any]) -> Verdict:
+        """`deployed`: this section's recorded values (components/deployed.py), by key."""
+        verdict = Verdict()
+        image = deployed.get("image")
+        if not image or image == self.image:
+            return verdict
+        before, after = images.feature_release(image), images.feature_release(self.image)
+        known = images.FEATURE_RELEASES
+        if before not in known or after not in known:
+            verdict.refused.append(
+                f"eventBus.image = {self.image!r}: the brokers run {image}; an upgrade must be checked one feature "
+                f"release at a time, and the tags must name one of {', '.join(known)} (vYY.N.P)"
+            )
+        elif known.index(after) < known.index(before):
+            verdict.refused.append(
+                f"eventBus.image = {self.image!r}: the brokers run {before}, and Redpanda cannot go back to an older "
+                "feature release once every broker runs the new one; keep a patch of "
+                f"{before}"
+            )
+        elif known.index(after) > known.index(before) + 1:
+            step = known[known.index(before) + 1]
+            verdict.refused.append(
+                f"eventBus.image = {self.image!r}: the brokers run {before}, and Redpanda upgrades one feature release "
+                f"at a time: deploy the newest patch of {step} first (every release between: "
+                f"{', '.join(known[known.index(before) + 1 : known.index(after)])})"
+            )
+        return verdict
 
     @property
     def redpanda_memory_mib(self) -> int:
@@ -116,9 +195,9 @@ class EventBusSettings(Section):
         return container - 64 if self.dev_container else container * 8 // 10
 
     def footprint(self) -> Footprint:
-        """The brokers and their claims, the Console (a Deployment) and the topics job."""
+        """The brokers and their claims, the Console (a Deployment), the decommission job and the topics job."""
         total = pods(self.resources, count=self.brokers, claims=[self.storage] * self.brokers)
-        total += pods(self.console_resources, surge=True)
+        total += pods(self.console_resources, surge=True) + pods(self.topics_job_resources)
         if self.topics:
             total += pods(self.topics_job_resources)
         return total

@@ -6,56 +6,110 @@
 #   name  partitions  replicas  keep|delete  [config=value ...]
 # It creates what is missing, adds partitions and alters configs that differ, deletes only
 # topics marked `delete`, and leaves topics the spec does not name alone.
+#
+# The superuser's password is the stack's (RPK_PASS_FILE). After a rotation the cluster still holds the
+# one before (PREVIOUS_PASS_FILE): the job logs in with that one and sets the new one. Passwords reach
+# the admin API through curl's config on a pipe and rpk through its environment, never a command line.
 set -euo pipefail
 
 spec=${TOPICS_FILE:?}
-if [[ -n ${RPK_PASS_FILE:-} ]]; then
-    RPK_PASS=$(<"$RPK_PASS_FILE")
-    export RPK_PASS
+password=""
+[[ -z ${RPK_PASS_FILE:-} ]] || password=$(<"$RPK_PASS_FILE")
+previous=""
+[[ -z ${PREVIOUS_PASS_FILE:-} || ! -s ${PREVIOUS_PASS_FILE:-} ]] || previous=$(<"$PREVIOUS_PASS_FILE")
+scheme=http tls=()
+if [[ ${RPK_ADMIN_TLS_ENABLED:-} == true ]]; then
+    scheme=https tls=(--cacert "${RPK_ADMIN_TLS_CA:?}")
 fi
+IFS=, read -r -a admins <<<"${RPK_ADMIN_HOSTS:?}"
+login=$password
 
-# 60 checks 5 s apart: the wait stays well inside the 10 minutes Pulumi gives a Kubernetes Job
+# the admin API, as the superuser where the stack has one; redirects go to the controller's leader
+call() {
+    local url=$1
+    shift
+    if [[ -n ${RPK_USER:-} ]]; then
+        curl --silent --show-error --max-time 10 --location-trusted "${tls[@]}" \
+            --config <(printf 'user = "%s:%s"\n' "$RPK_USER" "$login") "$@" "$url"
+    else
+        curl --silent --show-error --max-time 10 --location "${tls[@]}" "$@" "$url"
+    fi
+}
+
+refused() {
+    echo "the cluster refuses the superuser's login: it holds neither the stack's password nor the one before" \
+        "it. docs/runbook.md ('Rotating a generated secret') sets it by hand." >&2
+    exit 1
+}
+
+# 60 checks 5 s apart: the wait stays well inside the 10 minutes Pulumi gives a Kubernetes Job. A refused
+# login fails at once: waiting cannot change it.
 attempts=${HEALTH_ATTEMPTS:-60}
 for ((attempt = 1; ; attempt++)); do
-    # read the whole report first: `rpk ... | grep -q` under pipefail fails when grep stops reading early
-    if health=$(rpk cluster health 2>&1) && grep -Eq 'Healthy:.+true' <<<"$health"; then
-        break
-    fi
+    for host in "${admins[@]}"; do
+        admin="$scheme://$host"
+        status=$(call "$admin/v1/cluster/health_overview" -o /tmp/health -w '%{http_code}' 2>/tmp/error) || true
+        if [[ $status == 401 && -n $previous && $login != "$previous" ]]; then
+            login=$previous  # a rotation: the cluster still has the password from before it
+            status=$(call "$admin/v1/cluster/health_overview" -o /tmp/health -w '%{http_code}' 2>/tmp/error) || true
+        fi
+        [[ $status != 401 ]] || refused
+        if [[ $status == 200 ]] && grep -Eq '"is_healthy": ?true' /tmp/health; then
+            break 2
+        fi
+    done
     if ((attempt >= attempts)); then
-        echo "the cluster is not healthy after ${attempts} checks; the last answer:" >&2
-        echo "$health" >&2
+        echo "the cluster is not healthy after ${attempts} checks; the last answer (HTTP ${status:-none}):" >&2
+        cat /tmp/health /tmp/error >&2 2>/dev/null || true
         exit 1
     fi
     sleep "${HEALTH_INTERVAL:-5}"
 done
 
 # The superuser first: turning SASL on for a running cluster needs the user before enable_sasl. Until
-# admin_api_require_auth is on, the admin API takes these calls without a login. The password goes on
-# rpk's command line, seen only inside this job's own container.
-refused() {
-    echo "$1" >&2
-    if ! grep -qiE 'unauthorized|401' <<<"$1"; then
-        :
-    elif [[ -n ${RPK_USER:-} ]]; then
-        echo "the cluster refuses the superuser's password from the stack: it still holds the one it had" \
-            "before the password was replaced. docs/runbook.md ('Rotating a generated secret') sets it." >&2
-    else
-        echo "the cluster asks for a login, and the stack has SASL off: turning SASL off is not converged" \
-            "(docs/configuration.md, eventBus.sasl)." >&2
-    fi
-    exit 1
-}
+# admin_api_require_auth is on, the admin API takes these calls without a login.
 if [[ -n ${RPK_USER:-} ]]; then
-    if ! created=$(rpk security user create "$RPK_USER" --password "$RPK_PASS" --mechanism SCRAM-SHA-256 2>&1); then
-        grep -qi 'already exists' <<<"$created" || refused "$created"
-        updated=$(rpk security user update "$RPK_USER" --new-password "$RPK_PASS" --mechanism SCRAM-SHA-256 2>&1) ||
-            refused "$updated"
+    user=$(printf '{"username": "%s", "password": "%s", "algorithm": "SCRAM-SHA-256"}' "$RPK_USER" "$password")
+    status=$(call "$admin/v1/security/users" -X POST -H 'Content-Type: application/json' --data-binary @- \
+        -o /tmp/answer -w '%{http_code}' <<<"$user") || true
+    if [[ $status != 200 ]]; then  # it exists with another password: set the stack's
+        status=$(call "$admin/v1/security/users/$RPK_USER" -X PUT -H 'Content-Type: application/json' \
+            --data-binary @- -o /tmp/answer -w '%{http_code}' <<<"$user") || true
     fi
+    [[ $status != 401 ]] || refused
+    if [[ $status != 200 ]]; then
+        echo "setting the superuser's password failed (HTTP $status): $(cat /tmp/answer)" >&2
+        exit 1
+    fi
+    login=$password
+    RPK_PASS=$password
+    export RPK_PASS
 fi
+
+set_property() {
+    local output
+    if ! output=$(rpk cluster config set "$1" "$2" --no-confirm 2>&1); then
+        if grep -qiE 'unauthorized|401' <<<"$output"; then
+            echo "the cluster asks for a login, and the stack has SASL off: turning SASL off is not converged" \
+                "(docs/configuration.md, eventBus.sasl)." >&2
+        fi
+        echo "$output" >&2
+        exit 1
+    fi
+    echo "$output"
+}
+
 while IFS=$'\t' read -r key value; do
     [[ -n $key ]] || continue
-    set_output=$(rpk cluster config set "$key" "$value" 2>&1) || refused "$set_output"
-    echo "$set_output"
+    if [[ $key == superusers ]]; then
+        # ours joins those an operator added by hand, which stay
+        merged=()
+        for user in $(rpk cluster config get superusers | sed -n 's/^- //p') ${value//[\[\],]/ }; do
+            [[ " ${merged[*]} " == *" $user "* ]] || merged+=("$user")
+        done
+        value="[$(IFS=,; echo "${merged[*]}")]"
+    fi
+    set_property "$key" "$value"
 done <"${CLUSTER_FILE:?}"
 
 existing=$(rpk topic list | awk 'NR > 1 { print $1 }')
@@ -105,7 +159,7 @@ while IFS=$'\t' read -r -a fields; do
         fi
     done
     if ((${#changes[@]})); then
-        rpk topic alter-config "$name" "${changes[@]}"
+        rpk topic alter-config "$name" "${changes[@]}" --no-confirm
     fi
 done <"$spec"
 echo "topics converged"
