@@ -70,7 +70,7 @@ preview: preflight policy-pack ## `pulumi preview --diff` for STACK with the pol
 	@$(MAKE) --no-print-directory .pulumi-state/.stack-$(STACK)
 	$(PULUMI) preview --stack $(STACK) --diff $(POLICY)
 
-destroy: setup ## remove the STACK's resources (prod is protected and refuses)
+destroy: setup ## remove the STACK's resources, keeping its data (volumes, claims); prod is protected and refuses
 	$(PULUMI) destroy --stack $(STACK) --yes
 
 outputs: setup ## endpoints of STACK; add SECRETS=1 to show credentials
@@ -128,8 +128,12 @@ dev-down: ## stop the dev containers; volumes and data are kept (make dev-up sta
 	if [ -n "$$running" ]; then docker stop $$running >/dev/null && echo "dev-down: stopped $$(echo $$running | wc -w) containers, data kept"; \
 	else echo "dev-down: nothing is running"; fi
 
+# the stack keeps its volumes through every change and `destroy` (retain_on_delete): these remove them
+DEV_VOLUMES = docker volume ls --quiet --filter name=dictamesh-dev-
+
 dev-reset: ## destroy the dev stack with its volumes, then bring it up empty
 	$(MAKE) --no-print-directory destroy STACK=dev
+	@volumes=$$($(DEV_VOLUMES)); [ -z "$$volumes" ] || docker volume rm $$volumes >/dev/null
 	$(MAKE) --no-print-directory up STACK=dev
 
 dev-logs: ## follow every dev container's log, each line prefixed with its container
@@ -145,6 +149,7 @@ clean: ## remove the dev stack's resources, volumes and local state (asks first;
 	@[ "$(YES)" = 1 ] || { read -r -p "Remove the dev stack, its volumes and its local state? [y/N] " answer && [ "$$answer" = y ]; } \
 		|| { echo "clean: nothing removed"; exit 1; }
 	$(PULUMI) destroy --stack dev --yes
+	@volumes=$$($(DEV_VOLUMES)); [ -z "$$volumes" ] || docker volume rm $$volumes >/dev/null
 	$(PULUMI) stack rm dev --yes --preserve-config
 	rm -f .pulumi-state/.stack-dev
 	@echo "clean: the dev stack, its volumes and its state are gone; Pulumi.dev.yaml is kept"
@@ -202,14 +207,17 @@ sentry-ui: ## open Sentry
 
 catalog-dump: ## pg_dump the dev catalog into backups/
 	@mkdir -p backups
-	docker exec dictamesh-dev-postgres pg_dump -U postgres --format=custom dictamesh_catalog \
-		> backups/dictamesh_catalog-$$(date -u +%Y%m%dT%H%M%SZ).dump
+	@database=$$($(OUTPUT) catalog.database) && \
+	docker exec dictamesh-dev-postgres pg_dump -U postgres --format=custom "$$database" \
+		> "backups/$$database-$$(date -u +%Y%m%dT%H%M%SZ).dump"
 	@ls -l backups | tail -n 1
 
 sentry-cleanup: ## delete dev Sentry's events older than sentry.eventRetentionDays (clusters run it nightly)
 	docker exec dictamesh-dev-sentry-web sh -c 'exec sentry cleanup --days "$$SENTRY_EVENT_RETENTION_DAYS"'
 
-catalog-restore: ## make catalog-restore FILE=backups/x.dump: replace the dev catalog's contents
+catalog-restore: ## make catalog-restore FILE=backups/x.dump: replace the dev catalog's contents, then grant the stack's roles
 	@test -f "$(FILE)" || { echo "FILE=backups/<dump> is required"; exit 1; }
-	docker exec -i dictamesh-dev-postgres pg_restore -U postgres -d dictamesh_catalog \
+	@database=$$($(OUTPUT) catalog.database) && \
+	docker exec -i dictamesh-dev-postgres pg_restore -U postgres -d "$$database" --no-owner --no-privileges \
 		--clean --if-exists --single-transaction --exit-on-error < $(FILE)
+	docker start --attach dictamesh-dev-postgres-converge  # the stack's roles and privileges, on the restored data

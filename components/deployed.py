@@ -47,10 +47,11 @@ def record(settings: Settings) -> str:
     """The deployed values of every setting whose change is judged, as JSON text (nulls survive the engine)."""
     values = settings.model_dump(by_alias=True, mode="json")
     values["kubernetes"]["namespace"] = settings.namespace  # the effective name, set or not
+    other = "docker." if settings.target == "kubernetes" else "kubernetes."  # the other target's section
     recorded = {
         key: value_at(values, key)
         for key, effect in settings_effects(Settings)
-        if effect is not None and effect.recorded and "[]" not in key
+        if effect is not None and effect.recorded and "[]" not in key and not key.startswith(other)
     }
     return json.dumps(recorded, sort_keys=True, separators=(",", ":"))
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks.evaluate import measure
 from scripts import local_cluster, state_secrecy
+from scripts.e2e_day2 import run_cluster_day2
 from scripts.e2e_dev import run_dev
 from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, up_with_policies
 from scripts.engine import EngineMissingError, engine_env
@@ -105,17 +106,17 @@ def evaluation_seconds(stack: str) -> float:
     return measure(stack, evaluate=True)["total"]
 
 
-def run_all(run: Run, state: Path, dockerd: Dockerd, scratch: Path, dev_only: bool) -> None:
-    for stack in ("dev",) if dev_only else STACKS:
+def run_all(run: Run, state: Path, dockerd: Dockerd, scratch: Path, cluster: local_cluster.Cluster | None) -> None:
+    for stack in STACKS if cluster else ("dev",):
         with run.step(f"stack init {stack}"):
             run.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
             check_stack_file(run, stack)
-    if not dev_only:
-        run_previews_and_cluster(run, state)
+    if cluster:
+        run_previews_and_cluster(run, state, cluster)
     run_dev(run, dockerd, scratch)
 
 
-def run_previews_and_cluster(run: Run, state: Path) -> None:
+def run_previews_and_cluster(run: Run, state: Path, cluster: local_cluster.Cluster) -> None:
     for stack in STACKS:
         with run.step(f"preview {stack} with the policy pack") as notes:
             output = run.pulumi("preview", *run.policy_args(stack), stack=stack)
@@ -134,6 +135,9 @@ def run_previews_and_cluster(run: Run, state: Path) -> None:
 
     with run.step("secrecy of staging's state") as notes:
         notes.append(f"{check_secrecy(run, 'staging', state)} secret values looked for")
+
+    with run.step("day 2 on staging: each change's real plan held to the change table") as notes:
+        notes.extend(run_cluster_day2(run, "staging", cluster))
 
     with run.step("up prod") as notes:
         notes.append(f"{up_with_policies(run, 'prod')} resources")
@@ -209,7 +213,7 @@ def main() -> int:
             run = Run(work / "project", env, work / "logs")
             started = time.monotonic()
             try:
-                run_all(run, work / "state", dockerd, work / "standins", dev_only)
+                run_all(run, work / "state", dockerd, work / "standins", cluster)
             except StepFailedError as failure:
                 print(f"e2e: FAILED: {failure}", file=sys.stderr)
                 keep = Path(tempfile.mkdtemp(prefix="dictamesh-e2e-logs-"))

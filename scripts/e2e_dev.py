@@ -16,6 +16,7 @@ import yaml
 
 from components.model import Workload
 from scripts import standins
+from scripts.e2e_day2 import changed, edit, preview
 from scripts.e2e_run import Run, StepFailedError, check_idempotent, up_with_policies
 from scripts.local_dockerd import Dockerd
 from tests.harness import run_stack
@@ -137,6 +138,9 @@ def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
     with run.step("new images under the same tags: every container replaced, every volume kept") as notes:
         notes.append(replace_everything(run, dockerd, scratch, workloads))
 
+    with run.step("day 2: brokers 3 -> 1, decommissioned first, every volume kept; then 3 again") as notes:
+        notes.append(fewer_brokers(run, dockerd))
+
     with run.step("a failing job fails the update, named, with its log"):
         fail_a_job(run)
 
@@ -150,10 +154,11 @@ def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
         if left:
             raise StepFailedError(f"dev-reset kept the data of {left}")
 
-    with run.step("make destroy STACK=dev"):
+    with run.step("make destroy STACK=dev: the containers go, the volumes stay"):
+        kept = volumes(dockerd)
         make(run, "destroy", "STACK=dev")
-        if containers(dockerd) or volumes(dockerd):
-            raise StepFailedError(f"left behind: {containers(dockerd)}, volumes {volumes(dockerd)}")
+        if containers(dockerd) or volumes(dockerd) != kept:
+            raise StepFailedError(f"left behind: {containers(dockerd)}, volumes {kept} -> {volumes(dockerd)}")
 
 
 def replace_everything(run: Run, dockerd: Dockerd, scratch: Path, workloads: Sequence[Workload]) -> str:
@@ -201,3 +206,39 @@ def down_and_up(run: Run, dockerd: Dockerd) -> None:
     if container_ids(dockerd) != before:
         raise StepFailedError("dev-up created containers instead of starting the stopped ones")
     check_all_up(dockerd, wait=180)
+
+
+def events(dockerd: Dockerd, since: float) -> list[tuple[str, str]]:
+    """(action, container) of the engine's container events since `since`, in order."""
+    lines = dockerd.docker(
+        "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}", "--filter", "type=container",
+        "--format", "{{.Action}} {{.Actor.Attributes.name}}",
+    ).stdout.splitlines()  # fmt: skip
+    return [(action, name) for action, _, name in (line.partition(" ") for line in lines)]
+
+
+def fewer_brokers(run: Run, dockerd: Dockerd) -> str:
+    """Brokers 3 -> 1 on the marked volumes of replace_everything: the decommission container runs to its end
+    before brokers 1 and 2 are removed, and no volume is deleted or loses its data. Then, as the runbook
+    says, the leaving brokers' volumes go before the brokers grow back to 3."""
+    kept, started = volumes(dockerd), time.time()
+    with changed(run, "dev", {"eventBus.brokers": 1}):
+        topics = yaml.safe_load((run.project / "Pulumi.dev.yaml").read_text())["config"]["dictamesh:eventBus"]["topics"]
+        edit(run.project, "dev", "eventBus.topics", [{**topic, "replicas": 1} for topic in topics])
+        if lost := preview(run, "dev").data_lost():
+            raise StepFailedError(f"fewer brokers delete data on dev: {lost}")
+        run.pulumi("up", "--yes", "--skip-preview", stack="dev")
+        seen = events(dockerd, started)
+        decommission = seen.index(("die", "dictamesh-dev-redpanda-decommission"))
+        removed = [seen.index(("destroy", f"dictamesh-dev-redpanda-{n}")) for n in (1, 2)]
+        if min(removed) < decommission:
+            raise StepFailedError(f"a broker went before the decommission job had run: {seen}")
+        lost = [v for v in kept if in_volume(dockerd, v, f"cat /v/{MARKER}").strip() != v]
+        if volumes(dockerd) != kept or lost:
+            raise StepFailedError(f"volumes {kept} -> {volumes(dockerd)}; markers lost: {lost}")
+        check_all_up(dockerd)
+    leftover = [v for v in kept if v.startswith(("dictamesh-dev-redpanda-1-", "dictamesh-dev-redpanda-2-"))]
+    dockerd.docker("volume", "rm", *leftover)
+    run.pulumi("up", "--yes", "--skip-preview", stack="dev")
+    check_all_up(dockerd)
+    return f"decommissioned before {len(removed)} brokers went, {len(kept)} volumes kept; then grown back to 3"

@@ -25,25 +25,35 @@ class Run:
     logs: Path
     timings: list[tuple[str, float, str]] = field(default_factory=list)
 
-    def pulumi(self, *args: str, stack: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
-        """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail. Returns its output."""
+    def pulumi(
+        self, *args: str, stack: str, ok: bool | None = True, env: dict[str, str] | None = None, stdout: bool = False
+    ) -> str:
+        """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail (None: either). Returns its
+        output, or with `stdout` its standard output alone (a JSON document)."""
         command = ["pulumi", *args, "--stack", stack, "--non-interactive"]
-        return self.command(command, f"{args[0]}-{stack}", ok, env)
+        return self.command(command, f"{args[0]}-{stack}", ok, env, stdout)
 
-    def command(self, command: list[str], name: str, ok: bool = True, env: dict[str, str] | None = None) -> str:
+    def command(
+        self,
+        command: list[str],
+        name: str,
+        ok: bool | None = True,
+        env: dict[str, str] | None = None,
+        stdout: bool = False,
+    ) -> str:
         """Runs `command` in the project copy, its output logged under `name`."""
         result = subprocess.run(
             command,
             cwd=self.project,
             env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if stdout else subprocess.STDOUT,
             text=True,
             check=False,
         )
         log = self.logs / f"{len(list(self.logs.iterdir())):02d}-{name}.log"
-        log.write_text(f"$ {' '.join(command)}\n{result.stdout}")
-        if (result.returncode == 0) != ok:
+        log.write_text(f"$ {' '.join(command)}\n{result.stdout}{result.stderr or ''}")
+        if ok is not None and (result.returncode == 0) != ok:
             expected = "succeed" if ok else "fail"
             raise StepFailedError(
                 f"`{' '.join(command)}` should {expected}, exit {result.returncode}:\n{result.stdout[-4000:]}"

@@ -49,6 +49,11 @@ class FakeAdmin:
         loaded: dict[str, Any] = json.loads(self.state_file.read_text())
         return loaded
 
+    def update(self, **changes: Any) -> None:
+        """Changes the cluster's state as a test's event would (a broker catching up), between two requests."""
+        with self._lock:
+            self.state_file.write_text(json.dumps(self.state() | changes))
+
     def calls(self, method: str, pattern: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
 

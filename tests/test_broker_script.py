@@ -138,8 +138,7 @@ def test_a_restarted_broker_leaves_maintenance_once_it_is_ready(tmp_path: Path) 
     with run(tmp_path, {"brokers": THREE, "maintenance": 1, "status": "booting"}) as (_broker, admin):
         time.sleep(1)
         assert not admin.calls("DELETE", "/v1/brokers/1/maintenance")  # not while it catches up
-        state = admin.state() | {"status": "ready"}
-        admin.state_file.write_text(json.dumps(state))
+        admin.update(status="ready")
         until(lambda: admin.state()["maintenance"] is None)
 
 
@@ -199,3 +198,12 @@ def test_a_restarted_broker_starts_again_from_its_read_only_copy(open_tmp: Path)
 def as_user(uid: int) -> list[str]:
     """setpriv to `uid` when the tests run as root, who would override the file's mode."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if os.geteuid() == 0 else []
+
+
+def test_a_restarted_broker_stays_in_maintenance_while_the_cluster_is_unhealthy(tmp_path: Path) -> None:
+    """Its replicas catch up first: leadership comes back to it only once no partition lags."""
+    with run(tmp_path, {"brokers": THREE, "maintenance": 1, "healthy": False}) as (_broker, admin):
+        until(lambda: len(admin.calls("GET", "/v1/cluster/health_overview")) >= 2)
+        assert not admin.calls("DELETE", "/v1/brokers/1/maintenance")
+        admin.update(healthy=True)
+        until(lambda: admin.state()["maintenance"] is None)

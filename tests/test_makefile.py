@@ -106,6 +106,10 @@ def test_clean_asks_first_and_removes_the_stack_keeping_its_config(tmp_path: Pat
     dry = make(tmp_path, "-n", "clean", "YES=1", tools={"uv": "exit 0"}).stdout
     assert "pulumi --non-interactive destroy --stack dev --yes" in dry
     assert "pulumi --non-interactive stack rm dev --yes --preserve-config" in dry
+    # the stack keeps its volumes through `destroy` (retain_on_delete): clean and dev-reset remove them
+    for verb in ("clean", "dev-reset"):
+        dry = make(tmp_path, "-n", verb, "YES=1", tools={"uv": "exit 0"}).stdout
+        assert "docker volume ls --quiet --filter name=dictamesh-dev-" in dry and "docker volume rm" in dry, verb
 
 
 def test_dev_up_starts_the_stopped_services_and_dev_down_stops_them(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@
 # Redpanda stops on SIGTERM without moving partition leadership away: its clients wait out an election on every
 # stop. So on the stop signal (Docker's stop, or Kubernetes' SIGTERM) this puts the broker in maintenance mode and
 # waits, up to DRAIN_SECONDS, until its leadership has moved to the others (the chart's preStop hook does the
-# same); then it stops the broker. Once the broker is ready again it leaves maintenance mode. One broker may be
-# in maintenance at a time: a second one waits its turn within its budget, and a cluster of fewer than three has
-# nowhere to move leadership.
+# same); then it stops the broker. Once it is ready and the cluster healthy again, it leaves maintenance mode.
+# One broker may be in maintenance at a time: a second one waits its turn within its budget, and a cluster of
+# fewer than three has nowhere to move leadership.
 #
 # Environment: ADMIN_URL (this broker's admin API), ADMIN_CA and ADMIN_NAME under TLS, RP_BOOTSTRAP_USER
 # (user:password) when the admin API asks for a login.
@@ -68,9 +68,16 @@ drain() {
     echo "drain: broker $id moved its leadership to the others"
 }
 
+# once this broker is ready and the cluster healthy again (its replicas caught up), or at the latest
+# HEALTHY_WAIT seconds after it is ready: a broker left in maintenance would hold the one slot
 leave_maintenance() {
-    local id
+    local id deadline
     until public "$ADMIN_URL/v1/status/ready" | grep -q '"ready"'; do sleep 2; done
+    deadline=$((SECONDS + ${HEALTHY_WAIT:-600}))
+    until public "$ADMIN_URL/v1/cluster/health_overview" | grep -Eq '"is_healthy": ?true' ||
+        ((SECONDS >= deadline)); do
+        sleep 2
+    done
     id=$(node_id) || return
     # 400: it was not in maintenance mode
     admin -o /dev/null -X DELETE "$ADMIN_URL/v1/brokers/$id/maintenance"

@@ -73,6 +73,7 @@ class EventBusSettings(Section):
             "live",
             "more brokers join, and no running broker restarts; fewer: the leaving brokers are decommissioned "
             "first (their replicas move to the others), then stop; their claims and volumes are kept",
+            remember=True,
         ),
     ] = Field(default=3, ge=1, le=15)
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
@@ -159,6 +160,13 @@ class EventBusSettings(Section):
     def judge_change(self, deployed: Mapping[str, Any]) -> Verdict:
         """`deployed`: this section's recorded values (components/deployed.py), by key."""
         verdict = Verdict()
+        brokers = deployed.get("brokers")
+        if isinstance(brokers, int) and brokers > self.brokers:
+            verdict.warned.append(
+                f"eventBus.brokers {brokers} -> {self.brokers}: brokers {self.brokers} to {brokers - 1} are "
+                "decommissioned before they stop; their claims (volumes) are kept, and a decommissioned broker's data "
+                "can never rejoin: delete them before the brokers grow again (docs/runbook.md, 'Scaling the brokers')"
+            )
         image = deployed.get("image")
         if not image or image == self.image:
             return verdict

@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +33,8 @@ import (
 	"time"
 )
 
-const body = "{\"status\":\"ready\"} ok standin\n"
+// what the probes look for: a broker's readiness, its cluster's health (broker.sh, files.healthy_check)
+const body = "{\"status\":\"ready\",\"is_healthy\":true} ok standin\n"
 
 var exitAsked = regexp.MustCompile(`standin-exit-(\d+)`)
 
@@ -145,9 +147,15 @@ func answer(conn net.Conn) {
 	}
 }
 
-// curl does what the probes ask of it: GET the URL, print the body (or write it to -o), fail on >= 400 with -f.
+// curl does what the probes and the jobs' scripts ask of it: a request (-X, a body from --data-binary @-) to
+// the URL, the body printed or written to -o, the status printed for -w '%{http_code}', and curl's exit codes:
+// 6 when the host does not resolve (a broker that does not run yet), 7 when it does not answer, 22 for a
+// status of 400 or more with -f.
 func curl(args []string) int {
-	url, output, fail := "", "", false
+	url, output, method, format, fail := "", "", "GET", "", false
+	var payload io.Reader
+	takesValue := map[string]bool{"--max-time": true, "-m": true, "--config": true, "-K": true, "--cacert": true,
+		"--resolve": true, "-H": true, "--header": true, "-u": true, "--user": true}
 	for i := 0; i < len(args); i++ {
 		switch arg := args[i]; {
 		case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
@@ -157,7 +165,22 @@ func curl(args []string) int {
 			if i < len(args) {
 				output = args[i]
 			}
-		case arg == "--max-time" || arg == "-m":
+		case arg == "-w" || arg == "--write-out":
+			i++
+			if i < len(args) {
+				format = args[i]
+			}
+		case arg == "-X" || arg == "--request":
+			i++
+			if i < len(args) {
+				method = args[i]
+			}
+		case arg == "--data-binary" || arg == "--data" || arg == "-d":
+			i++
+			if i < len(args) && args[i] == "@-" {
+				payload = os.Stdin
+			}
+		case takesValue[arg]:
 			i++
 		case arg == "--fail" || (strings.HasPrefix(arg, "-") && !strings.HasPrefix(arg, "--") && strings.Contains(arg, "f")):
 			fail = true
@@ -167,10 +190,19 @@ func curl(args []string) int {
 		fmt.Fprintln(os.Stderr, "standin curl: no URL")
 		return 2
 	}
-	client := http.Client{Timeout: 5 * time.Second}
-	response, err := client.Get(url)
+	request, err := http.NewRequest(method, url, payload)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "standin curl: %v\n", err)
+		return 3
+	}
+	client := http.Client{Timeout: 5 * time.Second}
+	response, err := client.Do(request)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "standin curl: %v\n", err)
+		var dns *net.DNSError
+		if errors.As(err, &dns) {
+			return 6
+		}
 		return 7
 	}
 	defer response.Body.Close()
@@ -179,8 +211,17 @@ func curl(args []string) int {
 	}
 	out := io.Writer(os.Stdout)
 	if output != "" && output != "-" {
-		out = io.Discard
+		file, err := os.Create(output)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "standin curl: %v\n", err)
+			return 23
+		}
+		defer file.Close()
+		out = file
 	}
 	_, _ = io.Copy(out, response.Body)
+	if format != "" {
+		fmt.Print(strings.ReplaceAll(format, "%{http_code}", strconv.Itoa(response.StatusCode)))
+	}
 	return 0
 }

@@ -1,0 +1,185 @@
+"""The day-2 stage of the real-engine tier: a deployed stack changed one setting at a time, each real plan
+(`pulumi preview --json`) held to what the setting says a change does (components/change.py, the table of
+docs/configuration.md). On every plan: no claim or volume is deleted. Refused changes fail before any resource;
+fewer brokers wait for their decommission (the StatefulSet depends on the decommission job) and keep their
+claims, on the cluster and on dockerd.
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.change import Effect, settings_effects
+from components.settings import Settings
+from scripts.e2e_run import Run, StepFailedError
+from scripts.local_cluster import Cluster
+
+EFFECTS = {key: effect for key, effect in settings_effects(Settings) if effect is not None}
+# what holds data: a change may drop one from the stack only with retainOnDelete
+DATA_TYPES = (
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:core/v1:PersistentVolumeClaimPatch",
+    "kubernetes:core/v1:Namespace",
+    "docker:index/volume:Volume",
+)
+STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+DELETES = ("delete", "delete-replaced", "replace", "discard", "discard-replaced")
+
+
+@dataclass
+class Plan:
+    """A real preview's steps, and its text (the warnings, or the refusal)."""
+
+    steps: list[dict[str, Any]]
+    text: str
+    failed: bool
+
+    def of(self, type_: str, op: str | None = None) -> list[dict[str, Any]]:
+        return [s for s in self.steps if f"::{type_}::" in s["urn"] and (op is None or s["op"] == op)]
+
+    def changed(self) -> list[dict[str, Any]]:
+        return [s for s in self.steps if s["op"] not in ("same", "read") and "pulumi:pulumi:Stack" not in s["urn"]]
+
+    def name(self, step: dict[str, Any]) -> str:
+        return str(step["urn"]).rsplit("::", 1)[-1]
+
+    def data_lost(self) -> list[str]:
+        """Claims and volumes the plan would delete from the engine: any delete not retained."""
+        return [
+            f"{step['op']} {self.name(step)}"
+            for step in self.steps
+            if step["op"] in DELETES
+            and any(f"::{t}::" in step["urn"] for t in DATA_TYPES)
+            and not (step.get("oldState") or {}).get("retainOnDelete")
+        ]
+
+    def template_changed(self, step: dict[str, Any]) -> bool:
+        """Whether a StatefulSet's pods change (a restart), not only its replica count."""
+        return any(path.startswith("spec.template") for path in (step.get("detailedDiff") or {}))
+
+
+def edit(project: Path, stack: str, key: str, value: Any) -> None:
+    """Sets `dictamesh:<key>` (dotted, `eventBus.brokers`) in the project copy's stack file."""
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    section, _, rest = key.partition(".")
+    config = document["config"]
+    if not rest:
+        config[f"dictamesh:{section}"] = value
+    else:
+        node = config.setdefault(f"dictamesh:{section}", {})
+        *parents, leaf = rest.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@contextmanager
+def changed(run: Run, stack: str, changes: dict[str, Any]) -> Iterator[None]:
+    """The stack file with `changes` ({key: value}); the committed file again afterwards."""
+    path = run.project / f"Pulumi.{stack}.yaml"
+    committed = path.read_text()
+    for key, value in changes.items():
+        edit(run.project, stack, key, value)
+    try:
+        yield
+    finally:
+        path.write_text(committed)
+
+
+def preview(run: Run, stack: str) -> Plan:
+    output = run.pulumi("preview", "--json", *run.policy_args(stack), stack=stack, ok=None, stdout=True)
+    try:
+        document = json.loads(output)
+    except json.JSONDecodeError:
+        document = {}
+    messages = "\n".join(d.get("message", "") for d in document.get("diagnostics", []))
+    failed = not document or any(d.get("severity") == "error" for d in document.get("diagnostics", []))
+    return Plan(document.get("steps", []), f"{messages}\n{output}", failed)
+
+
+def hold(plan: Plan, key: str, target: str) -> str:
+    """Holds a plan to the effect the change table gives `key` on `target`; returns what it saw."""
+    effect: Effect = EFFECTS[key].on("kubernetes" if target == "kubernetes" else "docker")
+    if effect == "refused":
+        if not plan.failed or plan.changed() or "Refused change" not in plan.text:
+            raise StepFailedError(f"{key}: refused by the table, but the plan is not a refusal:\n{plan.text[-3000:]}")
+        return "refused before any resource"
+    if lost := plan.data_lost():
+        raise StepFailedError(f"{key}: the plan deletes data: {lost}")
+    if plan.failed:
+        raise StepFailedError(f"{key}: the preview failed:\n{plan.text[-3000:]}")
+    rolled = [s for s in plan.of(STATEFULSET, "update") if plan.template_changed(s)]
+    replaced = plan.of(STATEFULSET, "replace") + plan.of("docker:index/container:Container", "replace")
+    expected = {
+        "none": not plan.of(STATEFULSET) or not [s for s in plan.of(STATEFULSET) if s["op"] != "same"],
+        "live": not rolled and not plan.of(STATEFULSET, "replace"),
+        "rolling": bool(rolled) and not plan.of(STATEFULSET, "replace"),
+        "replaced": bool(replaced) or bool(plan.of("docker:index/volume:Volume", "create")),
+    }[effect]
+    if not expected:
+        steps = [f"{s['op']} {plan.name(s)} {sorted(s.get('detailedDiff') or {})[:4]}" for s in plan.changed()]
+        raise StepFailedError(f"{key}: the table says {effect}, the plan does not:\n" + "\n".join(steps))
+    return f"{effect}: {len(plan.changed())} steps"
+
+
+# one setting of each effect the cluster stacks know, with a value to change it to
+REDPANDA = "docker.redpanda.com/redpandadata/redpanda"
+CLUSTER_CHANGES: list[tuple[str, Any]] = [
+    ("kubernetes.namespace", "dictamesh-elsewhere"),
+    ("catalog.storage", "5Gi"),
+    ("cache.maxmemory", "384mb"),
+    ("eventBus.image", f"{REDPANDA}:v26.2.2"),
+    ("eventBus.consoleImage", "docker.redpanda.com/redpandadata/console:v3.3.1"),
+    ("kubernetes.storageClass", "ssd"),
+]
+
+
+def run_cluster_day2(run: Run, stack: str, cluster: Cluster) -> list[str]:
+    """On a deployed cluster stack: each change's plan held to the table, then fewer brokers for real."""
+    notes = []
+    for key, value in CLUSTER_CHANGES:
+        with changed(run, stack, {key: value}):
+            notes.append(f"{key}: {hold(preview(run, stack), key, 'kubernetes')}")
+    with changed(run, stack, {"eventBus.image": f"{REDPANDA}:v25.3.9"}):
+        plan = preview(run, stack)
+        if not plan.failed or plan.changed() or "cannot go back to an older feature release" not in plan.text:
+            raise StepFailedError(f"a Redpanda downgrade was not refused:\n{plan.text[-3000:]}")
+        notes.append("eventBus.image 26.2 -> 25.3: refused before any resource")
+    major = {"catalog.majorVersion": 17, "catalog.image": "pgvector/pgvector:0.8.6-pg17"}
+    with changed(run, stack, major):
+        plan = preview(run, stack)
+        notes.append(f"catalog.majorVersion: {hold(plan, 'catalog.majorVersion', 'kubernetes')}")
+        claims = plan.of("kubernetes:core/v1:PersistentVolumeClaimPatch", "create")
+        if not [s for s in claims if "data-pg17" in s["urn"]]:
+            raise StepFailedError("a new major's claim is not in the plan")
+    notes.append(fewer_brokers(run, stack, cluster))
+    return notes
+
+
+def fewer_brokers(run: Run, stack: str, cluster: Cluster) -> str:
+    """5 brokers up, then 3: the StatefulSet waits on the decommission job, and the leaving claims stay."""
+    with changed(run, stack, {"eventBus.brokers": 5}):
+        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args(stack), stack=stack)
+    plan = preview(run, stack)
+    hold(plan, "eventBus.brokers", "kubernetes")
+    statefulset = next(s for s in plan.steps if s["urn"].endswith("::redpanda") and f"::{STATEFULSET}::" in s["urn"])
+    job = next(s for s in plan.steps if s["urn"].endswith("::redpanda-decommission"))
+    if job["op"] not in ("replace", "create-replacement") or job["urn"] not in statefulset["newState"]["dependencies"]:
+        raise StepFailedError(f"the StatefulSet does not wait on a new decommission run: {job['op']}")
+    leaving = [plan.name(s) for s in plan.of("kubernetes:core/v1:PersistentVolumeClaimPatch") if s["op"] in DELETES]
+    if sorted(leaving) != ["data-redpanda-3", "data-redpanda-4"]:
+        raise StepFailedError(f"the leaving brokers' claim patches: {leaving}")
+    run.pulumi("up", "--yes", "--skip-preview", *run.policy_args(stack), stack=stack)
+    claims = cluster.items(f"/api/v1/namespaces/dictamesh-{stack}/persistentvolumeclaims")
+    names = {item["metadata"]["name"] for item in claims}
+    if not {"data-redpanda-3", "data-redpanda-4"} <= names:
+        raise StepFailedError(f"the leaving brokers' claims are gone: {sorted(names)}")
+    run.pulumi("preview", "--expect-no-changes", stack=stack)
+    return "eventBus.brokers 5 -> 3: decommissioned first, claims of brokers 3 and 4 kept"
