@@ -8,10 +8,10 @@ import signal
 import subprocess
 import tempfile
 import time
-from secrets import token_hex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import pytest
