@@ -136,6 +136,10 @@ class Workload:
     # clients use, with its key and CA, under TLS_DIR
     tls_server: bool = False
     tls_trust: str | None = None  # the TLS server whose CA it verifies against, at CA_FILE
+    # a job that must have run before any replica of this workload is removed (fewer replicas), e.g. a
+    # decommission: Kubernetes runs it before the StatefulSet changes; Docker after the replicas that stay,
+    # before the engine removes the others (an update's deletions come last)
+    retire: "Workload | None" = None
 
     def args_for(self, replica: Replica) -> list[str]:
         return list(self.args(replica) if callable(self.args) else self.args)

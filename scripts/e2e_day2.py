@@ -29,6 +29,8 @@ DATA_TYPES = (
 )
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
 DELETES = ("delete", "delete-replaced", "replace", "discard", "discard-replaced")
+# the datastore whose restart "live" rules out, by settings section (another's, Prometheus reading new targets, may)
+OWNERS = {"eventBus": "redpanda", "catalog": "postgres", "cache": "redis"}
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Plan:
     failed: bool
 
     def of(self, type_: str, op: str | None = None) -> list[dict[str, Any]]:
-        return [s for s in self.steps if f"::{type_}::" in s["urn"] and (op is None or s["op"] == op)]
+        return [s for s in self.steps if kind(s) == type_ and (op is None or s["op"] == op)]
 
     def changed(self) -> list[dict[str, Any]]:
         return [s for s in self.steps if s["op"] not in ("same", "read") and "pulumi:pulumi:Stack" not in s["urn"]]
@@ -54,13 +56,18 @@ class Plan:
             f"{step['op']} {self.name(step)}"
             for step in self.steps
             if step["op"] in DELETES
-            and any(f"::{t}::" in step["urn"] for t in DATA_TYPES)
+            and kind(step) in DATA_TYPES
             and not (step.get("oldState") or {}).get("retainOnDelete")
         ]
 
     def template_changed(self, step: dict[str, Any]) -> bool:
         """Whether a StatefulSet's pods change (a restart), not only its replica count."""
         return any(path.startswith("spec.template") for path in (step.get("detailedDiff") or {}))
+
+
+def kind(step: dict[str, Any]) -> str:
+    """A step's resource type: the last of the URN's type chain (`parent$child`)."""
+    return str(step["urn"]).split("::")[2].rsplit("$", 1)[-1]
 
 
 def edit(project: Path, stack: str, key: str, value: Any) -> None:
@@ -104,9 +111,12 @@ def preview(run: Run, stack: str) -> Plan:
     return Plan(document.get("steps", []), f"{messages}\n{output}", failed)
 
 
-def hold(plan: Plan, key: str, target: str) -> str:
-    """Holds a plan to the effect the change table gives `key` on `target`; returns what it saw."""
+def hold(plan: Plan, key: str, target: str, shrinks: bool = False) -> str:
+    """Holds a plan to the effect the change table gives `key` on `target` (a claim size that `shrinks` is
+    refused, whatever its effect when it grows); returns what it saw."""
     effect: Effect = EFFECTS[key].on("kubernetes" if target == "kubernetes" else "docker")
+    if shrinks and EFFECTS[key].grows_only:
+        effect = "refused"
     if effect == "refused":
         if not plan.failed or plan.changed() or "Refused change" not in plan.text:
             raise StepFailedError(f"{key}: refused by the table, but the plan is not a refusal:\n{plan.text[-3000:]}")
@@ -115,14 +125,18 @@ def hold(plan: Plan, key: str, target: str) -> str:
         raise StepFailedError(f"{key}: the plan deletes data: {lost}")
     if plan.failed:
         raise StepFailedError(f"{key}: the preview failed:\n{plan.text[-3000:]}")
-    rolled = [s for s in plan.of(STATEFULSET, "update") if plan.template_changed(s)]
+    owner = OWNERS.get(key.split(".", maxsplit=1)[0])  # the datastore a setting of its section changes
+    own = [s for s in plan.of(STATEFULSET) if owner is None or plan.name(s) == owner]
+    rolled = [s for s in own if s["op"] == "update" and plan.template_changed(s)]
     replaced = plan.of(STATEFULSET, "replace") + plan.of("docker:index/container:Container", "replace")
     expected = {
-        "none": not plan.of(STATEFULSET) or not [s for s in plan.of(STATEFULSET) if s["op"] != "same"],
-        "live": not rolled and not plan.of(STATEFULSET, "replace"),
-        "rolling": bool(rolled) and not plan.of(STATEFULSET, "replace"),
+        "none": not [s for s in own if s["op"] != "same"],
+        "live": not rolled and not [s for s in own if s["op"] == "replace"],
+        "rolling": bool(rolled) and not [s for s in own if s["op"] == "replace"],
         "replaced": bool(replaced) or bool(plan.of("docker:index/volume:Volume", "create")),
     }[effect]
+    if effect == "none" and EFFECTS[key].remember and key not in plan.text:
+        raise StepFailedError(f"{key}: a change the stack cannot apply to its claims, and the preview warns of none")
     if not expected:
         steps = [f"{s['op']} {plan.name(s)} {sorted(s.get('detailedDiff') or {})[:4]}" for s in plan.changed()]
         raise StepFailedError(f"{key}: the table says {effect}, the plan does not:\n" + "\n".join(steps))
@@ -133,7 +147,7 @@ def hold(plan: Plan, key: str, target: str) -> str:
 REDPANDA = "docker.redpanda.com/redpandadata/redpanda"
 CLUSTER_CHANGES: list[tuple[str, Any]] = [
     ("kubernetes.namespace", "dictamesh-elsewhere"),
-    ("catalog.storage", "5Gi"),
+    ("catalog.storage", "20Gi"),
     ("cache.maxmemory", "384mb"),
     ("eventBus.image", f"{REDPANDA}:v26.2.2"),
     ("eventBus.consoleImage", "docker.redpanda.com/redpandadata/console:v3.3.1"),
@@ -147,6 +161,8 @@ def run_cluster_day2(run: Run, stack: str, cluster: Cluster) -> list[str]:
     for key, value in CLUSTER_CHANGES:
         with changed(run, stack, {key: value}):
             notes.append(f"{key}: {hold(preview(run, stack), key, 'kubernetes')}")
+    with changed(run, stack, {"catalog.storage": "5Gi"}):
+        notes.append(f"catalog.storage smaller: {hold(preview(run, stack), 'catalog.storage', 'kubernetes', True)}")
     with changed(run, stack, {"eventBus.image": f"{REDPANDA}:v25.3.9"}):
         plan = preview(run, stack)
         if not plan.failed or plan.changed() or "cannot go back to an older feature release" not in plan.text:
@@ -169,7 +185,7 @@ def fewer_brokers(run: Run, stack: str, cluster: Cluster) -> str:
         run.pulumi("up", "--yes", "--skip-preview", *run.policy_args(stack), stack=stack)
     plan = preview(run, stack)
     hold(plan, "eventBus.brokers", "kubernetes")
-    statefulset = next(s for s in plan.steps if s["urn"].endswith("::redpanda") and f"::{STATEFULSET}::" in s["urn"])
+    statefulset = next(s for s in plan.of(STATEFULSET) if s["urn"].endswith("::redpanda"))
     job = next(s for s in plan.steps if s["urn"].endswith("::redpanda-decommission"))
     if job["op"] not in ("replace", "create-replacement") or job["urn"] not in statefulset["newState"]["dependencies"]:
         raise StepFailedError(f"the StatefulSet does not wait on a new decommission run: {job['op']}")

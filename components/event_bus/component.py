@@ -85,8 +85,6 @@ class EventBus(pulumi.ComponentResource):
         def args_for(replica: Replica) -> Sequence[str]:
             return files.broker_args(args, replica, founders)
 
-        # before any broker changes: the brokers the stack no longer names are decommissioned
-        decommissioned = runtime.deploy(self._decommission_job(args, brokers, password, previous, tls), self)
         bootstrap_user = "RP_BOOTSTRAP_USER"
 
         cluster = Workload(
@@ -126,8 +124,10 @@ class EventBus(pulumi.ComponentResource):
             peer_discovery=True,
             stop_grace_seconds=90,  # broker.sh drains for up to 45 s, then the broker stops
             tls_server=tls,
+            # before any broker goes, those the stack no longer names are decommissioned
+            retire=self._decommission_job(args, brokers, password, previous, tls),
         )
-        ready = runtime.deploy(cluster, self, depends_on=decommissioned)
+        ready = runtime.deploy(cluster, self)
 
         console_port = Port("http", 8080, host_port=host.console)
         console_file = "/etc/redpanda-console/config.yaml"

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs before the brokers change: every broker of the cluster that the stack no longer names is decommissioned,
-# one at a time, and this waits until its replicas have moved to the others; only then may it stop. A broker
+# Runs before any broker leaves (on Kubernetes before the StatefulSet changes, on Docker after the brokers that
+# stay and before the engine removes the others): every broker of the cluster that the stack no longer names is
+# decommissioned, one at a time, and this waits until its replicas have moved to the others. A broker
 # that still holds replicas is never removed: if the brokers that stay cannot hold every topic's replicas, this
 # fails first, naming the topics, and decommissions nothing.
 #

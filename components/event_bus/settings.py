@@ -72,7 +72,8 @@ class EventBusSettings(Section):
             "live",
             "live",
             "more brokers join, and no running broker restarts; fewer: the leaving brokers are decommissioned "
-            "first (their replicas move to the others), then stop; their claims and volumes are kept",
+            "first (their replicas move to the others), then stop; their claims and volumes are kept. The Console "
+            "and Prometheus restart with the new set of brokers",
             remember=True,
         ),
     ] = Field(default=3, ge=1, le=15)

@@ -85,6 +85,8 @@ class DockerRuntime:
         for ordinal in ordinals:
             after = containers[-1:] if in_turn else []
             containers.append(self._container(workload, ordinal, parent, [*depends_on, *after]))
+        if workload.retire:  # after the replicas that stay; the engine removes the others last
+            self.deploy(workload.retire, parent, containers)
         return containers
 
     def _container(

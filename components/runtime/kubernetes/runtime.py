@@ -168,6 +168,8 @@ class KubernetesRuntime:
     ) -> list[pulumi.Resource]:
         # the cluster publishes nothing to a developer's machine: no external listeners
         workload = dataclasses.replace(workload, ports=[port for port in workload.ports if not port.external])
+        if workload.retire:  # before the StatefulSet changes: a lower replica count deletes pods at once
+            depends_on = [*depends_on, *self.deploy(workload.retire, parent, depends_on)]
         labels = self.labels(workload)
         selector = {k: labels[k] for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
         opts = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(parent=parent))
