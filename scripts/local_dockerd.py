@@ -31,11 +31,6 @@ class Dockerd:
             "--ip6tables=false",
             "--bridge=none",
             "--storage-driver=vfs",
-            # A name no container has is asked of the engine's upstream DNS from the container's own network,
-            # which reaches none here: each such lookup would time out. Upstream on the loopback refuses at
-            # once, as a laptop's resolver answers at once for a name it does not know (the decommission job
-            # of a new stack's brokers looks up brokers that do not run yet).
-            "--dns=127.0.0.1",
             f"--data-root={work / 'data'}",
             f"--exec-root={work / 'exec'}",
             f"--pidfile={work / 'dockerd.pid'}",
