@@ -120,6 +120,9 @@ class Workload:
     no_restart: frozenset[str] = frozenset()
     ports: Sequence[Port] = ()
     replicas: int = 1
+    # its replica count is a setting: each replica is named by its ordinal even when it is the only one, so a
+    # new count keeps every staying replica's name, and so its volume
+    scales: bool = False
     volumes: Mapping[str, Volume] = field(default_factory=dict)
     scratch: Sequence[str] = ("/tmp",)  # writable paths under the read-only root
     probe: Probe | None = None

@@ -279,3 +279,13 @@ def test_fewer_brokers_warn_that_their_kept_claims_must_go_before_the_brokers_gr
     overrides["dictamesh:eventBus"]["topics"] = [{"name": "orders", "replicas": 1}]
     shrunk = run_stack("staging", overrides, previous=stacks["staging"])
     assert any("eventBus.brokers 3 -> 1: brokers 1 to 2" in w and "can never rejoin" in w for w in shrunk.warnings)
+
+
+def test_a_single_broker_keeps_its_name_and_volume_when_brokers_are_added(stacks: dict[str, Recording]) -> None:
+    """A count of one named the broker `redpanda`, its volume `redpanda-data`: 1 -> 3 made a new broker 0 on a new
+    volume, and 3 -> 1 a new one beside the old, whose published ports it could not take (found by make e2e)."""
+    one = {"dictamesh:eventBus": {"brokers": 1, "topics": []}}
+    single = run_stack("dev", one)
+    names = {r.name for r in single.of_type(CONTAINER) if r.name.startswith("redpanda")}
+    assert "redpanda-0" in names and "redpanda" not in names
+    assert "dictamesh-dev-redpanda-0-data" in {r.inputs["name"] for r in single.of_type(VOLUME)}

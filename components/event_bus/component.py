@@ -94,6 +94,7 @@ class EventBus(pulumi.ComponentResource):
             run_as=REDPANDA_USER,
             resources=args.resources,
             replicas=args.brokers,
+            scales=True,
             command=files.START_COMMAND,
             args=args_for,
             env={

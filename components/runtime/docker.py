@@ -79,7 +79,7 @@ class DockerRuntime:
         if workload.kind == "manual":
             return []  # an operator's job: the Makefile runs its commands in dev
         replicas = workload.replicas if workload.kind == "service" else 1
-        ordinals: list[int | None] = list(range(replicas)) if replicas > 1 else [None]
+        ordinals: list[int | None] = list(range(replicas)) if replicas > 1 or workload.scales else [None]
         in_turn = self._established and workload.stateful
         containers: list[pulumi.Resource] = []
         for ordinal in ordinals:
