@@ -152,7 +152,7 @@ class Workload:
         return bool(self.volumes) and self.kind == "service"
 
 
-Severity = Literal["critical", "warning", "info"]
+Severity = Literal["critical", "warning", "info"]  # what a receiver subscribes to
 
 
 @dataclass(frozen=True)
@@ -173,19 +173,33 @@ class Alert:
 
     name: str
     expr: str
-    severity: Severity
+    severity: Severity | Literal["none"]  # "none": the Watchdog's, which goes to the heartbeat receiver alone
     summary: str
     description: str
     for_: str = "5m"
+    # labels the expression cannot carry: an absent() of a comparison has none, and names no job to inhibit by
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inhibit:
+    """While `source` fires, the `targets` alerts it explains stay silent (a broker down explains its
+    under-replicated partitions), for the same values of the `equal` labels."""
+
+    source: str
+    targets: Sequence[str]
+    equal: Sequence[str] = ("job",)
 
 
 @dataclass(frozen=True)
 class Telemetry:
-    """What a component publishes for observability to consume: its scrape targets and its alerts."""
+    """What a component publishes for observability to consume: its scrape targets, its alerts and which of
+    them silence which."""
 
     group: str
     targets: Sequence[ScrapeTarget] = ()
     alerts: Sequence[Alert] = ()
+    inhibits: Sequence[Inhibit] = ()
 
 
 @dataclass(frozen=True)

@@ -150,4 +150,9 @@ class Settings(Section):
                 "dictamesh:observability.receivers is empty: alerts fire in Prometheus and Alertmanager but are "
                 "sent nowhere; add a webhook, slack or email receiver"
             )
+        if self.environment != "dev" and observability.enabled and not observability.heartbeat:
+            found.append(
+                "dictamesh:observability.heartbeat is unset: a dead Prometheus or Alertmanager sends no alert, and "
+                "nothing notices; give it a dead man's switch's URL (docs/runbook.md, 'Watchdog')"
+            )
         return found

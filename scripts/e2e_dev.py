@@ -11,16 +11,18 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from components.model import Workload
 from scripts import standins
-from scripts.e2e_day2 import changed, edit, preview
+from scripts.e2e_day2 import changed, preview
 from scripts.e2e_run import Run, StepFailedError, check_idempotent, up_with_policies
 from scripts.local_dockerd import Dockerd
 from tests.harness import run_stack
 
+ROOT = Path(__file__).resolve().parent.parent
 STACK_LABEL = "label=dev.dictamesh.stack=dev"
 MARKER = ".dictamesh-e2e-marker"
 FAILING_TOPIC = "standin-exit-3"  # the stand-in rpk exits 3 when an argument says so
@@ -119,10 +121,18 @@ def make(run: Run, *args: str) -> str:
     return run.command(["make", "--no-print-directory", *args], name=f"make-{args[0]}")
 
 
+def one_broker() -> dict[str, Any]:
+    """dev's event bus with one broker, its topics with one replica each."""
+    bus = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["dictamesh:eventBus"]
+    return {**bus, "brokers": 1, "topics": [{**topic, "replicas": 1} for topic in bus["topics"]]}
+
+
 def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
     workloads = run_stack("dev").workloads  # what dev runs, as the program says under the mock engine
+    # and what it runs with one broker (day 2): the stand-ins serve both sets of arguments
+    served = [*workloads, *run_stack("dev", {"dictamesh:eventBus": one_broker()}).workloads]
     with run.step("stand-in images for dev") as notes:
-        notes.append(f"{len(standins.build(dockerd, scratch, workloads))} images")
+        notes.append(f"{len(standins.build(dockerd, scratch, served))} images")
 
     with run.step("up dev, cold, with the policy pack") as notes:
         notes.append(f"{up_with_policies(run, 'dev')} resources, {check_all_up(dockerd)} services up")
@@ -136,7 +146,7 @@ def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
         notes.append(f"{check_ports(dockerd)} ports, {check_secret_files(dockerd, workloads)} secret files")
 
     with run.step("new images under the same tags: every container replaced, every volume kept") as notes:
-        notes.append(replace_everything(run, dockerd, scratch, workloads))
+        notes.append(replace_everything(run, dockerd, scratch, served))
 
     with run.step("day 2: brokers 3 -> 1, decommissioned first, every volume kept; then 3 again") as notes:
         notes.append(fewer_brokers(run, dockerd))
@@ -222,9 +232,7 @@ def fewer_brokers(run: Run, dockerd: Dockerd) -> str:
     before brokers 1 and 2 are removed, and no volume is deleted or loses its data. Then, as the runbook
     says, the leaving brokers' volumes go before the brokers grow back to 3."""
     kept, started = volumes(dockerd), time.time()
-    with changed(run, "dev", {"eventBus.brokers": 1}):
-        topics = yaml.safe_load((run.project / "Pulumi.dev.yaml").read_text())["config"]["dictamesh:eventBus"]["topics"]
-        edit(run.project, "dev", "eventBus.topics", [{**topic, "replicas": 1} for topic in topics])
+    with changed(run, "dev", {"eventBus": one_broker()}):
         if lost := preview(run, "dev").data_lost():
             raise StepFailedError(f"fewer brokers delete data on dev: {lost}")
         run.pulumi("up", "--yes", "--skip-preview", stack="dev")

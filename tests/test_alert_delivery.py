@@ -71,6 +71,7 @@ def alertmanager(receivers: Receivers, tmp_path_factory: pytest.TempPathFactory)
                     {"name": "chat", "type": "slack", "channel": "#platform", "url": f"{receivers.url}/slack"},
                 ],
                 "runbookUrl": RUNBOOK,
+                "heartbeat": {"url": f"{receivers.url}/heartbeat"},
             }
         },
     )
@@ -154,3 +155,41 @@ def test_alerts_reach_the_receivers_of_their_severity(alertmanager: Server, rece
     webhook = receivers.received["/pager"][0]
     assert webhook["receiver"] == "pager" and webhook["status"] == "firing"
     assert webhook["externalURL"] == EXTERNAL_URL.rstrip("/")
+
+
+def alert_states(server: Server) -> dict[str, list[str]]:
+    """Each alert Alertmanager holds, by name and job, with the fingerprints of the alerts inhibiting it."""
+    with urllib.request.urlopen(f"{server.base}/api/v2/alerts", timeout=5) as response:  # noqa: S310 (loopback)
+        alerts = json.loads(response.read())
+    return {f"{a['labels']['alertname']} {a['labels'].get('job', '')}": a["status"]["inhibitedBy"] for a in alerts}
+
+
+def test_a_critical_alert_silences_only_the_warnings_it_explains(alertmanager: Server) -> None:
+    """With `equal: [job]` alone, any critical alert of a job silenced every warning of that job (and, without a
+    job label, every warning without one): the rules now pair each critical alert with what it explains."""
+    post_alerts(
+        alertmanager,
+        [
+            {"alertname": "RedpandaBrokerDown", "severity": "critical", "job": "redpanda"},
+            {"alertname": "TargetDown", "severity": "warning", "job": "redpanda", "instance": "redpanda-1"},
+            {"alertname": "RedpandaLowFreeStorage", "severity": "warning", "job": "redpanda", "instance": "redpanda-0"},
+            {"alertname": "PostgresDown", "severity": "critical", "job": "postgres"},
+            {"alertname": "PostgresTooManyConnections", "severity": "warning", "job": "postgres"},
+            {"alertname": "RedisMemoryHigh", "severity": "warning", "job": "redis"},
+        ],
+    )
+    wait_until(lambda: "RedisMemoryHigh redis" in alert_states(alertmanager), 10, "the alerts held")
+    inhibited = {name for name, by in alert_states(alertmanager).items() if by}
+    assert {"TargetDown redpanda", "PostgresTooManyConnections postgres"} <= inhibited
+    assert not {"RedpandaLowFreeStorage redpanda", "RedisMemoryHigh redis"} & inhibited
+
+
+def test_the_watchdog_reaches_the_heartbeat_alone(alertmanager: Server, receivers: Receivers) -> None:
+    """A dead Prometheus or Alertmanager sends nothing: the service behind the heartbeat pages when its posts stop."""
+    post_alerts(alertmanager, [{"alertname": "Watchdog", "severity": "none"}])
+    wait_until(lambda: bool(receivers.received.get("/heartbeat")), 30, "the Watchdog at the heartbeat receiver")
+    body = receivers.received["/heartbeat"][0]
+    assert body["receiver"] == "heartbeat" and body["alerts"][0]["labels"]["alertname"] == "Watchdog"
+    pager = [a["labels"]["alertname"] for b in receivers.received.get("/pager", []) for a in b["alerts"]]
+    slack = [a["title"] for b in receivers.received.get("/slack", []) for a in b["attachments"]]
+    assert "Watchdog" not in pager and not [title for title in slack if "Watchdog" in title]

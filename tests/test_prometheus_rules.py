@@ -17,8 +17,10 @@ from tests.test_observability_servers import dashboard_expressions
 PROMTOOLS = {"debian": binary("promtool"), "image": built("promtool")}
 PROMTOOL, AMTOOL = PROMTOOLS["debian"], built("amtool")
 
-# alert -> (series that must fire it, series that must not), one sample a minute, evaluated at `at`
-FIXTURES: dict[str, tuple[dict[str, str], dict[str, str], str]] = {
+# alert -> (series that must fire it, series that must not), one sample a minute, evaluated at `at`; the Watchdog
+# fires on no series at all and is never silent
+FIXTURES: dict[str, tuple[dict[str, str], dict[str, str] | None, str]] = {
+    "Watchdog": ({}, None, "1m"),
     "TargetDown": (
         {'up{job="redis",instance="redis-exporter"}': "0x10"},
         {'up{job="redis",instance="a"}': "1x10"},
@@ -111,6 +113,32 @@ def test_promtool_catches_a_broken_rule(tmp_path: Path) -> None:
     assert run(PROMTOOL, "check", "rules", str(path)).returncode != 0
 
 
+def test_every_broker_down_still_names_the_job_it_inhibits(stacks: dict[str, Recording], tmp_path: Path) -> None:
+    """absent() of a comparison carries no label: with every broker down, RedpandaBrokerDown had no job, and its
+    inhibit rule (equal: job) silenced nothing."""
+    write_prometheus(stacks["dev"], tmp_path)
+    annotations = alert_rules(stacks["dev"])["RedpandaBrokerDown"]["annotations"]
+    test = {
+        "interval": "1m",
+        "input_series": [
+            {"series": f'up{{job="redpanda",instance="redpanda-{n}"}}', "values": "0x10"} for n in range(3)
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": "5m",
+                "alertname": "RedpandaBrokerDown",
+                "exp_alerts": [
+                    {"exp_labels": {"job": "redpanda", "severity": "critical"}, "exp_annotations": annotations}
+                ],
+            }
+        ],
+    }
+    unit = tmp_path / "absent.yml"
+    unit.write_text(yaml.safe_dump({"rule_files": ["rules/*.yml"], "evaluation_interval": "1m", "tests": [test]}))
+    result = run(PROMTOOLS["image"], "test", "rules", str(unit))
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("promtool", PROMTOOLS)
 def test_every_alert_fires_on_failure_and_stays_silent_when_healthy(
     stacks: dict[str, Recording], promtool: str, tmp_path: Path
@@ -120,7 +148,7 @@ def test_every_alert_fires_on_failure_and_stays_silent_when_healthy(
     write_prometheus(stacks["dev"], tmp_path)
     tests = []
     for name, (failing, healthy, at) in FIXTURES.items():
-        for series, expected in ((failing, 1), (healthy, 0)):
+        for series, expected in ((failing, 1), *(((healthy, 0),) if healthy is not None else ())):
             state = 'alertstate="firing",' if expected else ""
             tests.append(
                 {

@@ -1,6 +1,6 @@
 """What the cache publishes for observability: its exporter and its alerts."""
 
-from components.model import Alert, ScrapeTarget, Telemetry
+from components.model import Alert, Inhibit, ScrapeTarget, Telemetry
 
 EXPORTER_PORT = 9121
 
@@ -40,4 +40,6 @@ TELEMETRY = Telemetry(
             description="{{ $value }} keys were evicted in 15 minutes: normal under allkeys-lru; the cache is full.",
         ),
     ],
+    # a server down explains what its exporter can no longer read
+    inhibits=[Inhibit("RedisDown", ["RedisMemoryHigh", "RedisRejectedConnections", "RedisEvictions"])],
 )

@@ -1,6 +1,6 @@
 """What the catalog database publishes for observability: its exporter and its alerts."""
 
-from components.model import Alert, ScrapeTarget, Telemetry
+from components.model import Alert, Inhibit, ScrapeTarget, Telemetry
 
 EXPORTER_PORT = 9187
 
@@ -34,4 +34,6 @@ def telemetry(database: str) -> Telemetry:
                 description="{{ $value }} deadlocks in 10 minutes: transactions were rolled back.",
             ),
         ],
+        # a server down explains what its exporter can no longer read
+        inhibits=[Inhibit("PostgresDown", ["PostgresTooManyConnections", "PostgresDeadlocks"])],
     )

@@ -1,7 +1,7 @@
 """What the event bus publishes for observability: every broker's public metrics and the cluster's alerts."""
 
 from components.event_bus.files import ADMIN
-from components.model import Alert, ScrapeTarget, Telemetry
+from components.model import Alert, Inhibit, ScrapeTarget, Telemetry
 
 
 def telemetry(brokers: int, tls: bool) -> Telemetry:
@@ -14,6 +14,7 @@ def telemetry(brokers: int, tls: bool) -> Telemetry:
                 expr=f'count by (job) (up{{job="redpanda"}} == 1) < {brokers} or absent(up{{job="redpanda"}} == 1)',
                 for_="2m",
                 severity="critical",
+                labels={"job": "redpanda"},  # absent() of a comparison has none: with every broker down, too
                 summary=f"Fewer than {brokers} Redpanda brokers answer",
                 description="A broker is down: partitions with a replica on it have lost one of their copies.",
             ),
@@ -40,5 +41,10 @@ def telemetry(brokers: int, tls: bool) -> Telemetry:
                 summary="{{ $labels.instance }} has under 15% of its disk free",
                 description="Redpanda refuses writes when the disk fills: grow eventBus.storage or shorten retention.",
             ),
+        ],
+        inhibits=[
+            # a broker down explains its targets down and the replicas it held; no leader explains the lag
+            Inhibit("RedpandaBrokerDown", ["RedpandaUnderReplicatedPartitions", "TargetDown"]),
+            Inhibit("RedpandaLeaderlessPartitions", ["RedpandaUnderReplicatedPartitions"]),
         ],
     )

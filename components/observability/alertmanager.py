@@ -1,16 +1,19 @@
 """alertmanager.yml: routes by severity to the configured receivers, whose secrets are mounted files."""
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import yaml
 
-from components.model import SECRETS_DIR
-from components.observability.settings import Receiver
+from components.model import SECRETS_DIR, Inhibit
+from components.observability.settings import Heartbeat, Receiver
 
 CONFIG_DIR = "/etc/alertmanager"
 DATA_DIR = "/alertmanager"
 PORT = 9093
 NOWHERE = "nowhere"  # the receiver of alerts no configured receiver takes
+HEARTBEAT = "heartbeat"  # the receiver of the Watchdog alert
+HEARTBEAT_URL_FILE = f"{SECRETS_DIR}/heartbeat-url"
 # Alertmanager's Slack text is empty by default: say what is wrong and where the runbook is
 SLACK_TEXT = (
     "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n"
@@ -27,8 +30,17 @@ def secrets(receiver: Receiver) -> dict[str, str]:
     return {path: value for path, value in values.items() if value is not None}
 
 
-def config(receivers: list[Receiver]) -> str:
-    routes = [
+def config(receivers: list[Receiver], inhibits: Sequence[Inhibit] = (), heartbeat: Heartbeat | None = None) -> str:
+    """Severity routes to the receivers; the Watchdog to the heartbeat alone, as often as it is to post; an
+    inhibit rule per pair a component published (a critical alert silences only the warnings it explains)."""
+    watchdog = {
+        "receiver": HEARTBEAT if heartbeat else NOWHERE,
+        "matchers": ['alertname="Watchdog"'],
+        "group_wait": "0s",
+        "group_interval": heartbeat.interval if heartbeat else "5m",
+        "repeat_interval": heartbeat.interval if heartbeat else "4h",
+    }
+    routes = [watchdog] + [
         {
             "receiver": receiver.name,
             "matchers": [f'severity=~"{"|".join(receiver.severities)}"'],
@@ -47,14 +59,17 @@ def config(receivers: list[Receiver]) -> str:
         },
         "inhibit_rules": [
             {
-                # a critical alert of a job silences that job's warnings: a broker down explains its
-                # under-replicated partitions. Every rule keeps the job label (aggregations `by (job)`).
-                "source_matchers": ['severity="critical"'],
-                "target_matchers": ['severity="warning"'],
-                "equal": ["job"],
+                "source_matchers": [f'alertname="{inhibit.source}"'],
+                "target_matchers": [f'alertname=~"{"|".join(inhibit.targets)}"'],
+                "equal": list(inhibit.equal),
             }
+            for inhibit in inhibits
         ],
-        "receivers": [{"name": NOWHERE}, *(_receiver(r) for r in receivers)],
+        "receivers": [
+            {"name": NOWHERE},
+            *(_receiver(r) for r in receivers),
+            *([{"name": HEARTBEAT, "webhook_configs": [{"url_file": HEARTBEAT_URL_FILE}]}] if heartbeat else []),
+        ],
     }
     return yaml.safe_dump(document, sort_keys=False)
 
@@ -81,13 +96,14 @@ def _receiver(receiver: Receiver) -> dict[str, object]:
     return {"name": receiver.name, "email_configs": [email]}
 
 
-def egress_ports(receivers: list[Receiver]) -> list[int]:
+def egress_ports(receivers: list[Receiver], heartbeat: Heartbeat | None = None) -> list[int]:
     """The ports Alertmanager connects to outside the platform."""
     ports = set()
-    for receiver in receivers:
-        if receiver.url:
-            parts = urlsplit(receiver.url)
+    for url in [*(r.url for r in receivers), heartbeat.url if heartbeat else None]:
+        if url:
+            parts = urlsplit(url)
             ports.add(parts.port or (443 if parts.scheme == "https" else 80))
+    for receiver in receivers:
         if receiver.smarthost:
             ports.add(int(receiver.smarthost.rsplit(":", 1)[1]))
     return sorted(ports)

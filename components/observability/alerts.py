@@ -4,6 +4,15 @@ from components.model import Alert
 
 ALERTS = [
     Alert(
+        name="Watchdog",
+        expr="vector(1)",
+        for_="0m",
+        severity="none",
+        summary="Alerting works",
+        description="Always firing, and posted to the heartbeat receiver: when it stops arriving there, Prometheus "
+        "or Alertmanager is dead, and the service behind that receiver pages.",
+    ),
+    Alert(
         name="TargetDown",
         expr="up == 0",
         for_="2m",

@@ -108,6 +108,9 @@ class Observability(pulumi.ComponentResource):
             for receiver in args.receivers
             for path, value in alertmanager.secrets(receiver).items()
         }
+        if args.heartbeat:
+            receiver_secrets[alertmanager.HEARTBEAT_URL_FILE] = pulumi.Output.secret(args.heartbeat.url)
+        inhibits = [inhibit for t in telemetry for inhibit in t.inhibits]
         alertmanager_port = Port("http", alertmanager.PORT, host_port=ports.alertmanager)
         runtime.deploy(
             Workload(
@@ -117,13 +120,17 @@ class Observability(pulumi.ComponentResource):
                 run_as=images.ALERTMANAGER.runs_as,
                 resources=args.resources.alertmanager,
                 args=alertmanager.args(runtime.public_url("alertmanager")),
-                files={f"{alertmanager.CONFIG_DIR}/alertmanager.yml": alertmanager.config(args.receivers)},
+                files={
+                    f"{alertmanager.CONFIG_DIR}/alertmanager.yml": alertmanager.config(
+                        args.receivers, inhibits, args.heartbeat
+                    )
+                },
                 secrets=receiver_secrets,
                 ports=[alertmanager_port],
                 volumes={"data": Volume(alertmanager.DATA_DIR, args.storage.alertmanager)},
                 probe=_http_probe(alertmanager.PORT, "/-/ready"),
                 clients=["prometheus", "grafana"],
-                egress_ports=alertmanager.egress_ports(args.receivers),
+                egress_ports=alertmanager.egress_ports(args.receivers, args.heartbeat),
             ),
             self,
         )

@@ -73,7 +73,7 @@ def rules(source: Telemetry, runbook_url: str) -> str:
             "alert": alert.name,
             "expr": alert.expr,
             "for": alert.for_,
-            "labels": {"severity": alert.severity},
+            "labels": {"severity": alert.severity, **alert.labels},
             "annotations": {
                 "summary": alert.summary,
                 "description": alert.description,

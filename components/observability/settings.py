@@ -62,6 +62,15 @@ PLATFORM_JOBS = (
 )
 
 
+class Heartbeat(Section):
+    """A dead man's switch: Alertmanager posts the always-firing Watchdog alert to `url` every `interval`, and the
+    service there (healthchecks.io, Dead Man's Snitch, an Opsgenie heartbeat) pages when the posts stop, as
+    they do when Prometheus or Alertmanager is dead. `url` is a secret: set it with `pulumi config set --secret`."""
+
+    url: HttpUrl
+    interval: PromDuration = Field(default="1m", description="how often the Watchdog is posted")
+
+
 class ExtraTarget(Section):
     """An application's own metrics endpoint, scraped beside the platform's."""
 
@@ -123,6 +132,7 @@ class ObservabilitySettings(Section):
     resources: ObservabilityResources = ObservabilityResources()
     host_ports: ObservabilityPorts = ObservabilityPorts()
     receivers: list[Receiver] = []
+    heartbeat: Heartbeat | None = Field(default=None, description="where the Watchdog alert proves alerting alive")
     extra_targets: list[ExtraTarget] = Field(default_factory=list, description="applications' own scrape targets")
     jaeger: JaegerSettings = JaegerSettings()
     runbook_url: str = Field(
