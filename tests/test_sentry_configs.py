@@ -10,7 +10,7 @@ import yaml
 
 from components.model import SECRETS_DIR
 from components.quantity import memory_bytes
-from components.sentry import datastore_config, topology
+from components.sentry import datastore_config, service_config, topology
 from tests.harness import Recording, run_stack, stack_config
 from tests.sentry import container, env, run_sentry_conf, uploads
 from tests.test_exposure import INGRESS_MODE
@@ -112,6 +112,14 @@ def test_clickhouse_xml_parses_and_caps_memory_below_the_limit() -> None:
     assert root.findtext("tcp_port") == "9000" and root.findtext("http_port") == "8123"
     assert root.find("prometheus/port") is not None and root.findtext("prometheus/port") == "9363"
     assert root.find("query_log").attrib == {"remove": "1"}  # type: ignore[union-attr]
+    # self-hosted's (#2832): an unclean stop's broken parts are set aside, not a refusal to start past 10
+    assert root.findtext("merge_tree/max_suspicious_broken_parts") == "100"
+
+
+def test_nginx_buffers_as_upstream_does() -> None:
+    conf = service_config.nginx_conf("sentry-web:9000", "sentry-relay:3000")
+    assert "proxy_buffer_size 128k;" in conf and "proxy_buffers 4 256k;" in conf
+    assert "proxy_busy_buffers_size 256k;" in conf and "proxy_buffering" not in conf  # removed upstream (#2844)
 
 
 def test_clickhouse_users_hold_only_a_digest_of_the_password() -> None:

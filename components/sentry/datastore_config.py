@@ -69,6 +69,11 @@ def clickhouse_config(memory_limit: str) -> str:
         <events>true</events>
         <asynchronous_metrics>true</asynchronous_metrics>
     </prometheus>
+    <!-- self-hosted's (#2832, raised to 100 in #4011): after an unclean stop, parts that fail their checks are
+         set aside instead of ClickHouse refusing to start past the default of 10 -->
+    <merge_tree>
+        <max_suspicious_broken_parts>100</max_suspicious_broken_parts>
+    </merge_tree>
 {removed}
 </clickhouse>
 """
