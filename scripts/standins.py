@@ -33,6 +33,7 @@ SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash")
 # programs that the workloads' scripts call by name: the stub stands in for each
 SCRIPT_TOOLS = (
     "curl",
+    "kafka-configs",
     "kafka-topics",
     "pg_isready",
     "psql",

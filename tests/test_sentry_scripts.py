@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.sentry import topology
+import yaml
+
+from components.sentry import service_config, topology
 from tests.harness import Recording
 from tests.sentry import container, uploads
 from tests.sentry import env as job_env
@@ -38,7 +40,7 @@ def run(recording: Recording, job: str, root: Path, fail_on: str = "") -> tuple[
     """Runs the job's `bash -c` script with its files under `root` and fake tools first on PATH."""
     bin_dir = root / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
-    for tool in ("kafka-topics", "snuba", "sentry"):
+    for tool in ("kafka-topics", "kafka-configs", "snuba", "sentry"):
         (bin_dir / tool).write_text(FAKE)
         (bin_dir / tool).chmod(0o755)
     script = container(recording, job).inputs["entrypoints"][-1]
@@ -67,10 +69,31 @@ def run(recording: Recording, job: str, root: Path, fail_on: str = "") -> tuple[
 def test_the_topics_job_creates_every_topic_only_if_missing(stacks: dict[str, Recording], tmp_path: Path) -> None:
     code, calls = run(stacks["dev"], topology.TOPICS_JOB, tmp_path)
     assert code == 0
-    assert [c["args"][c["args"].index("--topic") + 1] for c in calls] == list(topology.TOPICS)
+    created = [c for c in calls if c["tool"] == "kafka-topics"]
+    assert [c["args"][c["args"].index("--topic") + 1] for c in created] == list(topology.TOPICS)
     for call in calls:
-        assert {"--create", "--if-not-exists"} <= set(call["args"])
         assert call["args"][call["args"].index("--bootstrap-server") + 1] == "sentry-kafka:9092"
+    for call in created:
+        assert {"--create", "--if-not-exists"} <= set(call["args"])
+
+
+def test_every_topic_gets_the_settings_snuba_would_give_it(stacks: dict[str, Recording], tmp_path: Path) -> None:
+    """snuba bootstrap and sentry upgrade skip a topic that exists: the job, which runs first, sets them, on
+    existing topics too (kafka-configs --alter)."""
+    code, calls = run(stacks["dev"], topology.TOPICS_JOB, tmp_path)
+    assert code == 0
+    settings = {
+        c["args"][c["args"].index("--entity-name") + 1]: c["args"][c["args"].index("--add-config") + 1]
+        for c in calls
+        if c["tool"] == "kafka-configs"
+    }
+    assert list(settings) == list(topology.TOPICS)
+    assert "cleanup.policy=[compact,delete]" in settings["snuba-commit-log"]  # compaction, as sentry-kafka-schemas
+    assert "message.timestamp.type=LogAppendTime" in settings["events"]
+    assert "max.message.bytes=10000000" in settings["ingest-attachments"]
+    assert "retention.ms=604800000" in settings["taskworker-dlq"]
+    # every topic taskbroker reads or writes exists before it starts: it waits for each
+    assert set(yaml.safe_load(service_config.taskbroker_config())["kafka_topics"]) <= set(settings)
 
 
 def test_a_failed_topic_stops_the_job_and_fails_the_update(stacks: dict[str, Recording], tmp_path: Path) -> None:

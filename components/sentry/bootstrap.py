@@ -16,12 +16,16 @@ TOPICS_FILE = "/etc/dictamesh/topics.txt"
 
 
 def topics_job(settings: SentrySettings, kafka: str) -> Workload:
-    """Every topic of the event path, created unless it exists: nothing reads a topic that is not there."""
+    """Every topic of the event path with its settings (topology.TOPICS): created unless it exists, and its
+    settings set on one that exists. Nothing reads a topic that is not there. One line a topic in TOPICS_FILE:
+    its name, a tab, then its settings as kafka-configs takes them (a list in brackets)."""
     script = (
         "set -eu\n"
-        "while read -r topic; do\n"
+        "while IFS=$'\\t' read -r topic settings; do\n"
         f"  kafka-topics --bootstrap-server {kafka} --create --if-not-exists "
         '--topic "$topic" --partitions 1 --replication-factor 1\n'
+        f"  kafka-configs --bootstrap-server {kafka} --alter --entity-type topics --entity-name \"$topic\" "
+        '--add-config "$settings"\n'
         f"done < {TOPICS_FILE}\n"
     )
     return Workload(
@@ -32,8 +36,20 @@ def topics_job(settings: SentrySettings, kafka: str) -> Workload:
         resources=settings.resources.bootstrap,
         kind="job",
         command=["bash", "-c", script],
-        files={TOPICS_FILE: "\n".join(topology.TOPICS) + "\n"},
+        files={TOPICS_FILE: topics_file()},
         deadline_seconds=600,
+    )
+
+
+def topics_file() -> str:
+    """`topic<TAB>key=value,...`, a list value in brackets (kafka-configs' --add-config)."""
+
+    def value(text: str) -> str:
+        return f"[{text}]" if "," in text else text
+
+    return "".join(
+        f"{topic}\t" + ",".join(f"{key}={value(v)}" for key, v in sorted(settings.items())) + "\n"
+        for topic, settings in topology.TOPICS.items()
     )
 
 

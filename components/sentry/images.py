@@ -101,7 +101,8 @@ KAFKA = ImageFacts(
     user=RunAs(uid=1000, gid=1000),  # cp-base-new's appuser, UBI's first user
     # `configure` renders its properties into /etc/kafka and refuses to start if it cannot
     writes=("/etc/kafka", "/var/lib/kafka/data", "/tmp", "/usr/logs"),
-    tools=frozenset({"bash", "sh", "cat", "grep", "nc", "wget", "curl", "kafka-topics"}),
+    # Kafka's CLIs come with the confluent-kafka package the Dockerfile installs, on PATH in /usr/bin
+    tools=frozenset({"bash", "sh", "cat", "grep", "nc", "wget", "curl", "kafka-topics", "kafka-configs"}),
     sources=(
         Source("confluentinc/kafka-images", "v7.6.6", "kafka/Dockerfile.ubi8"),
         Source("confluentinc/kafka-images", "v7.6.6", "kafka/include/etc/confluent/docker/configure"),

@@ -41,34 +41,54 @@ class Consumer(Service):
     topic: str = ""
 
 
-# Topics of the errors-only event path, created before anything starts: relay writes ingest-*, the
-# ingest consumers write events, snuba writes the commit log the post-process forwarder follows.
-TOPICS = (
-    "ingest-events",
-    "ingest-attachments",
-    "ingest-transactions",
-    "ingest-occurrences",
-    "ingest-monitors",
-    "ingest-feedback-events",
-    "events",
-    "transactions",
-    "event-replacements",
-    "snuba-commit-log",
-    "outcomes",
-    "outcomes-billing",
-    "group-attributes",
-    "generic-events",
-    "snuba-generic-events-commit-log",
-    "events-subscription-results",
-    "scheduled-subscriptions-events",
+# Topics of the errors-only event path with the settings `snuba bootstrap` would give them, from
+# sentry-kafka-schemas 2.1.39 (what snuba 26.8.0 pins: topics/<name>.yaml, topic_creation_config), and the
+# topics self-hosted 26.8.0's taskbroker consumes (taskbroker/config.yml). The topics job creates them before
+# anything starts and sets these on topics that exist: snuba and `sentry upgrade --create-kafka-topics` skip
+# a topic that exists, so without them every topic kept the broker's defaults.
+_INGEST = {"compression.type": "lz4", "retention.ms": "86400000", "max.message.bytes": "10000000"}
+_DAY = {"compression.type": "lz4", "retention.ms": "86400000"}
+_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+_COMMIT_LOG = {
+    **_DAY,
+    "cleanup.policy": "compact,delete",
+    "min.compaction.lag.ms": "3600000",
+    "segment.bytes": "104857600",
+    "segment.ms": "3600000",
+}
+_OUTCOMES = {**_DAY, "segment.bytes": "262144000"}
+TOPICS: dict[str, dict[str, str]] = {
+    "ingest-events": _INGEST,
+    "ingest-attachments": _INGEST,
+    "ingest-transactions": _INGEST,
+    "ingest-occurrences": _DAY,
+    "ingest-monitors": {**_INGEST, **_APPEND_TIME},
+    "ingest-feedback-events": _INGEST,
+    "events": {**_DAY, "max.message.bytes": "25000000", **_APPEND_TIME},
+    "transactions": {**_DAY, "max.message.bytes": "25000000", **_APPEND_TIME},
+    "event-replacements": {"compression.type": "lz4", "retention.ms": "604800000"},
+    "snuba-commit-log": _COMMIT_LOG,
+    "outcomes": _OUTCOMES,
+    "outcomes-billing": _OUTCOMES,
+    "group-attributes": {**_DAY, **_APPEND_TIME},
+    "generic-events": {**_DAY, **_APPEND_TIME},
+    "snuba-generic-events-commit-log": _COMMIT_LOG,
+    "events-subscription-results": _DAY,
+    "scheduled-subscriptions-events": _DAY,
     # eap_items' stream (snuba's eap_items storage): the subscription executor follows its commit log
-    "snuba-items",
-    "snuba-items-commit-log",
-    "scheduled-subscriptions-eap-items",
-    "subscription-results-eap-items",
-    "taskworker",
-    "taskworker-dlq",
-)
+    "snuba-items": {**_INGEST, **_APPEND_TIME},
+    "snuba-items-commit-log": _COMMIT_LOG,
+    "scheduled-subscriptions-eap-items": _DAY,
+    "subscription-results-eap-items": _DAY,
+    "taskworker": {**_INGEST, **_APPEND_TIME},
+    "taskworker-dlq": {**_INGEST, "retention.ms": "604800000"},
+    # the other topics taskbroker consumes: it waits for every one of them
+    "transactions-subscription-results": _DAY,
+    "metrics-subscription-results": _DAY,
+    "generic-metrics-subscription-results": _DAY,
+    "profiles": {**_DAY, "max.message.bytes": "52428800"},
+    "ingest-replay-recordings": {**_DAY, "max.message.bytes": "15000000"},
+}
 
 # relay's topic keys -> the topics it produces to by default (relay-kafka's KafkaTopic); upstream's config
 # overrides none, and the ingest consumers below read them
