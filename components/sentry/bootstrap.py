@@ -24,7 +24,7 @@ def topics_job(settings: SentrySettings, kafka: str) -> Workload:
         "while IFS=$'\\t' read -r topic settings; do\n"
         f"  kafka-topics --bootstrap-server {kafka} --create --if-not-exists "
         '--topic "$topic" --partitions 1 --replication-factor 1\n'
-        f"  kafka-configs --bootstrap-server {kafka} --alter --entity-type topics --entity-name \"$topic\" "
+        f'  kafka-configs --bootstrap-server {kafka} --alter --entity-type topics --entity-name "$topic" '
         '--add-config "$settings"\n'
         f"done < {TOPICS_FILE}\n"
     )
