@@ -303,9 +303,19 @@ def test_redpandas_config_uses_only_keys_its_release_reads(stacks: dict[str, Rec
         "pandaproxy_client": redpanda["kafka_client_properties"],
         "schema_registry_client": redpanda["kafka_client_properties"],
     }
-    assert set(config) <= set(sections)
+    assert set(config) - {"rpk"} <= set(sections)
     for section, keys in config.items():
-        assert set(keys) <= set(sections[section]), section
+        if section != "rpk":
+            assert set(keys) <= set(sections[section]), section
+    # rpk in a broker's container reaches the seeds' TLS listeners and verifies them against the CA
+    rpk_yaml = FACTS["rpk"]["yaml"]
+    assert set(config["rpk"]) == set(rpk_yaml["sections"])
+    for api, settings in config["rpk"].items():
+        assert set(settings) <= set(rpk_yaml["sections"][api]), api
+        assert settings["tls"] == {"ca_file": "/etc/dictamesh/tls/ca.crt"} and set(settings["tls"]) <= set(
+            rpk_yaml["tls_keys"]
+        )
+    assert config["rpk"]["admin_api"]["addresses"][0] == "redpanda-0.redpanda.dictamesh-prod.svc.cluster.local:9644"
     listeners = [
         config["redpanda"]["kafka_api_tls"],
         config["redpanda"]["admin_api_tls"],

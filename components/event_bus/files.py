@@ -117,6 +117,8 @@ def redpanda_yaml(settings: EventBusSettings, tls_seeds: Sequence[str] = ()) -> 
     With `tls_seeds` (the seeds' names) each in-cluster listener and the RPC between brokers take
     TLS alone, and the HTTP proxy and Schema Registry inside each broker reach the Kafka API as
     clients that verify, bootstrapping from the seeds. The brokers read renewed certificate files themselves.
+    So does rpk run in a broker's container (docs/runbook.md's commands): its own section names the seeds'
+    TLS listeners and the CA, which it would not find from the listeners alone.
     """
     admin: dict[str, object] = {"address": "0.0.0.0", "port": ADMIN}  # noqa: S104 (every interface of the pod)
     node: dict[str, object] = {
@@ -133,12 +135,18 @@ def redpanda_yaml(settings: EventBusSettings, tls_seeds: Sequence[str] = ()) -> 
         "brokers": [{"address": broker, "port": KAFKA} for broker in tls_seeds],
         "broker_tls": {"enabled": True, "truststore_file": TLS_CA, "require_client_auth": False},
     }
+    verified = {"ca_file": TLS_CA}
     config = {
         "redpanda": node,
         "pandaproxy": {"pandaproxy_api_tls": listener_tls},
         "schema_registry": {"schema_registry_api_tls": listener_tls},
         "pandaproxy_client": client,
         "schema_registry_client": client,
+        "rpk": {
+            "kafka_api": {"brokers": [f"{b}:{KAFKA}" for b in tls_seeds], "tls": verified},
+            "admin_api": {"addresses": [f"{b}:{ADMIN}" for b in tls_seeds], "tls": verified},
+            "schema_registry": {"addresses": [f"{b}:{SCHEMA_REGISTRY}" for b in tls_seeds], "tls": verified},
+        },
     }
     return yaml.safe_dump(config, sort_keys=False)
 
