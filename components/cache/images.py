@@ -3,10 +3,15 @@
 from components.image_facts import ImageFacts, Source
 from components.model import RunAs
 
-# started as root the entrypoint switches to redis (999:999) with gosu; started as that user it runs as it
+# started as root the entrypoint switches to redis (999:999) with gosu; started as that user it runs as it.
+# 7.4.9 (May 2026) fixes three remote code executions (CVE-2026-23479, CVE-2026-25243, CVE-2026-23631), after
+# 7.4.8's reply injection and 7.4.7's HyperLogLog crash (redis/docs, redisce-7.4-release-notes.md). 7.4.10
+# (July 2026) exists upstream, but no image tag of it was seen here: 7.4.9-bookworm was, by its digests. The
+# Dockerfile could not be read at 7.4.9: the newest stored is 7.4.3's (the commit cited below), and from 7.4.1
+# to 7.4.3 only the version, its URL and checksum change; the user, /data and the entrypoint stay.
 REDIS = ImageFacts(
-    image="redis:7.4.6-bookworm",
-    release="7.4.6",
+    image="redis:7.4.9-bookworm",
+    release="7.4.9",
     user=RunAs(uid=999, gid=999),
     writes=("/data",),  # WORKDIR and VOLUME: the RDB and AOF files
     tools=frozenset({"bash", "sh", "cat", "grep", "redis-cli"}),
