@@ -40,7 +40,6 @@ class CatalogDatabase(pulumi.ComponentResource):
         }
         superuser_file = f"{SECRETS_DIR}/superuser-password"
         tls = runtime.encrypts
-        self._client_env = files.client_tls_env() if tls else {}
         self._tls_trust = "postgres" if tls else None
         verify = f"sslmode=verify-full&sslrootcert={CA_FILE}"
         exporter_ssl = verify if tls else "sslmode=disable"
@@ -90,6 +89,8 @@ class CatalogDatabase(pulumi.ComponentResource):
         ready = runtime.deploy(server, self)
         self.host = runtime.address(server.name)
         self.port = port.port
+        # how a job of this component reaches the server
+        self._client_env = {"PGHOST": self.host, "PGPORT": str(self.port), **(files.client_tls_env() if tls else {})}
         self.database = args.database
         self.user = args.app_user
         self.host_address = runtime.published(port)
@@ -154,8 +155,6 @@ class CatalogDatabase(pulumi.ComponentResource):
             deadline_seconds=600,
             command=["/bin/sh", script],
             env={
-                "PGHOST": self.host,
-                "PGPORT": str(self.port),
                 **self._client_env,
                 "PGUSER": files.SUPERUSER,
                 "SUPERUSER_PASSWORD_FILE": f"{SECRETS_DIR}/superuser-password",
@@ -188,8 +187,6 @@ class CatalogDatabase(pulumi.ComponentResource):
             deadline_seconds=args.backup.timeout_minutes * 60,
             command=["/bin/sh", script],
             env={
-                "PGHOST": self.host,
-                "PGPORT": str(self.port),
                 **self._client_env,
                 "PGDATABASE": args.database,
                 "PGUSER": files.BACKUP_USER,
@@ -217,8 +214,6 @@ class CatalogDatabase(pulumi.ComponentResource):
             deadline_seconds=args.backup.timeout_minutes * 60,
             command=["/bin/sh", script],
             env={
-                "PGHOST": self.host,
-                "PGPORT": str(self.port),
                 **self._client_env,
                 "PGDATABASE": args.database,
                 "RESTORE_USER": files.SUPERUSER,
@@ -244,12 +239,10 @@ class CatalogDatabase(pulumi.ComponentResource):
             run_as=POSTGRES_USER,
             command=["sh", "-c", reload],
             env={
-                "PGHOST": self.host,
-                "PGPORT": str(self.port),
+                **self._client_env,
                 "PGUSER": files.SUPERUSER,
                 "PGDATABASE": "postgres",
                 "PASSWORD_FILE": password_file,
-                **self._client_env,
             },
             secrets={password_file: superuser_password},
         )
