@@ -45,6 +45,11 @@ control_plane_built() {
 seaweedfs=$(grep -oP 'WEED_RELEASE = "\K[^"]+' tests/servers.py)
 seaweedfs_module=v0.0.0-20261109003541-7506e5f91cd6
 weed=$tools/seaweedfs-${seaweedfs}/weed
+# the login proxy at its image's release, and a real OpenID Connect provider for it (mockoidc, in the wrapper
+# tests/oidc, keyed by its sources)
+oauth2_proxy=$(grep -oP '"quay.io/oauth2-proxy/oauth2-proxy:\K[^"]+' components/login/images.py)
+oauth2_proxy_bin=$tools/oauth2-proxy-${oauth2_proxy}/oauth2-proxy
+oidc_bin=$tools/oidc-$(cat tests/oidc/go.mod tests/oidc/go.sum tests/oidc/main.go | sha256sum | cut -c1-12)/oidc
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -102,6 +107,8 @@ check)
     control_plane_built || problems+=("kube-apiserver, kube-controller-manager, kube-scheduler and etcd ${kubernetes} at $(dirname "$apiserver"), kwok ${kwok}")
     [[ -x $jaeger_bin ]] || problems+=("jaeger ${jaeger} at ${jaeger_bin}")
     [[ -x $weed ]] || problems+=("seaweedfs ${seaweedfs} at ${weed}")
+    [[ -x $oauth2_proxy_bin ]] || problems+=("oauth2-proxy ${oauth2_proxy} at ${oauth2_proxy_bin}")
+    [[ -x $oidc_bin ]] || problems+=("the test OIDC provider at ${oidc_bin}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     [[ -f $(certificate_crd) ]] || problems+=("cert-manager ${cert_manager}'s CRDs (go mod download)")
     if ((${#problems[@]})); then
@@ -118,6 +125,7 @@ install)
         echo "installed: ${missing[*]}"
     fi
     if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) || ! -f $(certificate_crd) ]] ||
+        [[ ! -x $oauth2_proxy_bin || ! -x $oidc_bin ]] ||
         ! alertmanager_built ||
         ! control_plane_built; then
         command -v go >/dev/null || { echo "building the tools needs Go: https://go.dev/doc/install" >&2; exit 1; }
@@ -158,6 +166,16 @@ install)
         "$weed.new" version | grep -qw "$seaweedfs" || { echo "seaweedfs ${seaweedfs_module} is not ${seaweedfs}" >&2; exit 1; }
         mv "$weed.new" "$weed"
         echo "built: $weed"
+    fi
+    if [[ ! -x $oauth2_proxy_bin ]]; then
+        CGO_ENABLED=0 GOBIN=$(dirname "$oauth2_proxy_bin") go install -trimpath \
+            -ldflags "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=${oauth2_proxy}" \
+            "github.com/oauth2-proxy/oauth2-proxy/v7@${oauth2_proxy}"
+        echo "built: $oauth2_proxy_bin"
+    fi
+    if [[ ! -x $oidc_bin ]]; then
+        (cd tests/oidc && CGO_ENABLED=0 go build -trimpath -o "$oidc_bin" .)
+        echo "built: $oidc_bin"
     fi
     if [[ ! -x $promtool ]]; then
         # Prometheus v3.X.Y is the Go module version v0.3XX.Y; its go.mod's exclude directives make

@@ -1,5 +1,6 @@
 """Real server processes for the tests: start on loopback, wait until they answer, stop and reap."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from components.login.settings import Login
 from components.observability.settings import ObservabilitySettings
 
 T = TypeVar("T")
@@ -22,20 +24,29 @@ T = TypeVar("T")
 WEED_RELEASE = "4.53"
 
 
+TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
+OIDC_SOURCES = Path(__file__).parent / "oidc"
+
+
 def built(tool: str) -> str:
-    """promtool, amtool, alertmanager or jaeger at the version of its image, or weed at WEED_RELEASE, as
-    scripts/test-deps.sh builds it."""
-    settings = ObservabilitySettings()
-    images = {
-        "promtool": settings.prometheus_image,
-        "amtool": settings.alertmanager_image,
-        "alertmanager": settings.alertmanager_image,
-        "jaeger": settings.jaeger_image,
-        "weed": f"seaweedfs:{WEED_RELEASE}",
-    }
-    name, version = images[tool].rsplit("/", 1)[-1].split(":")
-    tools = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
-    path = tools / f"{name}-{version}" / tool
+    """promtool, amtool, alertmanager, jaeger or oauth2-proxy at the version of its image, weed at WEED_RELEASE,
+    or the test OIDC provider (tests/oidc) at its sources, as scripts/test-deps.sh builds it."""
+    if tool == "oidc":
+        sources = b"".join((OIDC_SOURCES / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
+        version = hashlib.sha256(sources).hexdigest()[:12]
+        path = TOOLS / f"oidc-{version}" / tool
+    else:
+        settings = ObservabilitySettings()
+        images = {
+            "promtool": settings.prometheus_image,
+            "amtool": settings.alertmanager_image,
+            "alertmanager": settings.alertmanager_image,
+            "jaeger": settings.jaeger_image,
+            "oauth2-proxy": Login().image,
+            "weed": f"seaweedfs:{WEED_RELEASE}",
+        }
+        name, version = images[tool].rsplit("/", 1)[-1].split(":")
+        path = TOOLS / f"{name}-{version}" / tool
     assert path.is_file(), f"{tool} {version} is not built at {path} (make test-deps)"
     return str(path)
 
