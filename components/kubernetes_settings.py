@@ -1,12 +1,13 @@
 """Settings of the Kubernetes target (`dictamesh:kubernetes`): cluster, namespace, network, exposure,
 quota and placement."""
 
-from typing import Annotated, Literal, Self, cast
+from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import Field, model_validator
 
 from components.change import OnChange
 from components.fields import Cpu, DnsLabel, Memory, Section, matching
+from components.login.settings import Login
 from components.sentry.topology import STATEFUL as STATEFUL_SENTRY
 
 Cidr = Annotated[
@@ -28,11 +29,9 @@ IssuerName = Annotated[
         f"{SELF_SIGNED}, or a ClusterIssuer's name (lower-case letters, digits, '-' and '.')",
     ),
 ]
-# the web UIs a stack can expose; those without a login of their own are exposed only behind basic auth
+# the web UIs a stack can expose; those without a login of their own are exposed behind the stack's
 Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager", "sentry"]
-LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others get basic auth in front
-# the ingress controllers whose basic auth the project configures: other controllers ignore its annotations
-BASIC_AUTH_CONTROLLERS = ("ingress-nginx",)
+LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others sit behind the stack's (components/login)
 STATEFUL_WORKLOADS = (
     "postgres",
     "postgres-backup",
@@ -101,7 +100,7 @@ class GatewayRef(Section):
     namespace: DnsLabel
     listener: str = Field(default="https", description="the Gateway listener (sectionName) routes attach to")
     scheme: Literal["https", "http"] = Field(
-        default="https", description="what that listener serves: the UIs' public URLs start with it"
+        default="https", description="what that listener serves; the UIs carry sign-ins, so it must be https"
     )
 
 
@@ -109,12 +108,7 @@ class Exposure(Section):
     mode: Literal["none", "ingress", "gateway"] = "none"
     domain: Hostname | None = Field(default=None, description="each UI is served at <ui>.<domain>")
     hosts: dict[Ui, Hostname] = Field(default_factory=dict, description="a host per UI, instead of <ui>.<domain>")
-    ingress_class: str | None = Field(default=None, description="ingress mode: the IngressClass")
-    controller: DnsLabel | None = Field(
-        default=None,
-        description="ingress mode: the controller behind the class (ingress-nginx, traefik, nginx-inc...); "
-        "basic auth is configured for ingress-nginx alone",
-    )
+    ingress_class: str | None = Field(default=None, description="ingress mode: the IngressClass (any controller)")
     gateway: GatewayRef | None = Field(default=None, description="gateway mode: the Gateway routes attach to")
     tls: Tls = Tls()
     controller_namespace: DnsLabel | None = Field(
@@ -123,9 +117,24 @@ class Exposure(Section):
     controller_ip_blocks: list[Cidr] = Field(
         default_factory=list,
         description="addresses of proxies no namespace selects (host-network controllers, cloud load "
-        "balancers' proxies), admitted besides controllerNamespace",
+        "balancers' proxies), admitted besides controllerNamespace; the login proxies trust their X-Forwarded "
+        "headers",
     )
     uis: list[Ui] = Field(default=["grafana", "console", "jaeger"], description="the UIs to expose")
+    login: Login = Field(
+        default=Login(),
+        description="the sign-in in front of the UIs without one (console, jaeger, prometheus, alertmanager)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_controller(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "controller" in values:
+            raise ValueError(
+                "controller: no longer read: the UIs without a login sit behind the stack's own login proxy, on any "
+                "controller; remove the key"
+            )
+        return values
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -143,41 +152,42 @@ class Exposure(Section):
             )
         if self.mode == "ingress" and not self.ingress_class:
             raise ValueError("ingressClass: required in ingress mode")
-        if self.mode == "ingress" and not self.controller:
+        # sign-in cookies and admin passwords cross these connections: https, or nothing
+        if self.mode == "ingress" and not self.tls.enabled:
             raise ValueError(
-                "controller: required in ingress mode, to know whose basic auth protects the UIs without a login "
-                f"(configured for: {', '.join(BASIC_AUTH_CONTROLLERS)})"
-            )
-        closed = [ui for ui in self.uis if ui not in LOGIN_UIS]
-        if self.mode == "ingress" and closed and self.controller not in BASIC_AUTH_CONTROLLERS:
-            raise ValueError(
-                f"uis: {', '.join(closed)} have no login of their own, and controller = {self.controller!r} "
-                f"would ignore the basic auth configured for {', '.join(BASIC_AUTH_CONTROLLERS)} and serve them "
-                "open: leave them out of uis and reach them with kubectl port-forward"
-            )
-        if self.mode == "ingress" and closed and not self.tls.enabled:
-            raise ValueError(
-                f"tls: {', '.join(closed)} sit behind basic auth, whose password plain HTTP carries in clear: "
-                "set tls.clusterIssuer or tls.secretName, or leave them out of uis"
+                f"tls: the UIs ({', '.join(self.uis)}) carry sign-ins and passwords, so they are served over https "
+                "alone: set tls.clusterIssuer or tls.secretName"
             )
         if self.mode == "gateway":
             if not self.gateway:
                 raise ValueError("gateway: required in gateway mode (gateway.name and gateway.namespace)")
             if self.tls.enabled:
                 raise ValueError("tls: in gateway mode TLS is the Gateway listener's: leave tls unset")
-            if closed:
+            if self.gateway.scheme != "https":
                 raise ValueError(
-                    f"uis: {', '.join(closed)} have no login of their own and Gateway API has no basic auth: "
-                    "expose them in ingress mode, or reach them with kubectl port-forward"
+                    f"gateway: listener {self.gateway.listener!r} serves {self.gateway.scheme}, and the UIs carry "
+                    "sign-ins and passwords: attach them to an https listener (gateway.listener, gateway.scheme)"
                 )
+        unknown = sorted(set(self.login.groups) - {ui for ui in self.uis if ui not in LOGIN_UIS})
+        if unknown:
+            raise ValueError(
+                f"login.groups: {', '.join(unknown)} not exposed behind the login (those are the exposed UIs "
+                f"without one of their own: {', '.join(ui for ui in self.uis if ui not in LOGIN_UIS) or 'none'})"
+            )
         return self
+
+    @property
+    def proxied(self) -> list[str]:
+        """The exposed UIs that sit behind the stack's login."""
+        return [ui for ui in self.uis if ui not in LOGIN_UIS] if self.mode != "none" else []
+
+    def cookie_domain(self, ui: str) -> str:
+        """One sign-in for every UI under `domain`; a host elsewhere keeps its own."""
+        host = self.host(ui)
+        return self.domain if self.domain and host.endswith(f".{self.domain}") else host
 
     def host(self, ui: str) -> str:
         return self.hosts.get(cast(Ui, ui)) or f"{ui}.{self.domain}"
-
-    @property
-    def https(self) -> bool:
-        return self.tls.enabled or bool(self.gateway and self.gateway.scheme == "https")
 
     @property
     def http01_solver_admitted(self) -> bool:

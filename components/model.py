@@ -213,18 +213,21 @@ class Route:
 
 @dataclass(frozen=True)
 class WebUi:
-    """A browser UI a component offers, for the target to expose; without a login it goes behind basic auth."""
+    """A browser UI a component offers, for the target to expose; without a login it goes behind the stack's."""
 
     name: str
     routes: Sequence[Route]
     login: bool
+    admin: bool = False  # it changes the platform (topics, silences): only the admin groups may open it
 
 
 @dataclass(frozen=True)
 class Exposed:
-    """What exposing the UIs gave: their public URLs, and the basic-auth login of those without their own."""
+    """What exposing the UIs gave: their public URLs; for those without a login of their own, the generated
+    user of the stack's login and the sign-in callbacks to register with the OIDC provider."""
 
     urls: Mapping[str, str] = field(default_factory=dict)
+    callbacks: Sequence[str] = ()
     basic_auth_user: str | None = None
     basic_auth_password: pulumi.Output[str] | None = None
 

@@ -88,6 +88,8 @@ def build(
     exposed = runtime.expose(uis)
     if exposed.urls:
         outputs["publicUrls"] = dict(exposed.urls)
+    if exposed.callbacks:
+        outputs["loginCallbacks"] = list(exposed.callbacks)  # the redirect URIs to register with the OIDC provider
     if exposed.basic_auth_password is not None:
         outputs["uiBasicAuthUser"] = exposed.basic_auth_user
         outputs["uiBasicAuthPassword"] = pulumi.Output.secret(exposed.basic_auth_password)

@@ -108,6 +108,9 @@ class Settings(Section):
             total += self.sentry.footprint()
         if self.target == "kubernetes" and self.kubernetes.tls.enabled:
             total += pods(tls_reload.RESOURCES, count=len(tls_reload.SERVERS))
+        if self.target == "kubernetes":  # a login proxy per UI without a login of its own, each rolling by surge
+            for _ in self.kubernetes.exposure.proxied:
+                total += pods(self.kubernetes.exposure.login.resources, surge=True)
         return total
 
     def published_ports(self) -> list[tuple[int, str]]:

@@ -81,7 +81,8 @@ def _constraints(field: FieldInfo) -> list[str]:
         elif isinstance(item, annotated_types.Le):
             found.append(f"at most {item.le}")
         elif isinstance(item, annotated_types.MinLen):
-            found.append(f"at least {item.min_length} item(s)")
+            unit = "character(s)" if field.annotation is str else "item(s)"
+            found.append(f"at least {item.min_length} {unit}")
         elif getattr(item, "func", None) is not None and item.func.__doc__:
             found.append(item.func.__doc__.strip())
     if field.description:
@@ -98,12 +99,19 @@ def _show(value: Any) -> str:
     return f"`{text}`".replace("|", "\\|")
 
 
+def _default(field: FieldInfo) -> Any:
+    if field.default_factory is not None:
+        return field.default_factory()  # type: ignore[call-arg]
+    return None if field.is_required() else field.default
+
+
 def _leaves(model: type[BaseModel], prefix: str, values: list[Any]) -> Iterator[list[str]]:
     for name, field in model.model_fields.items():
         if name in HIDDEN:
             continue
         key = f"{prefix}{field.alias or name}"
-        here = [getattr(value, name) if value is not None else None for value in values]
+        # in a section left unset, what the setting would be once the section is set
+        here = [getattr(value, name) if value is not None else _default(field) for value in values]
         nested = _model_of(field.annotation)
         if nested is not None and get_origin(field.annotation) is not list:
             yield from _leaves(nested, f"{key}.", here)

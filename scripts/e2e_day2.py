@@ -6,6 +6,7 @@ claims, on the cluster and on dockerd.
 """
 
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -176,7 +177,56 @@ def run_cluster_day2(run: Run, stack: str, cluster: Cluster) -> list[str]:
         if not [s for s in claims if "data-pg17" in s["urn"]]:
             raise StepFailedError("a new major's claim is not in the plan")
     notes.append(fewer_brokers(run, stack, cluster))
+    notes.append(login_proxies(run, stack, cluster))
     return notes
+
+
+# every UI exposed, those without a login behind the login proxies, signing in with an OIDC provider
+IDP = "https://sso.example.com/realms/staff/protocol/openid-connect"
+EXPOSURE = {
+    "mode": "ingress",
+    "domain": "dictamesh.example.com",
+    "ingressClass": "traefik",
+    "controllerNamespace": "kube-system",
+    "tls": {"clusterIssuer": "letsencrypt"},
+    "uis": ["grafana", "console", "jaeger", "prometheus", "alertmanager"],
+    "login": {
+        "oidc": {
+            "issuerUrl": "https://sso.example.com/realms/staff",
+            "clientId": "dictamesh-ui",
+            "authorizationUrl": f"{IDP}/auth",
+            "tokenUrl": f"{IDP}/token",
+            "jwksUrl": f"{IDP}/certs",
+        }
+    },
+}
+CLIENT_SECRET = secrets.token_hex(16)  # looked for in the state, where it must not be in plain text
+
+
+def login_proxies(run: Run, stack: str, cluster: Cluster) -> str:
+    """The UIs exposed for real, behind their login proxies, with the client secret set as a secret; then a
+    login setting's plan: the proxies roll, nothing else does."""
+    with changed(run, stack, {"kubernetes.exposure": EXPOSURE}):
+        key = "dictamesh:kubernetes.exposure.login.oidc.clientSecret"
+        run.pulumi("config", "set", "--secret", "--path", key, stack=stack, stdin=CLIENT_SECRET)
+        run.pulumi("up", "--yes", "--skip-preview", *run.policy_args(stack), stack=stack)
+        deployments = {
+            d["metadata"]["name"] for d in cluster.items(f"/apis/apps/v1/namespaces/dictamesh-{stack}/deployments")
+        }
+        proxies = {f"{ui}-login" for ui in ("console", "jaeger", "prometheus", "alertmanager")}
+        if not proxies <= deployments:
+            raise StepFailedError(f"login proxies missing: {sorted(proxies - deployments)}")
+        state = run.pulumi("stack", "export", stack=stack, stdout=True)
+        logged = "".join(log.read_text() for log in run.logs.iterdir())
+        if CLIENT_SECRET in state or CLIENT_SECRET in logged:
+            raise StepFailedError("the OIDC client secret is in plain text in the state or a command's log")
+        with changed(run, stack, {"kubernetes.exposure.login.session": "8h"}):
+            plan = preview(run, stack)
+            seen = hold(plan, "kubernetes.exposure.login.session", "kubernetes")
+            rolled = sorted(plan.name(s) for s in plan.changed())
+            if rolled != sorted(proxies):
+                raise StepFailedError(f"a login setting changed more than the login proxies: {rolled}")
+    return f"login proxies up for {len(proxies)} UIs; kubernetes.exposure.login.session: {seen}, the proxies alone"
 
 
 def fewer_brokers(run: Run, stack: str, cluster: Cluster) -> str:

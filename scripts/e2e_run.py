@@ -26,12 +26,19 @@ class Run:
     timings: list[tuple[str, float, str]] = field(default_factory=list)
 
     def pulumi(
-        self, *args: str, stack: str, ok: bool | None = True, env: dict[str, str] | None = None, stdout: bool = False
+        self,
+        *args: str,
+        stack: str,
+        ok: bool | None = True,
+        env: dict[str, str] | None = None,
+        stdout: bool = False,
+        stdin: str | None = None,
     ) -> str:
         """Runs the CLI on `stack`; `ok` says whether it must succeed or must fail (None: either). Returns its
-        output, or with `stdout` its standard output alone (a JSON document)."""
+        output, or with `stdout` its standard output alone (a JSON document). `stdin` is its input: a secret
+        value, say, which a command line would show."""
         command = ["pulumi", *args, "--stack", stack, "--non-interactive"]
-        return self.command(command, f"{args[0]}-{stack}", ok, env, stdout)
+        return self.command(command, f"{args[0]}-{stack}", ok, env, stdout=stdout, stdin=stdin)
 
     def command(
         self,
@@ -39,11 +46,14 @@ class Run:
         name: str,
         ok: bool | None = True,
         env: dict[str, str] | None = None,
+        *,
         stdout: bool = False,
+        stdin: str | None = None,
     ) -> str:
         """Runs `command` in the project copy, its output logged under `name`."""
         result = subprocess.run(
             command,
+            input=stdin,
             cwd=self.project,
             env={**self.env, **(env or {})},
             stdout=subprocess.PIPE,

@@ -1,6 +1,9 @@
-"""The UIs reachable over TLS from outside the cluster: Ingress or Gateway API objects, basic auth in front
-of the UIs without a login, and NetworkPolicies admitting the controller's namespace alone."""
+"""The UIs reachable over TLS from outside the cluster: Ingress or Gateway API objects, a login proxy in front
+of each UI without a login (tests/test_login_proxy.py runs them), and NetworkPolicies admitting the controller's
+namespace alone."""
 
+import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,6 @@ INGRESS_MODE = {
     "domain": "dictamesh.example.com",
     "hosts": {"grafana": "dashboards.example.com"},
     "ingressClass": "nginx",
-    "controller": "ingress-nginx",
     "controllerNamespace": "ingress-nginx",
     "tls": {"clusterIssuer": "letsencrypt-prod"},
     "uis": EVERY_UI,
@@ -42,7 +44,7 @@ GATEWAY_MODE = {
     "domain": "dictamesh.example.com",
     "gateway": {"name": "edge", "namespace": "gateways", "listener": "https"},
     "controllerNamespace": "envoy-gateway-system",
-    "uis": ["grafana"],
+    "uis": ["grafana", "jaeger"],
 }
 
 
@@ -55,7 +57,11 @@ def test_each_ui_gets_a_tls_ingress_on_its_host(ingress_prod: Recording) -> None
     ingresses = {r.name: r.inputs for r in ingress_prod.of_type(INGRESS)}
     assert set(ingresses) == {f"{ui}-ui" for ui in EVERY_UI}
     grafana = ingresses["grafana-ui"]
-    assert grafana["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    # no wait for an address the controller may never publish (the real engine's `up` would fail after 10 min)
+    assert grafana["metadata"]["annotations"] == {
+        "cert-manager.io/cluster-issuer": "letsencrypt-prod",
+        "pulumi.com/skipAwait": "true",
+    }
     assert grafana["spec"]["tls"] == [{"hosts": ["dashboards.example.com"], "secretName": "grafana-tls"}]
     rule = grafana["spec"]["rules"][0]
     assert rule["host"] == "dashboards.example.com"
@@ -67,21 +73,64 @@ def test_each_ui_gets_a_tls_ingress_on_its_host(ingress_prod: Recording) -> None
     }
 
 
-def test_uis_without_a_login_sit_behind_generated_basic_auth(ingress_prod: Recording) -> None:
+def test_uis_without_a_login_are_routed_through_their_login_proxy(ingress_prod: Recording) -> None:
     ingresses = {r.name: r.inputs for r in ingress_prod.of_type(INGRESS)}
     for ui in ("prometheus", "alertmanager", "console", "jaeger"):
-        annotations = ingresses[f"{ui}-ui"]["metadata"]["annotations"]
-        assert annotations["nginx.ingress.kubernetes.io/auth-type"] == "basic", ui
-        assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == "ui-basic-auth", ui
-    assert "nginx.ingress.kubernetes.io/auth-type" not in ingresses["grafana-ui"]["metadata"]["annotations"]
-    secret = ingress_prod.one("kubernetes:core/v1:Secret", "ui-basic-auth")
-    assert secret.is_secret("stringData.auth")
-    user, hashed = secret.inputs["stringData"]["auth"].split(":", 1)  # an htpasswd line, bcrypt
+        (path,) = ingresses[f"{ui}-ui"]["spec"]["rules"][0]["http"]["paths"]
+        assert path["backend"] == {"service": {"name": f"{ui}-login", "port": {"number": 4180.0}}}, ui
+        assert ingress_prod.one("kubernetes:core/v1:Service", f"{ui}-login")
+        # the route moves to the proxy once the proxy is ready
+        ingress = ingress_prod.one(INGRESS, f"{ui}-ui")
+        assert any(urn.endswith(f"Deployment::{ui}-login") for urn in ingress.depends_on), ui
+    grafana = ingresses["grafana-ui"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert grafana == {"name": "grafana", "port": {"number": 3000.0}}  # its own login
+    # no controller's annotations: any controller serves them
+    expected = {"cert-manager.io/cluster-issuer", "pulumi.com/skipAwait"}
+    assert all(set(i["metadata"]["annotations"]) == expected for i in ingresses.values())
+    assert ingress_prod.outputs["loginCallbacks"] == [
+        f"https://{ui}.dictamesh.example.com/oauth2/callback"
+        for ui in ("console", "jaeger", "prometheus", "alertmanager")
+    ]
+
+
+def test_the_generated_user_and_cookie_secret_are_secret_and_stable(ingress_prod: Recording) -> None:
+    secrets = {ui: ingress_prod.one("kubernetes:core/v1:Secret", f"{ui}-login-secrets") for ui in ("console", "jaeger")}
+    for secret in secrets.values():
+        assert secret.is_secret("stringData.htpasswd") and secret.is_secret("stringData.cookie-secret")
+    user, hashed = secrets["console"].inputs["stringData"]["htpasswd"].strip().split(":", 1)  # an htpasswd line
     assert "uiBasicAuthPassword" in ingress_prod.secret_outputs and ingress_prod.outputs["uiBasicAuthUser"] == user
-    # checked on every request a UI sends: the cheapest cost, since the password is 32 random characters
+    # checked on every basic-auth request: the cheapest cost, since the password is 32 random characters
     assert hashed.startswith("$2a$04$")
     assert bcrypt.checkpw(ingress_prod.outputs["uiBasicAuthPassword"].encode(), hashed.encode())
-    assert exposed("prod", INGRESS_MODE).one("kubernetes:core/v1:Secret", "ui-basic-auth").inputs == secret.inputs
+    # one cookie secret for every UI, so that one sign-in serves them all
+    cookie = {ui: secret.inputs["stringData"]["cookie-secret"] for ui, secret in secrets.items()}
+    assert cookie["console"] == cookie["jaeger"] and len(cookie["console"]) == 32
+    again = exposed("prod", INGRESS_MODE).one("kubernetes:core/v1:Secret", "console-login-secrets")
+    assert again.inputs == secrets["console"].inputs
+
+
+def test_a_provider_client_secret_reaches_the_proxies_as_a_secret_file() -> None:
+    oidc = {
+        "issuerUrl": "https://idp.example.com",
+        "clientId": "ui",
+        "clientSecret": "s3cret-from-the-provider",
+        "authorizationUrl": "https://idp.example.com/auth",
+        "tokenUrl": "https://idp.example.com:8443/token",
+        "jwksUrl": "https://idp.example.com/keys",
+    }
+    recording = exposed("prod", {**INGRESS_MODE, "login": {"oidc": oidc}})
+    secret = recording.one("kubernetes:core/v1:Secret", "console-login-secrets")
+    assert secret.is_secret("stringData.client-secret")
+    assert secret.inputs["stringData"]["client-secret"] == "s3cret-from-the-provider"
+    deployment = recording.one("kubernetes:apps/v1:Deployment", "console-login").inputs
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert not [arg for arg in args if "s3cret" in arg]
+    assert "--allowed-group=dictamesh-admins" in args  # the Console changes topics: admins alone by default
+    jaeger = recording.one("kubernetes:apps/v1:Deployment", "jaeger-login").inputs
+    assert not [a for a in jaeger["spec"]["template"]["spec"]["containers"][0]["args"] if "allowed-group" in a]
+    # the provider is outside the cluster: its ports, and no other, are open to the proxies
+    egress = recording.one(NETWORK_POLICY, "console-login-egress").inputs["spec"]["egress"]
+    assert egress[0]["ports"] == [{"protocol": "TCP", "port": 443.0}, {"protocol": "TCP", "port": 8443.0}]
 
 
 def container(recording: Recording, workload: str) -> dict[str, Any]:
@@ -130,9 +179,29 @@ def test_the_controller_namespace_alone_reaches_the_exposed_ports(ingress_prod: 
             "ports": [{"protocol": "TCP", "port": 3000.0}],
         }
     ]
-    assert {name for name in policies if "-from-" in name} == {
-        f"{w}-from-ingress-nginx" for w in ("grafana", "redpanda-console", "jaeger", "prometheus", "alertmanager")
+    proxied = {
+        "console": "redpanda-console",
+        "jaeger": "jaeger",
+        "prometheus": "prometheus",
+        "alertmanager": "alertmanager",
     }
+    assert {name for name in policies if "-from-" in name} == {
+        "grafana-from-ingress-nginx",
+        *(f"{ui}-login-from-ingress-nginx" for ui in proxied),
+        *(f"{workload}-from-{ui}-login" for ui, workload in proxied.items()),
+    }
+    # the UI admits its proxy alone, on the UI's port
+    console = policies["redpanda-console-from-console-login"]
+    assert console["ingress"][0]["from"] == [
+        {
+            "podSelector": {
+                "matchLabels": {
+                    "app.kubernetes.io/name": "console-login",
+                    "app.kubernetes.io/instance": "dictamesh-prod",
+                }
+            }
+        }
+    ]
 
 
 def test_the_controller_reaches_cert_managers_http01_solver_pods(ingress_prod: Recording) -> None:
@@ -162,18 +231,24 @@ def test_proxies_on_the_host_network_are_admitted_by_address() -> None:
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
         {"ipBlock": {"cidr": "10.0.0.0/24"}},
     ]
+    # the login proxies read X-Forwarded-* from those addresses alone, and from no one without them
+    login = exposed("prod", blocks).one("kubernetes:apps/v1:Deployment", "jaeger-login").inputs
+    args = login["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert [a for a in args if "proxy" in a] == [
+        "--reverse-proxy=true",
+        "--trusted-proxy-ip=10.0.0.0/24",
+        "--trusted-proxy-ip=10.0.1.7/32",
+    ]
+    plain = exposed("prod", GATEWAY_MODE).one("kubernetes:apps/v1:Deployment", "jaeger-login").inputs
+    assert not [a for a in plain["spec"]["template"]["spec"]["containers"][0]["args"] if "proxy" in a]
 
 
-def test_controllers_that_ignore_the_basic_auth_serve_only_the_uis_with_a_login() -> None:
-    traefik = {**INGRESS_MODE, "ingressClass": "traefik", "controller": "traefik", "uis": ["grafana"]}
-    ingress = exposed("prod", traefik).one(INGRESS, "grafana-ui").inputs
-    assert ingress["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
-    refused = (
-        "uis: console, jaeger, prometheus, alertmanager have no login of their own, and controller = 'nginx-inc' "
-        "would ignore the basic auth configured for ingress-nginx and serve them open"
-    )
-    with pytest.raises(ConfigError, match=refused):
-        parse("staging", {"kubernetes": {"exposure": {**INGRESS_MODE, "controller": "nginx-inc"}}})
+def test_every_controller_serves_every_ui() -> None:
+    traefik = exposed("prod", {**INGRESS_MODE, "ingressClass": "traefik"})
+    assert {r.name for r in traefik.of_type(INGRESS)} == {f"{ui}-ui" for ui in EVERY_UI}
+    gone = "controller: no longer read: the UIs without a login sit behind the stack's own login proxy"
+    with pytest.raises(ConfigError, match=gone):
+        parse("staging", {"kubernetes": {"exposure": {**INGRESS_MODE, "controller": "ingress-nginx"}}})
 
 
 def test_exposure_objects_pass_strict_schema_validation_and_the_policy_pack(
@@ -185,12 +260,13 @@ def test_exposure_objects_pass_strict_schema_validation_and_the_policy_pack(
     assert mandatory_violations(ingress_prod, stack_policy_config("prod")) == []
 
 
-def test_prod_without_tls_is_caught_by_the_policy_pack() -> None:
-    # UIs with a login of their own may go without TLS in staging; basic auth never may (the settings refuse it)
-    login_only = {**INGRESS_MODE, "tls": {}, "uis": ["grafana", "sentry"]}
-    found = mandatory_violations(exposed("prod", login_only), stack_policy_config("prod"))
+def test_an_ingress_without_tls_is_caught_by_the_policy_pack(ingress_prod: Recording) -> None:
+    """The settings refuse an exposure without TLS; the policy pack holds prod to it whatever made the Ingress."""
+    ingress = ingress_prod.one(INGRESS, "grafana-ui")
+    plain = dataclasses.replace(ingress, inputs={**ingress.inputs, "spec": {**ingress.inputs["spec"], "tls": []}})
+    recording = dataclasses.replace(ingress_prod, resources=[plain])
+    found = mandatory_violations(recording, stack_policy_config("prod"))
     assert any("k8s-exposure-tls: Ingress grafana-ui serves dashboards.example.com without TLS" in m for m in found)
-    assert mandatory_violations(exposed("staging", login_only), stack_policy_config("staging")) == []
 
 
 def httproute_crd() -> dict[str, Any]:
@@ -209,8 +285,10 @@ def httproute_schema() -> dict[str, Any]:
 def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
     recording = exposed("prod", GATEWAY_MODE)
     routes = recording.of_type(ROUTE)
-    assert [r.name for r in routes] == ["grafana-ui"]
+    assert [r.name for r in routes] == ["grafana-ui", "jaeger-ui"]
     route = manifest(routes[0])
+    # a UI without a login goes through its login proxy on a Gateway too
+    assert manifest(routes[1])["spec"]["rules"][0]["backendRefs"] == [{"name": "jaeger-login", "port": 4180}]
     assert route["spec"]["parentRefs"][0] == {
         "group": "gateway.networking.k8s.io",
         "kind": "Gateway",
@@ -225,31 +303,49 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
     # the controller's proxies are admitted, not the Gateway object's namespace
-    assert "grafana-from-envoy-gateway-system" in {r.name for r in recording.of_type(NETWORK_POLICY)}
-    # the scheme is a setting, not a guess from the listener's name
-    assert recording.outputs["publicUrls"] == {"grafana": "https://grafana.dictamesh.example.com/"}
+    policies = {r.name for r in recording.of_type(NETWORK_POLICY)}
+    assert {"grafana-from-envoy-gateway-system", "jaeger-login-from-envoy-gateway-system"} <= policies
+    assert recording.outputs["publicUrls"] == {
+        ui: f"https://{ui}.dictamesh.example.com/" for ui in ("grafana", "jaeger")
+    }
     assert mandatory_violations(recording, stack_policy_config("prod")) == []
-    plain = {**GATEWAY_MODE, "gateway": {**GATEWAY_MODE["gateway"], "scheme": "http"}}  # type: ignore[dict-item]
-    assert parse("staging", {"kubernetes": {"exposure": plain}}).kubernetes.exposure.https is False
 
 
 @pytest.mark.parametrize(
     ("exposure", "message"),
     [
-        ({**GATEWAY_MODE, "uis": ["grafana", "prometheus"]}, "prometheus have no login of their own and Gateway API"),
+        (
+            {**GATEWAY_MODE, "gateway": {"name": "edge", "namespace": "gateways", "listener": "web", "scheme": "http"}},
+            "gateway: listener 'web' serves http, and the UIs carry sign-ins and passwords",
+        ),
         ({**INGRESS_MODE, "domain": None, "hosts": {}}, "domain: required to name the hosts of grafana"),
         ({**INGRESS_MODE, "domain": "*.example.com"}, "exposure.domain = '*.example.com': expected a DNS name"),
         ({**INGRESS_MODE, "controllerNamespace": None}, "controllerNamespace: required in ingress mode"),
-        ({**INGRESS_MODE, "controller": None}, "controller: required in ingress mode, to know whose basic auth"),
+        (
+            {**INGRESS_MODE, "login": {"groups": {"grafana": ["x"]}}},
+            "login.groups: grafana not exposed behind the login",
+        ),
+        ({**INGRESS_MODE, "login": {"adminGroups": []}}, "login.adminGroups = []: List should have at least 1 item"),
+        (
+            {**INGRESS_MODE, "login": {"session": "1d"}},
+            "login.session = '1d': expected a duration in hours and minutes",
+        ),
+        (
+            {**INGRESS_MODE, "login": {"oidc": {"issuerUrl": "http://idp"}}},
+            "login.oidc.issuerUrl = 'http://idp': expected an https",
+        ),
         ({**GATEWAY_MODE, "controllerIpBlocks": ["10.0.0.0"]}, "controllerIpBlocks[0] = '10.0.0.0': expected an IPv4"),
         ({**GATEWAY_MODE, "controllerNamespace": None}, "controllerNamespace: required in gateway mode"),
-        ({**INGRESS_MODE, "tls": {}}, "tls: console, jaeger, prometheus, alertmanager sit behind basic auth"),
+        (
+            {**INGRESS_MODE, "tls": {}},
+            "tls: the UIs (grafana, console, jaeger, prometheus, alertmanager) carry sign-ins",
+        ),
         ({**INGRESS_MODE, "tls": {"clusterIssuer": "a", "secretName": "b"}}, "clusterIssuer, secretName: set one"),
         ({**INGRESS_MODE, "uis": ["kibana"]}, "exposure.uis[0] = 'kibana': Input should be"),
     ],
 )
 def test_bad_exposure_settings_name_the_key(exposure: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(").replace("*", r"\*")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         parse("staging", {"kubernetes": {"exposure": exposure}})
 
 

@@ -17,10 +17,17 @@ from components.images import RECORDS
 from components.model import Replica, Workload
 from components.sentry import images as sentry
 from tests.harness import Recording
+from tests.test_exposure import INGRESS_MODE, exposed
 
 # what a shell runs itself: no tool of the image needed
 BUILTINS = {"exec", "test", "[", "printf", "echo", "export", "set", "read", "true", "false", "cd", "exit"}
 MINI_FLAGS = Path(__file__).parent / "upstream" / "seaweedfs-4.40-mini-flags.txt"
+
+
+@pytest.fixture(scope="module")
+def stacks(stacks: dict[str, Recording]) -> dict[str, Recording]:
+    """Every stack, and prod with every UI exposed: the login proxies run only there."""
+    return {**stacks, "prod exposed": exposed("prod", INGRESS_MODE)}
 
 
 def workloads(stacks: dict[str, Recording]) -> Iterator[Workload]:
@@ -63,7 +70,7 @@ def commands_of(argv: Sequence[str]) -> set[str]:
 
 def test_every_image_every_stack_runs_has_its_record(stacks: dict[str, Recording]) -> None:
     assert {w.image for w in workloads(stacks)} <= set(RECORDS)
-    assert len(RECORDS) == 22
+    assert len(RECORDS) == 23
 
 
 def test_every_workload_runs_as_its_images_user_or_says_why_not(stacks: dict[str, Recording]) -> None:

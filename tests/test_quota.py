@@ -9,6 +9,7 @@ from components.config import ConfigError, parse
 from components.footprint import Footprint
 from components.quantity import cpu_cores, memory_bytes
 from tests.harness import Recording, run_stack, stack_config
+from tests.test_exposure import INGRESS_MODE, exposed
 
 QUOTA = "kubernetes:core/v1:ResourceQuota"
 STATEFULSET, DEPLOYMENT = "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"
@@ -117,3 +118,12 @@ def test_brokers_and_databases_can_take_their_own_storage_class() -> None:
     assert by_workload["redis"] == by_workload["prometheus"] == "ssd"  # the stack's class
     with pytest.raises(ConfigError, match=r"storageClasses: kafka has no storage; allowed: postgres"):
         parse("prod", {"kubernetes": '{"storageClasses": {"kafka": "fast"}}'})
+
+
+def test_the_login_proxies_are_in_the_quota() -> None:
+    """One proxy per exposed UI without a login, each a Deployment rolling by surge."""
+    config = {key.removeprefix("dictamesh:"): value for key, value in stack_config("prod").items()}
+    kubernetes = {**yaml.safe_load(config["kubernetes"]), "exposure": INGRESS_MODE}
+    recording = exposed("prod", INGRESS_MODE)
+    assert len([d for d in recording.of_type(DEPLOYMENT) if d.name.endswith("-login")]) == 4
+    assert parse("prod", {**config, "kubernetes": kubernetes}).footprint() == registered_footprint(recording)

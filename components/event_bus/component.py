@@ -172,7 +172,7 @@ class EventBus(pulumi.ComponentResource):
         self.console_url = f"http://{runtime.published(console_port) or runtime.address('redpanda-console') + ':8080'}"
         self.telemetry = alerts.telemetry(args.brokers, tls)
         # the community Console has no login of its own
-        self.uis = [WebUi("console", [Route("/", "redpanda-console", console_port.port)], login=False)]
+        self.uis = [WebUi("console", [Route("/", "redpanda-console", console_port.port)], login=False, admin=True)]
         self.sasl_username = files.SUPERUSER if password else None
         self.sasl_password = password
         self.register_outputs(

@@ -211,7 +211,7 @@ class Observability(pulumi.ComponentResource):
             WebUi("grafana", [Route("/", "grafana", grafana.PORT)], login=True),
             WebUi("jaeger", [Route("/", "jaeger", jaeger.UI)], login=False),
             WebUi("prometheus", [Route("/", "prometheus", prometheus.PORT)], login=False),
-            WebUi("alertmanager", [Route("/", "alertmanager", alertmanager.PORT)], login=False),
+            WebUi("alertmanager", [Route("/", "alertmanager", alertmanager.PORT)], login=False, admin=True),
         ]
         self.grafana_admin_password = password
         self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_url": self.grafana_url})

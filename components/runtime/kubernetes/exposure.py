@@ -1,5 +1,5 @@
 """Ingress or HTTPRoute objects for the UIs a stack exposes, and the NetworkPolicies that admit the
-controller's namespace to them, and nothing broader."""
+controller's namespace to them (or to the login proxies in front of them), and nothing broader."""
 
 from typing import Any
 
@@ -7,21 +7,15 @@ from components.kubernetes_settings import Exposure, GatewayRef
 from components.model import WebUi
 
 Json = dict[str, Any]
-# the Secret holding htpasswd lines under the key `auth`, as ingress-nginx reads them
-BASIC_AUTH = "ui-basic-auth"
 
 
 def ingress(ui: WebUi, exposure: Exposure, namespace: str, labels: Json) -> Json:
     host = exposure.host(ui.name)
-    annotations: Json = {}
+    # `up` does not wait for the controller to publish an address: many never do (Traefik without a published
+    # service, a controller on the host network), and the provider would then fail the update after 10 minutes
+    annotations: Json = {"pulumi.com/skipAwait": "true"}
     if exposure.tls.cluster_issuer:
         annotations["cert-manager.io/cluster-issuer"] = exposure.tls.cluster_issuer
-    if not ui.login:
-        annotations |= {
-            "nginx.ingress.kubernetes.io/auth-type": "basic",
-            "nginx.ingress.kubernetes.io/auth-secret": BASIC_AUTH,
-            "nginx.ingress.kubernetes.io/auth-realm": f"DictaMesh {ui.name}",
-        }
     spec: Json = {
         "ingressClassName": exposure.ingress_class,
         "rules": [
@@ -42,9 +36,7 @@ def ingress(ui: WebUi, exposure: Exposure, namespace: str, labels: Json) -> Json
     }
     if exposure.tls.enabled:
         spec["tls"] = [{"hosts": [host], "secretName": exposure.tls.secret_name or f"{ui.name}-tls"}]
-    metadata: Json = {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels}
-    if annotations:
-        metadata["annotations"] = annotations
+    metadata: Json = {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels, "annotations": annotations}
     return {"metadata": metadata, "spec": spec}
 
 
@@ -103,20 +95,44 @@ def admission(metadata: Json, pods: Json, ports: list[int], exposure: Exposure) 
     }
 
 
-def admit_controller(ui: WebUi, exposure: Exposure, namespace: str, labels: Json, instance: str) -> list[Json]:
-    """One policy per workload behind the UI, opening only the routed ports to the controller."""
+def _routed_ports(ui: WebUi) -> list[tuple[str, list[int]]]:
     ports: dict[str, set[int]] = {}
     for route in ui.routes:
         ports.setdefault(route.workload, set()).add(route.port)
+    return [(workload, sorted(numbers)) for workload, numbers in sorted(ports.items())]
+
+
+def admit_controller(ui: WebUi, exposure: Exposure, namespace: str, labels: Json, instance: str) -> list[Json]:
+    """One policy per workload behind the UI, opening only the routed ports to the controller."""
     source = exposure.controller_namespace or "controller-ips"
     return [
         admission(
             {"name": f"{workload}-from-{source}", "namespace": namespace, "labels": labels},
             {"app.kubernetes.io/name": workload, "app.kubernetes.io/instance": instance},
-            sorted(numbers),
+            numbers,
             exposure,
         )
-        for workload, numbers in sorted(ports.items())
+        for workload, numbers in _routed_ports(ui)
+    ]
+
+
+def admit_login(ui: WebUi, proxy: str, namespace: str, labels: Json, instance: str) -> list[Json]:
+    """The UI's login proxy reaches the routed ports of the UI's workloads."""
+    proxies = [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": proxy, "app.kubernetes.io/instance": instance}}}
+    ]
+    return [
+        {
+            "metadata": {"name": f"{workload}-from-{proxy}", "namespace": namespace, "labels": labels},
+            "spec": {
+                "podSelector": {
+                    "matchLabels": {"app.kubernetes.io/name": workload, "app.kubernetes.io/instance": instance}
+                },
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": proxies, "ports": [{"protocol": "TCP", "port": port} for port in numbers]}],
+            },
+        }
+        for workload, numbers in _routed_ports(ui)
     ]
 
 
@@ -128,5 +144,4 @@ def admit_http01_solver(exposure: Exposure, namespace: str, labels: Json) -> Jso
 
 
 def url(ui: str, exposure: Exposure) -> str:
-    scheme = "https" if exposure.https else "http"
-    return f"{scheme}://{exposure.host(ui)}/"
+    return f"https://{exposure.host(ui)}/"  # the settings refuse an exposure without TLS

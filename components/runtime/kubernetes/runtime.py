@@ -18,10 +18,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.model import CA_FILE, Exposed, Port, WebUi, Workload
+from components.login import proxy as login
+from components.model import CA_FILE, Exposed, Port, Route, WebUi, Workload
 from components.runtime.kubernetes import certificates, exposure, network, quota
 from components.runtime.kubernetes.pod import keyed, pod_template
-from components.secrets import as_secret, basic_auth_password
+from components.secrets import as_secret, basic_auth_password, generated_password
 from components.settings import Settings
 
 Json = dict[str, Any]
@@ -125,35 +126,48 @@ class KubernetesRuntime:
         parent = pulumi.ComponentResource("dictamesh:platform:Exposure", "exposure")
         opts = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(parent=parent))
         labels = {"app.kubernetes.io/component": "exposure", **self._platform_labels}
-        user, password = None, None
+        instance = self._platform_labels["app.kubernetes.io/instance"]
+        user, password, callbacks = None, None, []
         if any(not ui.login for ui in chosen):
+            # the generated user of the login: API clients and emergencies with a provider, everyone without one
             user = "admin"
             password, bcrypt = basic_auth_password("ui-basic-auth-password", parent)
-            k8s.core.v1.Secret(
-                exposure.BASIC_AUTH,
-                metadata={"name": exposure.BASIC_AUTH, "namespace": self._namespace, "labels": labels},
-                type="Opaque",
-                string_data={"auth": as_secret(pulumi.Output.concat(user, ":", bcrypt))},
-                opts=opts,
-            )
-        instance = self._platform_labels["app.kubernetes.io/instance"]
+            htpasswd = pulumi.Output.concat(user, ":", bcrypt, "\n")
+            cookie_secret = generated_password("ui-login-cookie-secret", parent)
         for ui in chosen:
+            served, route_opts = ui, opts
+            if not ui.login:
+                host = settings.host(ui.name)
+                gate = login.proxy(
+                    ui,
+                    host=host,
+                    cookie_domain=settings.cookie_domain(ui.name),
+                    cookie_name=f"_login_{self._namespace}",
+                    login=settings.login,
+                    trusted_proxies=settings.controller_ip_blocks,
+                    address=self.address,
+                    cookie_secret=cookie_secret,
+                    htpasswd=htpasswd,
+                )
+                # the route moves to the proxy once it is ready: no window of errors when a stack gains it
+                ready = self.deploy(gate, parent)
+                route_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=ready))
+                for policy in exposure.admit_login(ui, gate.name, self._namespace, labels, instance):
+                    k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+                callbacks.append(f"https://{host}{login.PREFIX}/callback")
+                served = WebUi(ui.name, [Route("/", gate.name, login.PORT)], login=True)
             if settings.mode == "ingress":
-                route = exposure.ingress(ui, settings, self._namespace, labels)
-                k8s.networking.v1.Ingress(route["metadata"]["name"], **route, opts=opts)
+                route = exposure.ingress(served, settings, self._namespace, labels)
+                k8s.networking.v1.Ingress(route["metadata"]["name"], **route, opts=route_opts)
             elif settings.gateway:
-                route = exposure.http_route(ui, settings, settings.gateway, self._namespace, labels)
-                self._custom(route["metadata"]["name"], route, opts)
-            for policy in exposure.admit_controller(ui, settings, self._namespace, labels, instance):
+                route = exposure.http_route(served, settings, settings.gateway, self._namespace, labels)
+                self._custom(route["metadata"]["name"], route, route_opts)
+            for policy in exposure.admit_controller(served, settings, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
         if settings.http01_solver_admitted:
             solver = exposure.admit_http01_solver(settings, self._namespace, labels)
             k8s.networking.v1.NetworkPolicy(solver["metadata"]["name"], **solver, opts=opts)
-        return Exposed(
-            urls=urls,
-            basic_auth_user=user,
-            basic_auth_password=password,
-        )
+        return Exposed(urls=urls, callbacks=callbacks, basic_auth_user=user, basic_auth_password=password)
 
     def labels(self, workload: Workload) -> Json:
         """The recommended app.kubernetes.io labels of a workload's objects."""
