@@ -41,6 +41,17 @@ FIXTURES: dict[str, tuple[dict[str, str], dict[str, str] | None, str]] = {
         {"redpanda_cluster_unavailable_partitions": "0x10"},
         "5m",
     ),
+    "RedpandaCertificateExpiring": (
+        {
+            'redpanda_tls_certificate_expires_at_timestamp_seconds{instance="redpanda-0",area="kafka"}': "86400x30",
+            'redpanda_tls_certificate_expires_at_timestamp_seconds{instance="redpanda-0",area="rpc"}': "0x30",
+        },
+        {
+            'redpanda_tls_certificate_expires_at_timestamp_seconds{instance="redpanda-0",area="kafka"}': "7776000x30",
+            'redpanda_tls_certificate_expires_at_timestamp_seconds{instance="redpanda-0",area="rpc"}': "0x30",
+        },
+        "20m",
+    ),
     "RedpandaLowFreeStorage": (
         {
             'redpanda_storage_disk_free_bytes{instance="redpanda-0"}': "10x20",

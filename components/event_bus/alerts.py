@@ -35,6 +35,19 @@ def telemetry(brokers: int, tls: bool) -> Telemetry:
                 description="{{ $value }} partitions lack a Raft quorum: producers and consumers of them fail.",
             ),
             Alert(
+                # per listener (area); stacks without TLS publish none. Leaves live 90 days and are renewed with 30
+                # left (components/runtime/kubernetes/certificates.py), and brokers reload them on their own:
+                # a week left means the renewal, or the reload, has failed for three weeks
+                name="RedpandaCertificateExpiring",
+                expr="min by (job, instance, area) (redpanda_tls_certificate_expires_at_timestamp_seconds > 0)"
+                " - time() < 7 * 86400",
+                for_="15m",
+                severity="warning",
+                summary="{{ $labels.instance }}'s {{ $labels.area }} certificate expires within a week",
+                description="Clients will refuse the broker when it expires: check the Certificate's renewal "
+                "(cert-manager) and the files the broker serves.",
+            ),
+            Alert(
                 name="RedpandaLowFreeStorage",
                 expr="redpanda_storage_disk_free_bytes < 0.15 * redpanda_storage_disk_total_bytes",
                 severity="warning",
