@@ -128,6 +128,8 @@ class Workload:
     probe: Probe | None = None
     clients: Sequence[str] = ()  # workloads allowed to connect to its ports; "*": any in the namespace
     egress_ports: Sequence[int] = ()  # TCP ports it may reach outside the platform (webhooks, SMTP)
+    # TCP ports it may reach in other namespaces of the cluster (an application Prometheus scrapes there)
+    egress_namespaces: Mapping[str, Sequence[int]] = field(default_factory=dict)
     peer_discovery: bool = False  # replicas must find each other before they are ready (a Raft cluster)
     stop_grace_seconds: int = 30  # from the stop signal to the kill
     # run before the stop signal on targets that ignore the image's STOPSIGNAL (Kubernetes): Docker

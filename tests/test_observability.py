@@ -59,6 +59,40 @@ def test_applications_add_their_own_targets_from_settings() -> None:
         parse("dev", {"observability": '{"extraTargets": [{"job": "redis", "targets": ["x:1"]}]}'})
 
 
+def test_prometheus_is_let_out_to_targets_in_other_namespaces_and_outside() -> None:
+    targets = [
+        "graphql-gateway:8080",  # the stack's own namespace: open already
+        "event-router.apps:9100",
+        "event-router.apps.svc.cluster.local:9101",
+        "search.search.svc:9114",
+        "dictamesh-staging-only.dictamesh-staging:8080",  # the stack's namespace, named in full
+        "10.0.3.4:9100",
+        "metrics.example.com:443",
+    ]
+    extra = {"extraTargets": [{"job": "apps", "targets": targets}]}
+    kubernetes = yaml.safe_load(stack_config("staging")["dictamesh:kubernetes"])
+    recording = run_stack("staging", {"dictamesh:observability": extra, "dictamesh:kubernetes": kubernetes})
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "prometheus-egress").inputs["spec"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "prometheus"
+    assert policy["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+            "ports": [{"protocol": "TCP", "port": p} for p in (443.0, 9100.0)],
+        },
+        {
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}}],
+            "ports": [{"protocol": "TCP", "port": p} for p in (9100.0, 9101.0)],
+        },
+        {
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "search"}}}],
+            "ports": [{"protocol": "TCP", "port": 9114.0}],
+        },
+    ]
+    # a stack whose targets are its own needs no policy
+    plain = run_stack("staging")
+    assert "prometheus-egress" not in {r.name for r in plain.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_alert_has_a_severity_summary_description_and_runbook(stacks: dict[str, Recording], stack: str) -> None:
     _, rule_files = prometheus_files(stacks[stack])

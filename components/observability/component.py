@@ -98,6 +98,8 @@ class Observability(pulumi.ComponentResource):
                 ),
                 # Grafana queries it; it scrapes itself through its own Service, which NetworkPolicy sees too
                 clients=["grafana", "prometheus"],
+                egress_namespaces=prometheus.egress_namespaces(args.extra_targets),
+                egress_ports=prometheus.egress_ports(args.extra_targets),
                 tls_trust=prometheus.trusted(telemetry),
             ),
             self,

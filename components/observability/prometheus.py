@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import yaml
 
 from components.model import CA_FILE, Alert, Telemetry
-from components.observability.settings import ObservabilitySettings
+from components.observability.settings import ExtraTarget, ObservabilitySettings
 
 CONFIG_DIR = "/etc/prometheus"
 DATA_DIR = "/prometheus"
@@ -101,3 +101,17 @@ def args(settings: ObservabilitySettings, storage_bytes: int, external_url: str 
     if external_url:
         flags.append(f"--web.external-url={external_url}")
     return flags
+
+
+def egress_namespaces(extra: Sequence[ExtraTarget]) -> dict[str, list[int]]:
+    """The applications' targets in other namespaces of the cluster: their ports, by namespace."""
+    found: dict[str, set[int]] = {}
+    for target in extra:
+        for namespace, ports in target.reach()[0].items():
+            found.setdefault(namespace, set()).update(ports)
+    return {namespace: sorted(ports) for namespace, ports in sorted(found.items())}
+
+
+def egress_ports(extra: Sequence[ExtraTarget]) -> list[int]:
+    """The applications' targets outside the cluster (addresses, other DNS names): their ports."""
+    return sorted({port for target in extra for port in target.reach()[1]})

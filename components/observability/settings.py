@@ -75,7 +75,11 @@ class ExtraTarget(Section):
     """An application's own metrics endpoint, scraped beside the platform's."""
 
     job: DnsLabel
-    targets: list[HostAndPort] = Field(min_length=1)
+    targets: list[HostAndPort] = Field(
+        min_length=1,
+        description="host:port as Prometheus reaches it: <service>:<port> in the stack's namespace, "
+        "<service>.<namespace>:<port> in another (Prometheus is let out there on that port)",
+    )
     path: str = "/metrics"
 
     @model_validator(mode="after")
@@ -83,6 +87,23 @@ class ExtraTarget(Section):
         if self.job in PLATFORM_JOBS:
             raise ValueError(f"job = {self.job!r}: taken by the platform ({', '.join(PLATFORM_JOBS)})")
         return self
+
+    def reach(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Where Prometheus must be let out to scrape the targets: ports per namespace of the cluster
+        (`<service>.<namespace>[.svc...]:port`), and ports outside it (an address or another DNS name). A bare
+        service name is in the stack's own namespace, which lets every pod out already."""
+        namespaces: dict[str, list[int]] = {}
+        outside: list[int] = []
+        for target in self.targets:
+            host, port = target.rsplit(":", 1)
+            parts = host.split(".")
+            if len(parts) == 1:
+                continue
+            if not host.replace(".", "").isdigit() and (len(parts) == 2 or parts[2] == "svc"):
+                namespaces.setdefault(parts[1], []).append(int(port))
+            else:
+                outside.append(int(port))
+        return namespaces, outside
 
 
 class ObservabilityPorts(Section):

@@ -66,21 +66,29 @@ def allow_clients(
 
 
 def allow_egress(workload: Workload, namespace: str, labels: Json, selector: Json) -> Json | None:
-    """Connections out of the platform (webhooks, chat, SMTP), on the workload's declared ports only."""
-    if not workload.egress_ports:
+    """Connections out of the platform (webhooks, chat, SMTP) and into other namespaces (an application's
+    metrics), on the workload's declared ports only."""
+    rules: list[Json] = []
+    if workload.egress_ports:
+        rules.append(
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(workload.egress_ports))],
+            }
+        )
+    for other, ports in sorted(workload.egress_namespaces.items()):
+        if other != namespace:  # its own namespace lets every pod out already (namespace_egress)
+            rules.append(
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other}}}],
+                    "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(ports))],
+                }
+            )
+    if not rules:
         return None
     return {
         "metadata": {"name": f"{workload.name}-egress", "namespace": namespace, "labels": labels},
-        "spec": {
-            "podSelector": {"matchLabels": selector},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": port} for port in sorted(set(workload.egress_ports))],
-                }
-            ],
-        },
+        "spec": {"podSelector": {"matchLabels": selector}, "policyTypes": ["Egress"], "egress": rules},
     }
 
 
