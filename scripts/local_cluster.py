@@ -109,6 +109,7 @@ class Cluster:
         missing = [str(path) for path in (*(BINARIES / c for c in commands), KWOK) if not path.is_file()]
         if missing:
             raise SystemExit(f"not built: {', '.join(missing)} (make test-deps builds them)")
+        work.mkdir(parents=True, exist_ok=True)
         _certificates(work)
         client, peer, self.port = free_port(), free_port(), free_port()
         self.etcd = subprocess.Popen(
@@ -358,7 +359,14 @@ def cert_manager_crds() -> list[dict[str, Any]]:
 def start(work: Path) -> Cluster:
     """The cluster with its nodes, the stack files' storage classes and cert-manager's CRDs (no controller:
     Certificates are accepted and never issued)."""
-    cluster = Cluster(work)
+    for attempt in range(1, 4):
+        try:
+            cluster = Cluster(work / f"attempt-{attempt}")
+            break
+        except RuntimeError as error:
+            # another process bound a port between its pick and the server's bind: start afresh on others
+            if "address already in use" not in str(error) or attempt == 3:
+                raise
     try:
         cluster.add_nodes(["zone-a", "zone-b", "zone-c"])  # prod spreads its brokers over three
         for storage_class in sorted(stack_settings("storageClass")):
