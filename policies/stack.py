@@ -9,6 +9,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from policies import listeners
 from policies.common import config, stack_policy
 
 REPLICATED = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"}
@@ -75,7 +76,7 @@ def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
 
 
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
-DATASTORES = ("postgres", "redis", "redpanda")
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 
 def _encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -84,19 +85,32 @@ def _encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
         for c in args.resources
         if c.resource_type == CERTIFICATE
     }
+    config_maps = {
+        (_namespace(c), (c.props.get("metadata") or {}).get("name")): c.props.get("data") or {}
+        for c in args.resources
+        if c.resource_type == CONFIG_MAP
+    }
     for resource in args.resources:
         labels = (resource.props.get("metadata") or {}).get("labels") or {}
         name = labels.get("app.kubernetes.io/name")
-        if resource.resource_type != "kubernetes:apps/v1:StatefulSet" or name not in DATASTORES:
+        if resource.resource_type != "kubernetes:apps/v1:StatefulSet" or name not in listeners.READERS:
             continue
         template = ((resource.props.get("spec") or {}).get("template") or {}).get("spec") or {}
-        mounted = {(v.get("secret") or {}).get("secretName") for v in template.get("volumes") or []}
+        volumes = template.get("volumes") or []
+        mounted = {(v.get("secret") or {}).get("secretName") for v in volumes}
         if not any((_namespace(resource), secret) in issued for secret in mounted):
             report(
                 f"{name} serves without TLS: its pods mount no certificate that a cert-manager Certificate of "
                 "the stack issues. Set kubernetes.tls.enabled to true (the cluster needs cert-manager).",
                 resource.urn,
             )
+            continue
+        files: dict[str, str] = {}
+        for volume in volumes:
+            files |= config_maps.get((_namespace(resource), (volume.get("configMap") or {}).get("name")), {})
+        container_args = [str(a) for c in template.get("containers") or [] for a in c.get("args") or []]
+        for plain in listeners.READERS[name](files, container_args):
+            report(f"{name} takes plain text beside TLS: {plain}.", resource.urn)
 
 
 BROKER_DEFAULTS = {"minBrokers": 3}
@@ -135,7 +149,8 @@ POLICIES = [
     ),
     stack_policy(
         "datastores-encrypted-in-transit",
-        "PostgreSQL, Redis and Redpanda on Kubernetes serve TLS with a certificate of the stack (enforced in prod).",
+        "PostgreSQL, Redis and Redpanda on Kubernetes serve TLS alone, with a certificate of the stack (enforced in "
+        "prod).",
         _encrypted,
     ),
     stack_policy(

@@ -2,6 +2,7 @@
 and every server's and client's settings, on each stack under the mock engine."""
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -144,10 +145,12 @@ def test_servers_mount_their_certificate_and_clients_the_ca_alone(stacks: dict[s
     for client, server in CLIENTS.items():
         pod = pod_spec(recording, client)
         volume = next(v for v in pod["volumes"] if v["name"] == "tls-ca")
+        # never the server's key beside it; PostgreSQL's reload job compares the certificate with what it serves
+        compared = [{"key": "tls.crt", "path": "server.crt"}] if client == "postgres-tls-reload" else []
         assert volume["secret"] == {
             "secretName": f"{server}-tls",
             "defaultMode": 0o444,
-            "items": [{"key": "ca.crt", "path": "ca.crt"}],  # never the server's key beside it
+            "items": [{"key": "ca.crt", "path": "ca.crt"}, *compared],
         }, client
         mounts = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "tls-ca"]
         assert mounts == [{"name": "tls-ca", "mountPath": "/etc/dictamesh/ca", "readOnly": True}]
@@ -277,6 +280,39 @@ def test_plain_text_without_cert_manager_is_refused_by_the_prod_policy() -> None
         for server in SERVERS
     ]
     assert [v for v in mandatory_violations(plain, stack_policy_config("staging")) if "encrypted" in v] == []
+
+
+def with_files(recording: Recording, changes: dict[str, dict[str, str]]) -> Recording:
+    """The recording with some ConfigMaps' files replaced: `<workload>-files` -> file -> content."""
+    resources = [
+        replace(r, inputs={**r.inputs, "data": {**r.inputs["data"], **changes[r.name]}}) if r.name in changes else r
+        for r in recording.resources
+    ]
+    return replace(recording, resources=resources)
+
+
+def test_the_prod_policy_refuses_a_datastore_that_also_takes_plain_text(stacks: dict[str, Recording]) -> None:
+    prod = stacks["prod"]
+    assert [v for v in mandatory_violations(prod, stack_policy_config("prod")) if "encrypted" in v] == []
+    files = {server: files_of(prod, server) for server in SERVERS}
+    broker = yaml.safe_load(files["redpanda"]["redpanda.yaml"])
+    broker["redpanda"]["kafka_api_tls"] = []
+    broker["redpanda"]["rpc_server_tls"]["enabled"] = False
+    leaky = with_files(
+        prod,
+        {
+            "postgres-files": {"pg_hba.conf": files["postgres"]["pg_hba.conf"] + "host all all all scram-sha-256\n"},
+            "redis-files": {"redis.conf": files["redis"]["redis.conf"].replace("port 0", "port 6380")},
+            "redpanda-files": {"redpanda.yaml": yaml.safe_dump(broker)},
+        },
+    )
+    found = [v for v in mandatory_violations(leaky, stack_policy_config("prod")) if "encrypted" in v]
+    assert sorted(v.split(": ", 1)[1] for v in found) == [
+        "postgres takes plain text beside TLS: pg_hba.conf: `host all all all scram-sha-256` takes plain text.",
+        "redis takes plain text beside TLS: redis.conf: port 6380.",
+        "redpanda takes plain text beside TLS: redpanda: the RPC between brokers has no TLS.",
+        "redpanda takes plain text beside TLS: redpanda: the kafka listener 'internal' has no TLS.",
+    ]
 
 
 def test_a_bad_issuer_is_refused_naming_the_setting() -> None:
