@@ -1,10 +1,12 @@
 """Settings of the Kubernetes target (`dictamesh:kubernetes`): cluster, namespace, network, exposure,
 quota and placement."""
 
+import re
 from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import Field, model_validator
 
+from components import tls_reload
 from components.change import OnChange
 from components.fields import Cpu, DnsLabel, Memory, Section, matching
 from components.login.settings import Login
@@ -29,6 +31,21 @@ IssuerName = Annotated[
         f"{SELF_SIGNED}, or a ClusterIssuer's name (lower-case letters, digits, '-' and '.')",
     ),
 ]
+Lifetime = Annotated[
+    str,
+    matching(r"[1-9][0-9]*h([0-9]+m)?|[1-9][0-9]*m", "hours and minutes as cert-manager takes them: 2160h, 90m"),
+]
+# the reload jobs (components/tls_reload.py) run hourly: a renewal leaves them this long to make PostgreSQL and
+# Redis serve it, three runs and more, before the old certificate expires
+RENEWAL_MINIMUM_SECONDS = 3 * tls_reload.PERIOD_SECONDS
+
+
+def seconds(lifetime: Lifetime) -> int:
+    found = re.fullmatch(r"(?:([0-9]+)h)?(?:([0-9]+)m)?", lifetime)
+    hours, minutes = found.groups() if found else (None, None)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60
+
+
 # the web UIs a stack can expose; those without a login of their own are exposed behind the stack's
 Ui = Literal["grafana", "console", "jaeger", "prometheus", "alertmanager", "sentry"]
 LOGIN_UIS = ("grafana", "sentry")  # UIs with their own login; the others sit behind the stack's (components/login)
@@ -89,6 +106,40 @@ class InTransit(Section):
         description="selfSigned: a CA of the stack's own in its namespace; else the name of a cert-manager "
         "ClusterIssuer that puts its CA in the Secrets it issues (ca.crt), as CA and Vault issuers do",
     )
+
+    certificate_lifetime: Annotated[
+        Lifetime,
+        OnChange(
+            "live",
+            "none",
+            "cert-manager issues every server's certificate again at once (the request no longer matches); Redpanda "
+            "serves it by itself, PostgreSQL and Redis within the hour, at their reload job's next run",
+        ),
+    ] = Field(default="2160h", description="how long a server's certificate is valid (cert-manager's duration)")
+    renew_before: Annotated[
+        Lifetime,
+        OnChange("live", "none", "the next renewal of each certificate comes when this much of it is left"),
+    ] = Field(
+        default="720h",
+        description="how long before it expires a certificate is renewed; at least 3h, which leaves the hourly "
+        "reload jobs three runs to make PostgreSQL and Redis serve the renewal",
+    )
+
+    @model_validator(mode="after")
+    def _renewal_served_in_time(self) -> Self:
+        lifetime, renew = seconds(self.certificate_lifetime), seconds(self.renew_before)
+        if renew < RENEWAL_MINIMUM_SECONDS:
+            raise ValueError(
+                f"renewBefore = {self.renew_before!r}: PostgreSQL and Redis are told to read a renewed certificate "
+                f"by an hourly job; renew at least {RENEWAL_MINIMUM_SECONDS // 3600}h before expiry, so three runs "
+                "come before the old one expires"
+            )
+        if lifetime <= renew:
+            raise ValueError(
+                f"certificateLifetime = {self.certificate_lifetime!r}, renewBefore = {self.renew_before!r}: the "
+                "lifetime must be longer than renewBefore (cert-manager refuses the Certificate otherwise)"
+            )
+        return self
 
     @property
     def cluster_issuer(self) -> str | None:

@@ -18,6 +18,7 @@ SECRETS_DIR = "/run/secrets/dictamesh"  # where every workload finds its secret 
 TLS_DIR = "/etc/dictamesh/tls"
 TLS_CERT, TLS_KEY, TLS_CA = f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key", f"{TLS_DIR}/ca.crt"
 CA_FILE = "/etc/dictamesh/ca/ca.crt"
+SERVER_CERT_FILE = "/etc/dictamesh/ca/server.crt"  # a TLS server's certificate, for a client that compares
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class Workload:
     # clients use, with its key and CA, under TLS_DIR
     tls_server: bool = False
     tls_trust: str | None = None  # the TLS server whose CA it verifies against, at CA_FILE
+    # with tls_trust: that server's certificate too (never its key), at SERVER_CERT_FILE, to compare with
+    # what the server presents
+    tls_compare: bool = False
     # a job that must have run before any replica of this workload is removed (fewer replicas), e.g. a
     # decommission: Kubernetes runs it before the StatefulSet changes; Docker after the replicas that stay,
     # before the engine removes the others (an update's deletions come last)

@@ -28,7 +28,7 @@ TABLES = [
     "dictamesh_event_log",
     "dictamesh_schemas",
 ]
-PASSWORDS = {role: token_hex(16) for role in ("superuser", "app", "monitor", "backup")}
+PASSWORDS = {role: token_hex(16) for role in ("superuser", "app", "monitor", "backup", "tls-reload")}
 
 
 def write_secrets(secrets: Path) -> None:
@@ -367,12 +367,12 @@ def test_the_stop_command_ends_a_server_that_a_client_keeps_busy(workdir: Path, 
 
 
 def converge(
-    server: PostgresServer, settings: CatalogSettings, secrets: Path, **env: str
+    server: PostgresServer, settings: CatalogSettings, secrets: Path, tls: bool = False, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """The converge job's script and SQL, as the job mounts them, run against a running server."""
     sql_dir = secrets.parent / f"converge-sql-{settings.database}-{settings.app_user}"
     sql_dir.mkdir(exist_ok=True)
-    for name, content in files.converge_scripts(settings, secrets_dir=str(secrets)).items():
+    for name, content in files.converge_scripts(settings, tls, secrets_dir=str(secrets)).items():
         (sql_dir / name).write_text(content)
     script = secrets.parent / "catalog-converge.sh"
     script.write_text(files.script("catalog-converge.sh"))

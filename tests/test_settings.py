@@ -102,6 +102,26 @@ BAD_CONFIG = [
         ["dictamesh:kubernetes.namespace = 'Dicta_Mesh'", "DNS label"],
     ),
     ("staging", {"dictamesh:eventBus": {"sasl": "maybe"}}, ["dictamesh:eventBus.sasl = 'maybe'", "boolean"]),
+    (
+        "staging",
+        {"dictamesh:catalog": {"appUser": "dictamesh_tls_reload"}},
+        ["dictamesh:catalog.appUser = 'dictamesh_tls_reload'", "choose another name"],
+    ),
+    (
+        "prod",
+        {"dictamesh:kubernetes": {"tls": {"renewBefore": "2h"}}},
+        ["dictamesh:kubernetes.tls", "renewBefore = '2h'", "hourly job", "at least 3h"],
+    ),
+    (
+        "staging",
+        {"dictamesh:kubernetes": {"tls": {"certificateLifetime": "720h"}}},
+        ["certificateLifetime = '720h', renewBefore = '720h'", "longer than renewBefore"],
+    ),
+    (
+        "staging",
+        {"dictamesh:kubernetes": {"tls": {"certificateLifetime": "90d"}}},
+        ["dictamesh:kubernetes.tls.certificateLifetime = '90d'", "2160h, 90m"],
+    ),
     ("dev", {"dictamesh:stack": "prod"}, ["dictamesh:stack", "cannot be configured"]),
 ]
 

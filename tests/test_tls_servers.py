@@ -2,7 +2,7 @@
 server certificate made as cert-manager's CA Issuer makes them (tests/tls.py).
 
 Each server takes TLS alone, a client that verifies gets in, a plain-text one does not, and the
-daily reload job of the prod stack, run as recorded, makes the server serve a renewed certificate.
+hourly reload job of the prod stack, run as recorded, makes the server serve a renewed certificate.
 Only paths, ports and the dialled address differ from the cluster: they are swapped in the job's
 command and environment, nothing else.
 """
@@ -22,13 +22,16 @@ import redis
 
 from components.cache import files as cache_files
 from components.catalog import files as catalog_files
-from components.model import CA_FILE, TLS_DIR
+from components.catalog.files import RELOAD_USER
+from components.catalog.settings import CatalogSettings
+from components.model import CA_FILE, SERVER_CERT_FILE, TLS_DIR
 from scripts import health
 from scripts.ports import free_port
 from tests.harness import Recording
 from tests.observability import files_of
 from tests.postgres import PostgresServer, debian_binaries
 from tests.test_cache_redis import REDIS_SERVER
+from tests.test_catalog_sql import PASSWORDS, write_secrets
 from tests.test_tls import certificate, env, pod_spec
 from tests.tls import OPENSSL, Issued, issue, make_ca, serial
 
@@ -213,6 +216,7 @@ def test_the_reload_user_can_do_nothing_but_reload(tls_redis: TlsRedis) -> None:
 
 @pytest.fixture
 def tls_postgres(stacks: dict[str, Recording], tmp_path: Path) -> Iterator[tuple[PostgresServer, Issued]]:
+    """A TLS server with the roles a TLS stack's converge job makes, the reload role among them."""
     tmp_path = tmp_path / "postgres"
     tmp_path.mkdir()
     found = files_of(stacks["prod"], "postgres")
@@ -222,6 +226,12 @@ def tls_postgres(stacks: dict[str, Recording], tmp_path: Path) -> Iterator[tuple
     ca = make_ca(tmp_path / "ca")
     issued = issue(ca, tmp_path / "tls", dns_names(stacks["prod"], "postgres"))
     server = PostgresServer(config, token_hex(16), tls=(tmp_path / "tls", hba))
+    settings = CatalogSettings()
+    write_secrets(tmp_path / "secrets")
+    roles = tmp_path / "00-roles.sql"
+    roles.write_text(catalog_files.converge_scripts(settings, True, str(tmp_path / "secrets"))["00-roles.sql"])
+    server.psql(f"CREATE DATABASE {settings.database}")
+    server.run_file(roles, "postgres")
     yield server, issued
     server.stop()
 
@@ -257,6 +267,33 @@ def test_postgres_takes_tls_alone_and_verify_full_gets_in(
     assert unknown.returncode != 0 and "certificate verify failed" in unknown.stderr
 
 
+def swap_in(server: PostgresServer, cert: Path, key: Path) -> None:
+    """As the kubelet swaps a renewed Secret's files in."""
+    for source, name in ((cert, "tls.crt"), (key, "tls.key")):
+        target = server.tls_dir / name
+        target.unlink()
+        shutil.copy(source, target)
+        server.mount_secret(target)
+
+
+def reload_job(recording: Recording, server: PostgresServer, issued: Issued, tmp_path: Path) -> tuple[str, str, int]:
+    """The prod stack's reload job, its script and environment as recorded, run against `server`."""
+    password_file, script = tmp_path / "tls-reload-password", tmp_path / "catalog-tls-reload.sh"
+    password_file.write_text(PASSWORDS["tls-reload"])
+    script.write_text(files_of(recording, "postgres-tls-reload")["catalog-tls-reload.sh"])
+    swaps = {
+        CA_FILE: str(issued.ca),
+        SERVER_CERT_FILE: str(server.tls_dir / "tls.crt"),  # the Secret's certificate, as the job mounts it
+        "/run/secrets/dictamesh/tls-reload-password": str(password_file),
+        "/opt/dictamesh/catalog-tls-reload.sh": str(script),
+        "5432": str(server.port),
+    }
+    job_env = {**env(recording, "postgres-tls-reload"), "PGHOSTADDR": "127.0.0.1"}
+    job_env.pop("POD_NAME", None)
+    done = run_job(pod_spec(recording, "postgres-tls-reload")["containers"][0]["command"], job_env, swaps)
+    return done.stdout, done.stderr, done.returncode
+
+
 def test_the_reload_job_makes_postgres_serve_the_renewed_certificate(
     stacks: dict[str, Recording], tls_postgres: tuple[PostgresServer, Issued], tmp_path: Path
 ) -> None:
@@ -264,26 +301,38 @@ def test_the_reload_job_makes_postgres_serve_the_renewed_certificate(
     before = served_serial(server.port, "postgres")
     assert before == serial(issued.cert)
     renewed = issue(make_ca_of(issued), tmp_path / "renewed", dns_names(stacks["prod"], "postgres"))
-    for name in ("tls.crt", "tls.key"):  # the kubelet swaps the renewed files in
-        target = server.tls_dir / name
-        target.unlink()
-        shutil.copy(renewed.cert.parent / name, target)
-        server.mount_secret(target)
+    swap_in(server, renewed.cert, renewed.key)
     assert served_serial(server.port, "postgres") == before, "PostgreSQL reads its files on its own: the job is needed"
-    password_file = tmp_path / "superuser-password"
-    password_file.write_text(server.superuser_password)
-    recording = stacks["prod"]
-    swaps = {
-        CA_FILE: str(issued.ca),
-        "/run/secrets/dictamesh/superuser-password": str(password_file),
-        "5432": str(server.port),
-    }
-    job_env = {**env(recording, "postgres-tls-reload"), "PGHOSTADDR": "127.0.0.1"}
-    job_env.pop("POD_NAME", None)
-    done = run_job(pod_spec(recording, "postgres-tls-reload")["containers"][0]["command"], job_env, swaps)
-    assert done.returncode == 0, done.stdout + done.stderr
+    out, err, code = reload_job(stacks["prod"], server, issued, tmp_path)
+    assert code == 0, out + err
     assert served_serial(server.port, "postgres") == serial(renewed.cert) != before
     assert psql(verified(server, issued.ca), "SELECT 1").stdout.strip() == "1"  # clients keep trusting it
+
+
+def test_the_reload_job_fails_when_postgres_keeps_its_old_certificate(
+    stacks: dict[str, Recording], tls_postgres: tuple[PostgresServer, Issued], tmp_path: Path
+) -> None:
+    """A renewed certificate with a key that is not its own: pg_reload_conf() is true, the server keeps the old."""
+    server, issued = tls_postgres
+    before = served_serial(server.port, "postgres")
+    renewed = issue(make_ca_of(issued), tmp_path / "renewed", dns_names(stacks["prod"], "postgres"))
+    stranger = issue(make_ca_of(issued), tmp_path / "stranger", dns_names(stacks["prod"], "postgres"))
+    swap_in(server, renewed.cert, stranger.key)
+    out, err, code = reload_job(stacks["prod"], server, issued, tmp_path)
+    assert code == 1, out + err
+    assert "kept its old certificate" in err
+    assert served_serial(server.port, "postgres") == before
+
+
+def test_the_reload_role_may_reload_and_nothing_else(tls_postgres: tuple[PostgresServer, Issued]) -> None:
+    server, issued = tls_postgres
+    as_reload = {**verified(server, issued.ca), "PGUSER": RELOAD_USER, "PGPASSWORD": PASSWORDS["tls-reload"]}
+    assert psql(as_reload, "SELECT pg_reload_conf()").stdout.strip() == "t"
+    for sql in ("SELECT pg_read_file('postgresql.conf')", "SELECT pg_rotate_logfile()", "CREATE TABLE t (i int)"):
+        denied = psql(as_reload, sql)
+        assert denied.returncode != 0 and "denied" in denied.stderr, sql
+    catalog = psql({**as_reload, "PGDATABASE": CatalogSettings().database}, "SELECT 1")
+    assert catalog.returncode != 0 and "permission denied for database" in catalog.stderr
 
 
 def make_ca_of(issued: Issued) -> tuple[Path, Path]:

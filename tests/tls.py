@@ -39,7 +39,7 @@ def make_ca(directory: Path, name: str = "dictamesh-test CA") -> tuple[Path, Pat
 
 
 def issue(ca: tuple[Path, Path], directory: Path, names: Sequence[str], days: int = 90) -> Issued:
-    """`names` as certificates.dns_names gives them; 90 days as certificates.LEAF_DURATION."""
+    """`names` as certificates.dns_names gives them; 90 days as inTransit.certificateLifetime by default."""
     directory.mkdir(parents=True, exist_ok=True)
     cert, key, request = directory / "tls.crt", directory / "tls.key", directory / "tls.csr"
     _openssl(

@@ -5,7 +5,7 @@ import pulumi
 from components.catalog import alerts, files, images
 from components.catalog.settings import CatalogSettings, data_volume
 from components.exporter import metrics_exporter
-from components.model import CA_FILE, SECRETS_DIR, Port, Probe, Runtime, Telemetry, Volume, Workload
+from components.model import CA_FILE, SECRETS_DIR, SERVER_CERT_FILE, Port, Probe, Runtime, Telemetry, Volume, Workload
 from components.postgres_stop import fast_stop
 from components.secrets import generated_password, password_verifier
 from components.tls_reload import reload_job, tls_reload
@@ -29,17 +29,12 @@ class CatalogDatabase(pulumi.ComponentResource):
         self, name: str, args: CatalogSettings, runtime: Runtime, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("dictamesh:catalog:CatalogDatabase", name, None, opts)
-        passwords = {
-            role: generated_password(f"{name}-{role}-password", self)
-            for role in ("superuser", "app", "monitor", "backup")
-        }
+        tls = self._tls = runtime.encrypts
+        logins = [secret for secret, _ in files.login_roles(args, tls).values()]
+        passwords = {role: generated_password(f"{name}-{role}-password", self) for role in ("superuser", *logins)}
         # what the server stores of each login role: the converge job sets these, never a password
-        verifiers = {
-            role: password_verifier(f"{name}-{role}-password", passwords[role], self)
-            for role in ("app", "monitor", "backup")
-        }
+        verifiers = {role: password_verifier(f"{name}-{role}-password", passwords[role], self) for role in logins}
         superuser_file = f"{SECRETS_DIR}/superuser-password"
-        tls = runtime.encrypts
         self._tls_trust = "postgres" if tls else None
         verify = f"sslmode=verify-full&sslrootcert={CA_FILE}"
         exporter_ssl = verify if tls else "sslmode=disable"
@@ -119,7 +114,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             runtime.deploy(self._backup(args, passwords["backup"]), self, depends_on=ready)
             runtime.deploy(self._restore(args, passwords["superuser"]), self, depends_on=ready)
         if tls:
-            runtime.deploy(self._tls_reload(args, passwords["superuser"]), self, depends_on=ready)
+            runtime.deploy(self._tls_reload(args, passwords["tls-reload"]), self, depends_on=ready)
 
         self.telemetry = alerts.telemetry(args.database)
         self.dsn = pulumi.Output.secret(
@@ -164,7 +159,7 @@ class CatalogDatabase(pulumi.ComponentResource):
             },
             files={
                 script: files.script("catalog-converge.sh"),
-                **{f"{sql_dir}/{name}": sql for name, sql in files.converge_scripts(args).items()},
+                **{f"{sql_dir}/{name}": sql for name, sql in files.converge_scripts(args, self._tls).items()},
             },
             secrets={
                 f"{SECRETS_DIR}/superuser-password": superuser_password,
@@ -227,22 +222,24 @@ class CatalogDatabase(pulumi.ComponentResource):
             tls_trust=self._tls_trust,
         )
 
-    def _tls_reload(self, args: CatalogSettings, superuser_password: pulumi.Output[str]) -> Workload:
-        """pg_reload_conf() as the superuser: it re-reads the certificate and key (a broken pair keeps the old)."""
-        password_file = f"{SECRETS_DIR}/superuser-password"
-        reload = (
-            'PGPASSWORD="$(cat "$PASSWORD_FILE")" exec psql -X -v ON_ERROR_STOP=1 -qtA -c "SELECT pg_reload_conf()"'
-        )
+    def _tls_reload(self, args: CatalogSettings, reload_password: pulumi.Output[str]) -> Workload:
+        """pg_reload_conf() as a role that may run nothing else. The server re-reads its certificate and key,
+        and keeps the old pair when the new one is broken while the call still returns true: the job then
+        compares what the server presents with the certificate file, and fails unless they are the same."""
+        password_file = f"{SECRETS_DIR}/tls-reload-password"
         return tls_reload(
             "postgres",
             image=args.image,
             run_as=POSTGRES_USER,
-            command=["sh", "-c", reload],
+            command=["/bin/sh", "/opt/dictamesh/catalog-tls-reload.sh"],
             env={
                 **self._client_env,
-                "PGUSER": files.SUPERUSER,
+                "PGUSER": files.RELOAD_USER,
                 "PGDATABASE": "postgres",
                 "PASSWORD_FILE": password_file,
+                "SERVER_CERT_FILE": SERVER_CERT_FILE,
             },
-            secrets={password_file: superuser_password},
+            files={"/opt/dictamesh/catalog-tls-reload.sh": files.script("catalog-tls-reload.sh")},
+            secrets={password_file: reload_password},
+            compares=True,
         )

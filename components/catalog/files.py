@@ -5,6 +5,7 @@ from importlib import resources
 from components.catalog.settings import (
     CATALOG_BACKUP,
     CATALOG_MONITOR,
+    CATALOG_RELOAD,
     CATALOG_SUPERUSER,
     RESERVED_CONNECTIONS,
     CatalogSettings,
@@ -17,7 +18,7 @@ PGDATA = "/var/lib/postgresql/data/pgdata"  # a subdirectory: a volume's root ma
 INITDB_DIR = "/docker-entrypoint-initdb.d"
 CONFIG_FILE = "/etc/postgresql/postgresql.conf"
 HBA_FILE = "/etc/postgresql/pg_hba.conf"  # ours under TLS; else the one initdb writes in the data directory
-MONITOR_USER, BACKUP_USER, SUPERUSER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_SUPERUSER
+MONITOR_USER, BACKUP_USER, SUPERUSER, RELOAD_USER = CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_SUPERUSER, CATALOG_RELOAD
 MANAGED = "dictamesh-infra: a login role of the catalog"  # the comment on every role the converge job manages
 STOP_SECONDS = 90  # a fast shutdown's checkpoint writes out every dirty shared buffer
 
@@ -94,10 +95,10 @@ def init_scripts(settings: CatalogSettings) -> dict[str, str]:
     return scripts
 
 
-def converge_scripts(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
+def converge_scripts(settings: CatalogSettings, tls: bool, secrets_dir: str = SECRETS_DIR) -> dict[str, str]:
     """Run in name order by the converge job against a running server, on every change: each is idempotent."""
     return {
-        "00-roles.sql": roles_sql(settings, secrets_dir),
+        "00-roles.sql": roles_sql(settings, tls, secrets_dir),
         "01-init-metadata-catalog.sql": schema_sql(),
         "03-privileges.sql": privileges_sql(settings),
     }
@@ -113,15 +114,21 @@ def app_connection_limit(tuning: PostgresTuning) -> int:
     return tuning.max_connections - RESERVED_CONNECTIONS
 
 
-def roles_sql(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> str:
-    """Login roles with the SCRAM verifiers the program made (`<role>-verifier` files): no password, clear or
-    in the script, ever reaches the server. Every managed role carries MANAGED as its comment; one the settings
-    no longer name keeps its grants and objects and can no longer log in."""
+def login_roles(settings: CatalogSettings, tls: bool) -> dict[str, tuple[str, int]]:
+    """Role -> (the name of its password and verifier files, its connection limit)."""
     roles = {
         settings.app_user: ("app", app_connection_limit(settings.tuning)),
         MONITOR_USER: ("monitor", 5),
         BACKUP_USER: ("backup", 2),
     }
+    return {**roles, RELOAD_USER: ("tls-reload", 1)} if tls else roles
+
+
+def roles_sql(settings: CatalogSettings, tls: bool, secrets_dir: str = SECRETS_DIR) -> str:
+    """Login roles with the SCRAM verifiers the program made (`<role>-verifier` files): no password, clear or
+    in the script, ever reaches the server. Every managed role carries MANAGED as its comment; one the settings
+    no longer name keeps its grants and objects and can no longer log in."""
+    roles = login_roles(settings, tls)
     # role names are SQL identifiers checked by the settings; verifiers are read from files, never written here
     lines = ["\\set ON_ERROR_STOP on"]
     for role, (secret, limit) in roles.items():
@@ -141,8 +148,10 @@ def roles_sql(settings: CatalogSettings, secrets_dir: str = SECRETS_DIR) -> str:
         f" WHERE d.description = '{MANAGED}' AND r.rolcanlogin AND r.rolname NOT IN ({named}) \\gexec",
         f"GRANT pg_monitor TO {MONITOR_USER};",
         f"GRANT pg_read_all_data TO {BACKUP_USER};",
+        # the reload job's one privilege; it connects to the postgres database, which PUBLIC may
+        *([f"GRANT EXECUTE ON FUNCTION pg_catalog.pg_reload_conf() TO {RELOAD_USER};"] if tls else []),
         f"REVOKE ALL ON DATABASE {database} FROM PUBLIC;",
-        f"GRANT CONNECT ON DATABASE {database} TO {', '.join(roles)};",
+        f"GRANT CONNECT ON DATABASE {database} TO {', '.join(r for r in roles if r != RELOAD_USER)};",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
         "",
     ]

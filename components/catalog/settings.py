@@ -58,15 +58,14 @@ FIRST_MAJOR = 16  # the major every stack was founded on
 
 # Roles the catalog creates for itself: the application's role must be another one.
 CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP = "postgres", "dictamesh_monitor", "dictamesh_backup"
+CATALOG_RELOAD = "dictamesh_tls_reload"  # on TLS stacks: may run pg_reload_conf() and nothing else
+CATALOG_ROLES = (CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP, CATALOG_RELOAD)
 
 
 def _app_role(name: str) -> str:
-    """not postgres, dictamesh_monitor, dictamesh_backup or pg_*"""
-    if name in (CATALOG_SUPERUSER, CATALOG_MONITOR, CATALOG_BACKUP):
-        raise ValueError(
-            f"taken by the catalog's own {CATALOG_SUPERUSER}, {CATALOG_MONITOR} and {CATALOG_BACKUP} roles; "
-            "choose another name"
-        )
+    """not postgres, dictamesh_monitor, dictamesh_backup, dictamesh_tls_reload or pg_*"""
+    if name in CATALOG_ROLES:
+        raise ValueError(f"taken by the catalog's own {', '.join(CATALOG_ROLES)} roles; choose another name")
     if name.startswith("pg_"):
         raise ValueError("names starting with pg_ are reserved for PostgreSQL's built-in roles")
     return name

@@ -16,8 +16,6 @@ Json = dict[str, Any]
 API_VERSION = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "dictamesh-selfsigned"
 CA = "dictamesh-ca"  # the stack's own CA: its Certificate, its Secret and the Issuer that signs with it
-# a leaf lives 90 days and is renewed with 30 left: a server told once a day has four weeks to take it up
-LEAF_DURATION, LEAF_RENEW_BEFORE = "2160h", "720h"
 # leaves are not re-issued when the CA is, so it lives long and keeps its key: clients keep trusting it
 CA_DURATION, CA_RENEW_BEFORE = "87600h", "8760h"
 
@@ -92,8 +90,8 @@ def server_certificate(workload: Workload, namespace: str, labels: Json, tls: In
             "secretTemplate": {"labels": labels},
             "commonName": workload.name,
             "dnsNames": dns_names(workload, namespace),
-            "duration": LEAF_DURATION,
-            "renewBefore": LEAF_RENEW_BEFORE,
+            "duration": tls.certificate_lifetime,
+            "renewBefore": tls.renew_before,
             "privateKey": {"algorithm": "RSA", "size": 2048, "rotationPolicy": "Always"},
             "usages": ["server auth", "digital signature", "key encipherment"],
             "issuerRef": issuer_ref(tls),

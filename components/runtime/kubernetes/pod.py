@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from components.model import CA_FILE, TLS_DIR, Probe, Replica, Volume, Workload
+from components.model import CA_FILE, SERVER_CERT_FILE, TLS_DIR, Probe, Replica, Volume, Workload
 from components.quantity import mebibytes
 from components.runtime.kubernetes.certificates import secret_name
 
@@ -159,12 +159,14 @@ def _volumes(workload: Workload) -> list[Json]:
         # 0440 as every secret: PostgreSQL takes a root-owned key only at 0640 or less
         volumes.append({"name": "tls", "secret": {"secretName": secret_name(workload.name), "defaultMode": 0o440}})
     if workload.tls_trust:
-        # the CA alone, never the server's key beside it in the same Secret
-        ca = {"key": "ca.crt", "path": posixpath.basename(CA_FILE)}
+        # the CA (and the certificate, where compared), never the server's key beside them in the same Secret
+        items = [{"key": "ca.crt", "path": posixpath.basename(CA_FILE)}]
+        if workload.tls_compare:
+            items.append({"key": "tls.crt", "path": posixpath.basename(SERVER_CERT_FILE)})
         volumes.append(
             {
                 "name": "tls-ca",
-                "secret": {"secretName": secret_name(workload.tls_trust), "defaultMode": 0o444, "items": [ca]},
+                "secret": {"secretName": secret_name(workload.tls_trust), "defaultMode": 0o444, "items": items},
             }
         )
     if workload.kind != "service":
