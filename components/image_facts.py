@@ -23,6 +23,7 @@ class Source:
 class ImageFacts:
     image: str  # the reference the settings pin by default
     release: str  # the upstream release the tag names
+    newest: str  # the newest patch release of the pinned line that could be read here (issue 30, item 4)
     user: RunAs  # who its process runs as: the image's USER, or whom its entrypoint switches to as root
     writes: tuple[str, ...]  # where its process writes at run time, as the image configures it
     # what a probe or stop command may run there: its shells ("sh", "bash"; none where distroless), its
@@ -34,6 +35,7 @@ class ImageFacts:
     moved: Mapping[str, str] = field(default_factory=dict)
     run_as: RunAs | None = None  # where our workloads run it as another user than `user`, and why
     run_as_why: str = ""
+    newest_why: str = ""  # where `newest` is not the pin: what it fixes, and why it is not pinned
 
     @property
     def runs_as(self) -> RunAs:

@@ -130,6 +130,26 @@ def test_every_tag_names_the_release_its_record_was_read_at() -> None:
         assert record.sources, record.image
 
 
+def release_numbers(release: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"[0-9]+", release))
+
+
+def test_every_image_names_the_newest_patch_release_read_and_why_it_is_not_pinned() -> None:
+    """Issue 30, item 4: each pin is the newest patch of its line, or its record says what that patch fixes
+    and what keeps it out."""
+    behind = []
+    for record in RECORDS.values():
+        pinned, newest = release_numbers(record.release), release_numbers(record.newest)
+        assert newest[:-1] == pinned[:-1], f"{record.image}: {record.newest} is not of the pinned line"
+        assert newest >= pinned, f"{record.image}: {record.newest} is older than the pin"
+        if newest == pinned:
+            assert not record.newest_why, f"{record.image}: pinned at the newest, yet says why not"
+        else:
+            assert len(record.newest_why) > 40, f"{record.image}: {record.newest} is newer: say why it is not pinned"
+            behind.append(record.image)
+    assert "redis:7.4.11-bookworm" not in behind  # the cache's three security releases are taken
+
+
 def test_the_objectstore_passes_only_flags_its_release_has(stacks: dict[str, Recording]) -> None:
     """At 4.40 weed stops reading at an unknown flag and drops the rest silently (-s3.port.lance came in 4.43)."""
     known = {line for line in MINI_FLAGS.read_text().splitlines() if line and not line.startswith("#")}

@@ -15,6 +15,8 @@ CHARTS = "redpanda-data/redpanda-operator"
 REDPANDA = ImageFacts(
     image="docker.redpanda.com/redpandadata/redpanda:v26.2.3",
     release="v26.2.3",
+    newest="v26.2.4",
+    newest_why="seen only as other projects' image pins; its release notes could not be read here",
     user=RunAs(uid=101, gid=101),  # the chart's runAsUser and fsGroup
     # rpk rewrites redpanda.yaml through a temporary file beside it: the whole directory must be writable
     writes=("/etc/redpanda", "/var/lib/redpanda/data", "/tmp"),
@@ -31,6 +33,7 @@ REDPANDA = ImageFacts(
 CONSOLE = ImageFacts(
     image="docker.redpanda.com/redpandadata/console:v3.3.2",
     release="v3.3.2",
+    newest="v3.3.2",
     user=RunAs(uid=99, gid=99),  # the Console chart's runAsUser and fsGroup
     writes=(),  # the backend writes no file
     tools=frozenset(),

@@ -10,6 +10,7 @@ from components.model import RunAs
 OAUTH2_PROXY = ImageFacts(
     image="quay.io/oauth2-proxy/oauth2-proxy:v7.15.6",
     release="v7.15.6",
+    newest="v7.15.6",
     user=RunAs(uid=65532, gid=65532),  # distroless "nonroot"
     writes=(),  # sessions live in the cookie; it writes no file
     tools=frozenset(),

@@ -13,6 +13,7 @@ GROUP_ROOT_WHY = (
 PROMETHEUS = ImageFacts(
     image="prom/prometheus:v3.7.3",
     release="v3.7.3",
+    newest="v3.7.3",
     user=NOBODY,  # USER nobody on quay.io/prometheus/busybox
     writes=("/prometheus",),  # WORKDIR and VOLUME: the TSDB
     tools=BUSYBOX | {"promtool"},
@@ -22,6 +23,7 @@ PROMETHEUS = ImageFacts(
 ALERTMANAGER = ImageFacts(
     image="prom/alertmanager:v0.28.1",
     release="v0.28.1",
+    newest="v0.28.1",
     user=NOBODY,
     writes=("/alertmanager",),  # notification log and silences
     tools=BUSYBOX | {"amtool"},
@@ -31,6 +33,12 @@ ALERTMANAGER = ImageFacts(
 GRAFANA = ImageFacts(
     image="grafana/grafana:12.3.1",
     release="12.3.1",
+    newest="12.3.9",
+    newest_why=(
+        "12.3.6 to 12.3.9 fix CVE-2026-27876 (code execution through SQL expressions), CVE-2026-27877, "
+        "-27879, -28375, -21724, -33375, -41602 (CVE records); no image tag after 12.3.3 could be confirmed "
+        "here and Grafana's sources cannot be read here: the first to move once the tag is checked"
+    ),
     user=RunAs(uid=472, gid=0),  # GF_UID 472, GF_GID 0
     writes=("/var/lib/grafana", "/var/log/grafana"),  # GF_PATHS_DATA, and GF_PATHS_LOGS in file mode
     tools=BUSYBOX | {"bash", "curl"},
@@ -44,6 +52,7 @@ GRAFANA = ImageFacts(
 JAEGER = ImageFacts(
     image="jaegertracing/jaeger:2.13.0",
     release="2.13.0",
+    newest="2.13.0",
     user=RunAs(uid=10001, gid=0),  # `USER ${USER_UID}`, a bare uid: its group is root
     writes=("/tmp",),  # VOLUME /tmp; badger writes where its settings say (a volume here)
     tools=BUSYBOX,

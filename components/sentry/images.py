@@ -14,6 +14,7 @@ DOCKER_LIBRARY_POSTGRES = "6edb0a8c4def40c371514b34aef9037ec82d9110"
 SENTRY = ImageFacts(
     image="ghcr.io/getsentry/sentry:26.8.0",
     release="26.8.0",
+    newest="26.8.0",
     user=RunAs(uid=999, gid=999),
     # health files and temporary files; /data/files only for the file filestore (S3 here)
     writes=("/tmp",),
@@ -28,6 +29,7 @@ SENTRY = ImageFacts(
 SNUBA = ImageFacts(
     image="ghcr.io/getsentry/snuba:26.8.0",
     release="26.8.0",
+    newest="26.8.0",
     user=RunAs(uid=1000, gid=1000),  # `useradd --uid 1000 snuba`, USER snuba
     writes=("/tmp",),
     tools=frozenset({"bash", "sh", "cat", "grep", "find", "curl", "python3"}),  # wget is purged after the build
@@ -40,6 +42,7 @@ SNUBA = ImageFacts(
 RELAY = ImageFacts(
     image="ghcr.io/getsentry/relay:26.8.0",
     release="26.8.0",
+    newest="26.8.0",
     user=DISTROLESS_NONROOT,
     writes=(),  # config and credentials are read, not written
     tools=frozenset({"/bin/relay"}),
@@ -49,6 +52,7 @@ RELAY = ImageFacts(
 SYMBOLICATOR = ImageFacts(
     image="ghcr.io/getsentry/symbolicator:26.8.0",
     release="26.8.0",
+    newest="26.8.0",
     user=DISTROLESS_NONROOT,
     writes=("/data",),  # cache_dir and its tmp/
     tools=frozenset({"/bin/symbolicator"}),  # `healthcheck` and `cleanup` subcommands
@@ -58,6 +62,7 @@ SYMBOLICATOR = ImageFacts(
 TASKBROKER = ImageFacts(
     image="ghcr.io/getsentry/taskbroker:26.8.0",
     release="26.8.0",
+    newest="26.8.0",
     user=RunAs(uid=0, gid=0),  # no USER: root, as self-hosted runs it
     writes=("/opt/taskbroker-inflight.sqlite",),  # the default database, relative to WORKDIR /opt
     tools=frozenset({"bash", "sh"}),  # no curl, no wget, no gRPC health probe
@@ -72,6 +77,12 @@ TASKBROKER = ImageFacts(
 POSTGRES = ImageFacts(
     image="postgres:14.23-bookworm",
     release="14.23",
+    newest="14.24",
+    newest_why=(
+        "self-hosted 26.8.0, the newest self-hosted release read here, pins 14.23; its main branch moved to "
+        "14.24 (14.23 can deadlock replaying WAL after a minor upgrade), which this record must first be read"
+        " at (issue 31)"
+    ),
     user=RunAs(uid=999, gid=999),
     writes=("/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"),
     tools=frozenset({"bash", "sh", "cat", "grep", "pg_isready", "pg_ctl", "psql"}),
@@ -86,6 +97,12 @@ POSTGRES = ImageFacts(
 VALKEY = ImageFacts(
     image="valkey/valkey:8.1.9-alpine",
     release="8.1.9",
+    newest="8.1.11",
+    newest_why=(
+        "8.1.11 fixes a heap overflow in cluster Pub/Sub (GHSA-f4q9-j22m-xqq9), 8.1.10 ACL and AOF bugs; "
+        "self-hosted 26.8.0, the newest self-hosted release read here, pins 8.1.9, and the record is read "
+        "there (issue 31)"
+    ),
     user=RunAs(uid=999, gid=1000),
     writes=("/data",),
     tools=frozenset({"sh", "cat", "grep", "wget", "nc", "valkey-cli"}),  # valkey-cli reads REDISCLI_AUTH
@@ -98,6 +115,12 @@ VALKEY = ImageFacts(
 KAFKA = ImageFacts(
     image="confluentinc/cp-kafka:7.6.6",
     release="7.6.6",
+    newest="7.6.15",
+    newest_why=(
+        "7.6.7 to 7.6.15 update Jetty, Netty, log4j and ZooKeeper for security, without CVE ids; self-hosted "
+        "26.8.0, the newest self-hosted release read here, pins 7.6.6 and its main branch 7.6.13, which this "
+        "record must first be read at (issue 31)"
+    ),
     user=RunAs(uid=1000, gid=1000),  # cp-base-new's appuser, UBI's first user
     # `configure` renders its properties into /etc/kafka and refuses to start if it cannot
     writes=("/etc/kafka", "/var/lib/kafka/data", "/tmp", "/usr/logs"),
@@ -116,6 +139,7 @@ KAFKA = ImageFacts(
 CLICKHOUSE = ImageFacts(
     image="altinity/clickhouse-server:25.3.6.10034.altinitystable",
     release="25.3.6.10034",
+    newest="25.3.6.10034",
     user=RunAs(uid=101, gid=101),
     writes=("/var/lib/clickhouse", "/var/log/clickhouse-server", "/tmp", "/etc/clickhouse-server/users.d"),
     tools=frozenset({"bash", "sh", "wget", "clickhouse-client"}),
@@ -136,6 +160,11 @@ CLICKHOUSE = ImageFacts(
 MEMCACHED = ImageFacts(
     image="memcached:1.6.45-alpine",
     release="1.6.45",
+    newest="1.6.46",
+    newest_why=(
+        "1.6.46 (November 2026) has minor security fixes without CVE ids and no image tag confirmed here; "
+        "self-hosted 26.8.0, the newest self-hosted release read here, pins 1.6.45"
+    ),
     user=RunAs(uid=11211, gid=11211),  # USER memcache
     writes=(),
     tools=frozenset({"sh", "grep", "nc"}),  # busybox applets; upstream's health check uses nc too
@@ -148,6 +177,11 @@ MEMCACHED = ImageFacts(
 NGINX = ImageFacts(
     image="nginx:1.31.3-alpine",
     release="1.31.3",
+    newest="1.31.4",
+    newest_why=(
+        "1.31.4 fixes no security issue (our pin has July's three CVE fixes); later 1.31 releases were seen "
+        "only in other projects, not read"
+    ),
     user=RunAs(uid=0, gid=0),  # the master runs as root, its workers as nginx (101:101)
     writes=("/var/cache/nginx", "/var/run/nginx.pid", "/etc/nginx/conf.d"),
     tools=frozenset({"sh", "wget", "nc", "curl", "nginx"}),
@@ -176,6 +210,12 @@ SEAWEEDFS = ImageFacts(
     # other build reads, so a self-hosted install's data stays readable
     image="chrislusf/seaweedfs:4.40_large_disk@sha256:d07aa1dae03c687e0737b86130ded1b18474211a09e85d737fbe5508b8805139",
     release="4.40",
+    newest="4.44",
+    newest_why=(
+        "4.41 to 4.44 fix data integrity (a volume.merge corruption, the leveldb index self-hosted's volumes "
+        "use); self-hosted 26.8.0, the newest self-hosted release read here, pins 4.40_large_disk by digest, "
+        "and the record is read there (issue 31)"
+    ),
     user=RunAs(uid=1000, gid=1000),
     writes=("/data", "/tmp"),  # the data directory; the servers' unix sockets in /tmp
     tools=frozenset({"sh", "wget", "nc", "curl", "weed"}),
