@@ -3,7 +3,7 @@
 login as the cluster would, and records every call it gets.
 
 The admin API asks for rpk's login (RPK_USER, RPK_PASS) once admin_api_require_auth is on, the Kafka API
-once enable_sasl is; a refused login is rpk's 401 or SASL error, with exit 1.
+(topics, ACLs) once enable_sasl is; a refused login is rpk's 401 or SASL error, with exit 1.
 """
 
 import json
@@ -23,7 +23,7 @@ topics = state.get("topics", {})
 if args[:2] == ["cluster", "config"]:
     if state.get("admin_api_require_auth") and not logged_in:
         sys.exit("unable to reach the admin API: request failed: Unauthorized (401)")
-elif args[0] == "topic" and state.get("enable_sasl") and not logged_in:
+elif args[0] in ("topic", "security") and state.get("enable_sasl") and not logged_in:
     sys.exit("unable to request metadata: SASL_AUTHENTICATION_FAILED: Authentication failed")
 
 if args[:2] == ["cluster", "health"]:
@@ -55,3 +55,11 @@ elif args[:3] == ["cluster", "config", "set"]:
         state[key] = value == "true" if value in ("true", "false") else value
     state_file.write_text(json.dumps(state))
     print("Successfully updated configuration. New configuration version is 2.")
+elif args[:3] == ["security", "acl", "create"]:
+    # a set: creating an ACL that exists changes nothing (Redpanda's authorizer)
+    acl = args[3:]
+    acls = state.setdefault("acls", [])
+    if acl not in acls:
+        acls.append(acl)
+    state_file.write_text(json.dumps(state))
+    print("PRINCIPAL  HOST  RESOURCE-TYPE  RESOURCE-NAME  OPERATION  PERMISSION  ERROR")

@@ -217,7 +217,7 @@ def test_a_rotated_sasl_password_restarts_no_broker(stacks: dict[str, Recording]
     annotations = template["metadata"]["annotations"]
     assert "dictamesh.dev/secrets-sha256" not in annotations  # RP_BOOTSTRAP_USER alone, and it restarts nothing
     topics = stacks["staging"].one("kubernetes:core/v1:Secret", "redpanda-topics-secrets")
-    assert set(topics.inputs["stringData"]) == {"sasl-password", "sasl-previous-password"}
+    assert set(topics.inputs["stringData"]) == {"sasl-password", "sasl-previous-password", "console-password"}
 
 
 def test_the_nightly_backup_holds_no_superuser_and_a_restore_job_waits_for_an_operator(

@@ -221,13 +221,19 @@ def test_console_config_names_every_broker(stacks: dict[str, Recording], stack: 
     assert config["schemaRegistry"]["urls"] == [f"{scheme}://{b}:8081" for b in brokers]
     assert config["redpanda"]["adminApi"]["urls"] == [f"{scheme}://{b}:9644" for b in brokers]
     assert ("sasl" in config["kafka"]) is (stack != "dev")
-    if stack != "dev":  # the Schema Registry and admin API ask for the same superuser as Kafka
+    if stack != "dev":  # the Console's own user, not the superuser, on Kafka, the Schema Registry and admin API
+        assert config["kafka"]["sasl"]["username"] == "dictamesh_console"
         password = config["kafka"]["sasl"]["password"]
         for api in (config["schemaRegistry"], config["redpanda"]["adminApi"]):
             assert api["authentication"] == {
                 "impersonateUser": False,
-                "basic": {"username": "admin", "password": password},
+                "basic": {"username": "dictamesh_console", "password": password},
             }
+        topics = recording.one("kubernetes:core/v1:Secret", "redpanda-topics-secrets").inputs["stringData"]
+        assert topics["console-password"] == password != topics["sasl-password"]
+        assert topics["sasl-password"] not in text
+        console = recording.one("kubernetes:apps/v1:Deployment", "redpanda-console")
+        assert any("redpanda-topics" in urn for urn in console.depends_on)  # its user exists before it starts
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -13,7 +13,7 @@ from components.event_bus.settings import EventBusSettings, Topic
 from tests.fake_admin import FakeAdmin, brokers, serving
 
 MUTATIONS = {"create", "alter-config", "add-partitions", "delete"}
-SASL_PASSWORD = token_hex(16)
+SASL_PASSWORD, CONSOLE_PASSWORD = token_hex(16), token_hex(16)
 SASL = EventBusSettings(dev_container=False, sasl=True)
 ORDERS = Topic(
     name="orders", partitions=6, replicas=3, config={"retention.ms": "604800000", "cleanup.policy": "delete"}
@@ -67,16 +67,25 @@ def converge(
             "HEALTH_ATTEMPTS": "3",
             "HEALTH_INTERVAL": "0",
         }
-        if settings.sasl:
-            env |= {"RPK_USER": "admin", "RPK_PASS_FILE": str(tmp_path / "sasl-password")}
+        if settings.sasl:  # as the component sets the job up under SASL: the Console's user comes with it
+            env |= {
+                "RPK_USER": "admin",
+                "RPK_PASS_FILE": str(tmp_path / "sasl-password"),
+                "CONSOLE_USER": files.CONSOLE_USER,
+                "CONSOLE_PASS_FILE": str(tmp_path / "console-password"),
+                "CONSOLE_ACLS_FILE": str(tmp_path / "console-acls.tsv"),
+            }
             (tmp_path / "sasl-password").write_text(SASL_PASSWORD)
+            (tmp_path / "console-password").write_text(CONSOLE_PASSWORD)
+            (tmp_path / "console-acls.tsv").write_text(files.console_acls())
             if previous:
                 env["PREVIOUS_PASS_FILE"] = str(tmp_path / "previous-password")
                 (tmp_path / "previous-password").write_text(previous)
         result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, check=False)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     command_lines = [*map(str, calls), *(curl_log.read_text().splitlines() if curl_log.exists() else [])]
-    assert not [line for line in command_lines if SASL_PASSWORD in line or (previous and previous in line)]
+    secrets = [SASL_PASSWORD, CONSOLE_PASSWORD, *([previous] if previous else [])]
+    assert not [line for line in command_lines if any(secret in line for secret in secrets)]
     return result, calls, admin
 
 
@@ -154,7 +163,10 @@ def test_sasl_turned_on_for_a_running_cluster_makes_the_user_before_enabling_it(
     result, calls, admin = converge(tmp_path, [ORDERS], {"topics": EXISTING}, SASL)
     assert result.returncode == 0, result.stderr
     created = admin.calls("POST", "/v1/security/users")
-    assert [c.body for c in created] == [{"username": "admin", "password": SASL_PASSWORD, "algorithm": "SCRAM-SHA-256"}]
+    assert [c.body for c in created] == [
+        {"username": "admin", "password": SASL_PASSWORD, "algorithm": "SCRAM-SHA-256"},
+        {"username": files.CONSOLE_USER, "password": CONSOLE_PASSWORD, "algorithm": "SCRAM-SHA-256"},
+    ]
     changes = [call for call in calls if call[:3] == ["cluster", "config", "set"]]
     assert changes == [
         ["cluster", "config", "set", "default_topic_replications", "3", "--no-confirm"],
@@ -164,6 +176,14 @@ def test_sasl_turned_on_for_a_running_cluster_makes_the_user_before_enabling_it(
     ]
     assert calls.index(changes[-1]) < calls.index(["topic", "list"])  # before the Kafka API is used
     assert admin.state()["admin_api_require_auth"] is True
+    # the Console's grants, once the Kafka API asks for a login: what its pages need, never the cluster's ALTER
+    granted = [call for call in calls if call[:3] == ["security", "acl", "create"]]
+    assert calls.index(changes[1]) < calls.index(granted[0])
+    assert admin.state()["acls"] == [
+        ["--allow-principal", "User:dictamesh_console", "--operation", ops, f"--{kind}", *([name] if name else [])]
+        for kind, name, ops in files.CONSOLE_ACLS
+    ]
+    assert not [acl for acl in admin.state()["acls"] if "--cluster" in acl and "alter" in acl[3].split(",")]
 
 
 def test_an_existing_superuser_gets_the_stacks_password(tmp_path: Path) -> None:
@@ -176,7 +196,7 @@ def test_an_existing_superuser_gets_the_stacks_password(tmp_path: Path) -> None:
     }
     result, _calls, admin = converge(tmp_path, [ORDERS], state, SASL)
     assert result.returncode == 0, result.stderr
-    assert admin.state()["users"] == {"admin": SASL_PASSWORD}
+    assert admin.state()["users"] == {"admin": SASL_PASSWORD, files.CONSOLE_USER: CONSOLE_PASSWORD}
     assert {r.user for r in admin.requests} == {"admin"}
 
 

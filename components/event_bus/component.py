@@ -130,10 +130,21 @@ class EventBus(pulumi.ComponentResource):
         )
         ready = runtime.deploy(cluster, self)
 
+        # under SASL the Console logs in as its own user, which the topics job makes before the Console starts
+        console_password = generated_password(f"{name}-console-password", self) if password else None
+        # runs on every change of the topics, the cluster properties or a user: never only at founding
+        converged = runtime.deploy(
+            self._topic_job(args, brokers, password, previous, tls, console_password=console_password),
+            self,
+            depends_on=ready,
+        )
+
         console_port = Port("http", 8080, host_port=host.console)
         console_file = "/etc/redpanda-console/config.yaml"
         console_config = (
-            {console_file: password.apply(lambda pw: files.console_config(brokers, pw, tls))} if password else {}
+            {console_file: console_password.apply(lambda pw: files.console_config(brokers, pw, tls))}
+            if console_password
+            else {}
         )
         runtime.deploy(
             Workload(
@@ -143,7 +154,7 @@ class EventBus(pulumi.ComponentResource):
                 run_as=CONSOLE_USER,
                 resources=args.console_resources,
                 env={"CONFIG_FILEPATH": console_file},
-                files={} if password else {console_file: files.console_config(brokers, tls=tls)},
+                files={} if console_password else {console_file: files.console_config(brokers, tls=tls)},
                 secrets=console_config,
                 ports=[console_port],
                 # no tool of its image is known (images.CONSOLE): Kubernetes asks over HTTP, Docker cannot check
@@ -152,11 +163,8 @@ class EventBus(pulumi.ComponentResource):
                 tls_trust="redpanda" if tls else None,
             ),
             self,
-            depends_on=ready,
+            depends_on=[*ready, *converged],
         )
-
-        # runs on every change of the topics, the cluster properties or the superuser: never only at founding
-        runtime.deploy(self._topic_job(args, brokers, password, previous, tls), self, depends_on=ready)
 
         self.bootstrap_servers = ",".join(f"{b}:{files.KAFKA}" for b in brokers)
         published = [runtime.published(kafka_external, n) for n in range(args.brokers)]
@@ -190,8 +198,23 @@ class EventBus(pulumi.ComponentResource):
         password: pulumi.Output[str] | None,
         previous: pulumi.Output[str] | None,
         tls: bool,
+        *,
+        console_password: pulumi.Output[str] | None,
     ) -> Workload:
+        """Under SASL it also makes the Console's user (its password, CONSOLE_ACLS): the Console waits for it."""
         script, spec, cluster = "/opt/dictamesh/topics.sh", "/etc/dictamesh/topics.tsv", "/etc/dictamesh/cluster.tsv"
+        acls, console_file = "/etc/dictamesh/console-acls.tsv", f"{SECRETS_DIR}/console-password"
+        env = {"TOPICS_FILE": spec, "CLUSTER_FILE": cluster, **_rpk_env(brokers, password, tls)}
+        job_files = {
+            script: files.script("topics.sh"),
+            spec: files.topics_spec(args.topics),
+            cluster: files.cluster_properties(args),
+        }
+        login = _login(password, previous)
+        if console_password is not None:
+            env |= {"CONSOLE_USER": files.CONSOLE_USER, "CONSOLE_PASS_FILE": console_file, "CONSOLE_ACLS_FILE": acls}
+            job_files[acls] = files.console_acls()
+            login["secrets"] = {**login["secrets"], console_file: console_password}
         return Workload(
             name="redpanda-topics",
             component="event-bus-topics",
@@ -200,13 +223,9 @@ class EventBus(pulumi.ComponentResource):
             resources=args.topics_job_resources,
             kind="job",
             command=["/bin/bash", script],
-            env={"TOPICS_FILE": spec, "CLUSTER_FILE": cluster, **_rpk_env(brokers, password, tls)},
-            files={
-                script: files.script("topics.sh"),
-                spec: files.topics_spec(args.topics),
-                cluster: files.cluster_properties(args),
-            },
-            **_login(password, previous),
+            env=env,
+            files=job_files,
+            **login,
             tls_trust="redpanda" if tls else None,
         )
 

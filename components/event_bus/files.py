@@ -13,6 +13,16 @@ KAFKA, SCHEMA_REGISTRY, HTTP_PROXY, ADMIN, RPC = 9092, 8081, 8082, 9644, 33145
 # container side of the listeners published to the developer's machine
 EXTERNAL = {"kafka-external": 19092, "schema-registry-external": 18081, "http-proxy-external": 18082}
 SUPERUSER = "admin"
+CONSOLE_USER = "dictamesh_console"  # under SASL: the Console's own login, with CONSOLE_ACLS alone
+# What the Console's pages need, for the admins the login proxy lets in (Redpanda's authorizer, rpk's operation
+# names): topics listed, read, produced to, created, deleted, re-partitioned and re-configured; consumer groups
+# read, reset and deleted; the cluster and its configs described. Not ALTER on the cluster: that would let it
+# grant itself anything. The admin API's Users and Roles pages need a superuser, which the Console is not.
+CONSOLE_ACLS = (
+    ("topic", "*", "read,write,create,delete,alter,alter_configs,describe,describe_configs"),
+    ("group", "*", "read,delete,describe"),
+    ("cluster", "", "describe,describe_configs"),
+)
 DATA_DIR = "/var/lib/redpanda/data"
 CONFIG_DIR = "/etc/redpanda"  # rpk rewrites redpanda.yaml here on every start: a writable scratch directory
 BASE_CONFIG = "/etc/dictamesh/redpanda.yaml"
@@ -193,8 +203,8 @@ def _rpk_value(value: object) -> str:
     return str(value)
 
 
-def console_config(brokers: Sequence[str], sasl_password: str | None = None, tls: bool = False) -> str:
-    """Redpanda Console v3: every broker, the Schema Registry and the admin API, as the superuser under SASL;
+def console_config(brokers: Sequence[str], password: str | None = None, tls: bool = False) -> str:
+    """Redpanda Console v3: every broker, the Schema Registry and the admin API, as CONSOLE_USER under SASL;
     under TLS each verified against the CA (read once at start: a new CA needs a restart)."""
     scheme = "https" if tls else "http"
     kafka: dict[str, object] = {"brokers": [f"{b}:{KAFKA}" for b in brokers]}
@@ -203,18 +213,11 @@ def console_config(brokers: Sequence[str], sasl_password: str | None = None, tls
     if tls:
         for api in (kafka, registry, admin):
             api["tls"] = {"enabled": True, "caFilepath": CA_FILE}
-    if sasl_password is not None:
-        kafka["sasl"] = {
-            "enabled": True,
-            "username": SUPERUSER,
-            "password": sasl_password,
-            "mechanism": "SCRAM-SHA-256",
-        }
+    if password is not None:
+        kafka["sasl"] = {"enabled": True, "username": CONSOLE_USER, "password": password, "mechanism": "SCRAM-SHA-256"}
         for api in (registry, admin):
-            api["authentication"] = {
-                "impersonateUser": False,
-                "basic": {"username": SUPERUSER, "password": sasl_password},
-            }
+            basic = {"username": CONSOLE_USER, "password": password}
+            api["authentication"] = {"impersonateUser": False, "basic": basic}
     config = {
         "kafka": kafka,
         "schemaRegistry": registry,
@@ -222,6 +225,12 @@ def console_config(brokers: Sequence[str], sasl_password: str | None = None, tls
         "server": {"listenPort": 8080},
     }
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def console_acls() -> str:
+    """CONSOLE_ACLS as the topics job reads them: kind, operations, name, tab-separated. The name comes last:
+    bash's `read` takes a run of tabs for one, so an empty name anywhere else would shift the fields."""
+    return "".join(f"{kind}\t{operations}\t{name}\n" for kind, name, operations in CONSOLE_ACLS)
 
 
 def topics_spec(topics: Sequence[Topic]) -> str:

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Converges a running cluster on the stack: the superuser, the cluster properties, then the topics.
+# Converges a running cluster on the stack: the superuser, the Console's user, the cluster properties, the
+# Console's grants, then the topics.
 # Redpanda reads RP_BOOTSTRAP_USER and .bootstrap.yaml only when the cluster is founded, so every later
 # change reaches the cluster here. Properties come from CLUSTER_FILE, one a line: key<TAB>value.
 # Topics come from TOPICS_FILE, one a line, tab-separated:
@@ -66,24 +67,34 @@ for ((attempt = 1; ; attempt++)); do
     sleep "${HEALTH_INTERVAL:-5}"
 done
 
-# The superuser first: turning SASL on for a running cluster needs the user before enable_sasl. Until
-# admin_api_require_auth is on, the admin API takes these calls without a login.
-if [[ -n ${RPK_USER:-} ]]; then
-    user=$(printf '{"username": "%s", "password": "%s", "algorithm": "SCRAM-SHA-256"}' "$RPK_USER" "$password")
+# a SCRAM user with the stack's password: created, or its password set where it exists with another
+set_user() {
+    local user status
+    user=$(printf '{"username": "%s", "password": "%s", "algorithm": "SCRAM-SHA-256"}' "$1" "$2")
     status=$(call "$admin/v1/security/users" -X POST -H 'Content-Type: application/json' --data-binary @- \
         -o /tmp/answer -w '%{http_code}' <<<"$user") || true
-    if [[ $status != 200 ]]; then  # it exists with another password: set the stack's
-        status=$(call "$admin/v1/security/users/$RPK_USER" -X PUT -H 'Content-Type: application/json' \
+    if [[ $status != 200 ]]; then
+        status=$(call "$admin/v1/security/users/$1" -X PUT -H 'Content-Type: application/json' \
             --data-binary @- -o /tmp/answer -w '%{http_code}' <<<"$user") || true
     fi
     [[ $status != 401 ]] || refused
     if [[ $status != 200 ]]; then
-        echo "setting the superuser's password failed (HTTP $status): $(cat /tmp/answer)" >&2
+        echo "setting the password of $1 failed (HTTP $status): $(cat /tmp/answer)" >&2
         exit 1
     fi
+}
+
+# The superuser first: turning SASL on for a running cluster needs the user before enable_sasl. Until
+# admin_api_require_auth is on, the admin API takes these calls without a login.
+if [[ -n ${RPK_USER:-} ]]; then
+    set_user "$RPK_USER" "$password"
     login=$password
     RPK_PASS=$password
     export RPK_PASS
+    # the Console's own user, with the grants of CONSOLE_ACLS_FILE alone (kind<TAB>operations<TAB>name)
+    if [[ -n ${CONSOLE_USER:-} ]]; then
+        set_user "$CONSOLE_USER" "$(<"${CONSOLE_PASS_FILE:?}")"
+    fi
 fi
 
 set_property() {
@@ -111,6 +122,16 @@ while IFS=$'\t' read -r key value; do
     fi
     set_property "$key" "$value"
 done <"${CLUSTER_FILE:?}"
+
+# ACLs take effect once enable_sasl is on (Kafka authorization follows it); creating one that exists changes nothing
+if [[ -n ${RPK_USER:-} && -n ${CONSOLE_USER:-} ]]; then
+    while IFS=$'\t' read -r kind operations name; do
+        [[ -n $kind ]] || continue
+        resource=("--$kind")
+        [[ -z $name ]] || resource+=("$name")
+        rpk security acl create --allow-principal "User:$CONSOLE_USER" --operation "$operations" "${resource[@]}"
+    done <"${CONSOLE_ACLS_FILE:?}"
+fi
 
 existing=$(rpk topic list | awk 'NR > 1 { print $1 }')
 
