@@ -293,6 +293,11 @@ class KubernetesSettings(Section):
         default=["169.254.20.10/32", "169.254.169.254/32"],
         description="DNS servers on the host network that pods may query: NodeLocal DNSCache and GKE's metadata DNS",
     )
+    api_server_ip_blocks: list[Cidr] = Field(
+        default=["0.0.0.0/0"],
+        description="addresses of the Kubernetes API server (`kubectl get endpoints kubernetes`), which the job "
+        "watcher alone may reach, on 443 and 6443; any address by default",
+    )
     client_namespaces: dict[DnsLabel, DnsLabel] = Field(
         default_factory=dict,
         description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",

@@ -142,6 +142,9 @@ class Workload:
     # clients use, with its key and CA, under TLS_DIR
     tls_server: bool = False
     tls_trust: str | None = None  # the TLS server whose CA it verifies against, at CA_FILE
+    # kinds of the batch API (jobs, cronjobs) it lists and watches in its own namespace, which POD_NAMESPACE
+    # names: where Runtime.has_api alone
+    watches: Sequence[str] = ()
     # with tls_trust: that server's certificate too (never its key), at SERVER_CERT_FILE, to compare with
     # what the server presents
     tls_compare: bool = False
@@ -244,6 +247,11 @@ class Runtime(Protocol):
     @property
     def encrypts(self) -> bool:
         """Whether traffic between workloads is TLS: servers then get certificates, clients their CA."""
+        ...
+
+    @property
+    def has_api(self) -> bool:
+        """Whether workloads are objects of an API that a workload may watch (Workload.watches): Kubernetes."""
         ...
 
     def trust(self) -> dict[str, str] | None:

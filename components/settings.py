@@ -18,6 +18,7 @@ from components.event_bus.settings import EventBusSettings
 from components.fields import Section
 from components.footprint import Footprint, pods
 from components.kubernetes_settings import KubernetesSettings
+from components.observability import job_metrics
 from components.observability.settings import ObservabilitySettings
 from components.sentry.settings import SentrySettings
 
@@ -106,6 +107,8 @@ class Settings(Section):
             total += self.observability.footprint()
         if self.sentry.enabled:
             total += self.sentry.footprint()
+        if self.target == "kubernetes" and self.observability.enabled:
+            total += pods(job_metrics.RESOURCES, surge=True)
         if self.target == "kubernetes" and self.kubernetes.tls.enabled:
             total += pods(tls_reload.RESOURCES, count=len(tls_reload.SERVERS))
         if self.target == "kubernetes":  # a login proxy per UI without a login of its own, each rolling by surge

@@ -50,6 +50,9 @@ weed=$tools/seaweedfs-${seaweedfs}/weed
 oauth2_proxy=$(grep -oP '"quay.io/oauth2-proxy/oauth2-proxy:\K[^"]+' components/login/images.py)
 oauth2_proxy_bin=$tools/oauth2-proxy-${oauth2_proxy}/oauth2-proxy
 oidc_bin=$tools/oidc-$(cat tests/oidc/go.mod tests/oidc/go.sum tests/oidc/main.go | sha256sum | cut -c1-12)/oidc
+# kube-state-metrics at its image's release: the cluster stacks' job metrics, run against the local cluster
+kube_state_metrics=$(grep -oP 'kube-state-metrics/kube-state-metrics:\K[^"]+' components/observability/images.py)
+kube_state_metrics_bin=$tools/kube-state-metrics-${kube_state_metrics}/kube-state-metrics
 # the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
 gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
@@ -109,6 +112,7 @@ check)
     [[ -x $weed ]] || problems+=("seaweedfs ${seaweedfs} at ${weed}")
     [[ -x $oauth2_proxy_bin ]] || problems+=("oauth2-proxy ${oauth2_proxy} at ${oauth2_proxy_bin}")
     [[ -x $oidc_bin ]] || problems+=("the test OIDC provider at ${oidc_bin}")
+    [[ -x $kube_state_metrics_bin ]] || problems+=("kube-state-metrics ${kube_state_metrics} at ${kube_state_metrics_bin}")
     [[ -f $(httproute_crd) ]] || problems+=("the Gateway API ${gateway_api} CRDs (go mod download)")
     [[ -f $(certificate_crd) ]] || problems+=("cert-manager ${cert_manager}'s CRDs (go mod download)")
     if ((${#problems[@]})); then
@@ -125,7 +129,7 @@ install)
         echo "installed: ${missing[*]}"
     fi
     if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) || ! -f $(certificate_crd) ]] ||
-        [[ ! -x $oauth2_proxy_bin || ! -x $oidc_bin ]] ||
+        [[ ! -x $oauth2_proxy_bin || ! -x $oidc_bin || ! -x $kube_state_metrics_bin ]] ||
         ! alertmanager_built ||
         ! control_plane_built; then
         command -v go >/dev/null || { echo "building the tools needs Go: https://go.dev/doc/install" >&2; exit 1; }
@@ -172,6 +176,12 @@ install)
             -ldflags "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=${oauth2_proxy}" \
             "github.com/oauth2-proxy/oauth2-proxy/v7@${oauth2_proxy}"
         echo "built: $oauth2_proxy_bin"
+    fi
+    if [[ ! -x $kube_state_metrics_bin ]]; then
+        CGO_ENABLED=0 GOBIN=$(dirname "$kube_state_metrics_bin") go install -trimpath \
+            -ldflags "-X github.com/prometheus/common/version.Version=${kube_state_metrics#v}" \
+            "k8s.io/kube-state-metrics/v2@${kube_state_metrics}"
+        echo "built: $kube_state_metrics_bin"
     fi
     if [[ ! -x $oidc_bin ]]; then
         (cd tests/oidc && CGO_ENABLED=0 go build -trimpath -o "$oidc_bin" .)

@@ -29,8 +29,9 @@ OIDC_SOURCES = Path(__file__).parent / "oidc"
 
 
 def built(tool: str) -> str:
-    """promtool, amtool, alertmanager, jaeger or oauth2-proxy at the version of its image, weed at WEED_RELEASE,
-    or the test OIDC provider (tests/oidc) at its sources, as scripts/test-deps.sh builds it."""
+    """promtool, amtool, alertmanager, jaeger, oauth2-proxy or kube-state-metrics at the version of its image,
+    weed at WEED_RELEASE, or the test OIDC provider (tests/oidc) at its sources, as scripts/test-deps.sh builds
+    it."""
     if tool == "oidc":
         sources = b"".join((OIDC_SOURCES / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
         version = hashlib.sha256(sources).hexdigest()[:12]
@@ -43,6 +44,7 @@ def built(tool: str) -> str:
             "alertmanager": settings.alertmanager_image,
             "jaeger": settings.jaeger_image,
             "oauth2-proxy": Login().image,
+            "kube-state-metrics": settings.kube_state_metrics_image,
             "weed": f"seaweedfs:{WEED_RELEASE}",
         }
         name, version = images[tool].rsplit("/", 1)[-1].split(":")

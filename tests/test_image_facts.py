@@ -70,7 +70,7 @@ def commands_of(argv: Sequence[str]) -> set[str]:
 
 def test_every_image_every_stack_runs_has_its_record(stacks: dict[str, Recording]) -> None:
     assert {w.image for w in workloads(stacks)} <= set(RECORDS)
-    assert len(RECORDS) == 23
+    assert len(RECORDS) == 24
 
 
 def test_every_workload_runs_as_its_images_user_or_says_why_not(stacks: dict[str, Recording]) -> None:

@@ -26,7 +26,7 @@ def scrape_jobs(recording: Recording) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_component_is_scraped_per_replica_under_a_stable_name(stacks: dict[str, Recording], stack: str) -> None:
     jobs = scrape_jobs(stacks[stack])
-    assert set(jobs) == set(PLATFORM_JOBS)
+    assert set(jobs) == set(PLATFORM_JOBS) - ({"kube-state-metrics"} if stack == "dev" else set())
     brokers = jobs["redpanda"]
     assert brokers["metrics_path"] == "/public_metrics"
     instances = [(s["labels"]["instance"], s["targets"][0]) for s in brokers["static_configs"]]
@@ -96,7 +96,8 @@ def test_prometheus_is_let_out_to_targets_in_other_namespaces_and_outside() -> N
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_alert_has_a_severity_summary_description_and_runbook(stacks: dict[str, Recording], stack: str) -> None:
     _, rule_files = prometheus_files(stacks[stack])
-    assert set(rule_files) == {"postgresql.yml", "redis.yml", "redpanda.yml", "observability.yml"}
+    jobs = {"jobs.yml"} if stack != "dev" else set()  # the clusters' job watcher (tests/test_job_metrics.py)
+    assert set(rule_files) == {"postgresql.yml", "redis.yml", "redpanda.yml", "observability.yml", *jobs}
     rules = alert_rules(stacks[stack])
     assert {
         "TargetDown",
@@ -388,3 +389,40 @@ def test_applications_in_their_own_namespaces_may_send_traces() -> None:
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "graphql-gateway"}},
         },
     ]
+
+
+def test_clusters_watch_their_jobs_with_a_role_that_lists_jobs_alone(stacks: dict[str, Recording]) -> None:
+    """A failed run becomes a metric (tests/test_job_metrics.py runs it for real): the watcher's token may list
+    and watch the namespace's Jobs and CronJobs, and reach the API server's addresses on its ports, no more."""
+    assert not [r for r in stacks["dev"].resources if r.name.startswith("kube-state-metrics")]
+    recording = stacks["staging"]
+    pod = recording.one("kubernetes:apps/v1:Deployment", "kube-state-metrics").inputs["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is True and pod["serviceAccountName"] == "kube-state-metrics"
+    env = pod["containers"][0]["env"]
+    assert {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}} in env
+    assert pod["containers"][0]["args"] == ["--namespaces=$(POD_NAMESPACE)", "--resources=cronjobs,jobs"]
+    others = [r for r in recording.of_type("kubernetes:apps/v1:Deployment") if r.name != "kube-state-metrics"]
+    assert all(o.inputs["spec"]["template"]["spec"]["automountServiceAccountToken"] is False for o in others)
+    role = recording.one("kubernetes:rbac.authorization.k8s.io/v1:Role", "kube-state-metrics-watch").inputs
+    assert role["rules"] == [{"apiGroups": ["batch"], "resources": ["cronjobs", "jobs"], "verbs": ["list", "watch"]}]
+    binding = recording.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kube-state-metrics-watch").inputs
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kube-state-metrics", "namespace": "dictamesh-staging"}
+    ]
+    egress = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "kube-state-metrics-egress").inputs
+    assert egress["spec"]["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+            "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}],
+        }
+    ]
+    config, rules = prometheus_files(recording)
+    assert "JobFailed" in rules["jobs.yml"]
+    assert "kube-state-metrics" in {job["job_name"] for job in yaml.safe_load(config)["scrape_configs"]}
+
+
+def test_the_api_servers_addresses_narrow_the_watchers_egress() -> None:
+    kubernetes = yaml.safe_load(stack_config("staging")["dictamesh:kubernetes"])
+    narrowed = run_stack("staging", {"dictamesh:kubernetes": {**kubernetes, "apiServerIpBlocks": ["10.0.0.2/32"]}})
+    egress = narrowed.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "kube-state-metrics-egress").inputs
+    assert egress["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.0.0.2/32"}}]

@@ -96,6 +96,24 @@ FIXTURES: dict[str, tuple[dict[str, str], dict[str, str] | None, str]] = {
         {"prometheus_tsdb_compactions_failed_total": "0x20"},
         "10m",
     ),
+    # a nightly backup that failed after the CronJob's last success; one that failed, then succeeded the night after
+    "JobFailed": (
+        {
+            'kube_job_failed{namespace="ns",job_name="postgres-backup-2",condition="true"}': "1x10",
+            'kube_job_status_start_time{namespace="ns",job_name="postgres-backup-2"}': "300x10",
+            'kube_job_owner{namespace="ns",job_name="postgres-backup-2",owner_kind="CronJob",'
+            'owner_name="postgres-backup",owner_is_controller="true"}': "1x10",
+            'kube_cronjob_status_last_successful_time{namespace="ns",cronjob="postgres-backup"}': "200x10",
+        },
+        {
+            'kube_job_failed{namespace="ns",job_name="postgres-backup-1",condition="true"}': "1x10",
+            'kube_job_status_start_time{namespace="ns",job_name="postgres-backup-1"}': "100x10",
+            'kube_job_owner{namespace="ns",job_name="postgres-backup-1",owner_kind="CronJob",'
+            'owner_name="postgres-backup",owner_is_controller="true"}': "1x10",
+            'kube_cronjob_status_last_successful_time{namespace="ns",cronjob="postgres-backup"}': "200x10",
+        },
+        "5m",
+    ),
     "AlertmanagerNotificationsFailing": (
         {'alertmanager_notifications_failed_total{integration="webhook"}': "0+1x20"},
         {'alertmanager_notifications_failed_total{integration="webhook"}': "0x20"},
@@ -115,7 +133,8 @@ def test_promtool_accepts_each_stacks_config_and_rules(
     config = write_prometheus(stacks[stack], tmp_path)
     checked = run(PROMTOOL, "check", "config", str(config))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 4 rule files found" in checked.stdout  # one per component and observability's own
+    # one per component and observability's own; on Kubernetes the jobs' too
+    assert f"SUCCESS: {4 if stack == 'dev' else 5} rule files found" in checked.stdout
 
 
 def test_promtool_catches_a_broken_rule(tmp_path: Path) -> None:
@@ -154,9 +173,9 @@ def test_every_broker_down_still_names_the_job_it_inhibits(stacks: dict[str, Rec
 def test_every_alert_fires_on_failure_and_stays_silent_when_healthy(
     stacks: dict[str, Recording], promtool: str, tmp_path: Path
 ) -> None:
-    rules = alert_rules(stacks["dev"])
+    rules = alert_rules(stacks["staging"])  # the cluster's: dev's and the jobs'
     assert set(FIXTURES) == set(rules), "each alert needs a failing and a healthy fixture"
-    write_prometheus(stacks["dev"], tmp_path)
+    write_prometheus(stacks["staging"], tmp_path)
     tests = []
     for name, (failing, healthy, at) in FIXTURES.items():
         for series, expected in ((failing, 1), *(((healthy, 0),) if healthy is not None else ())):

@@ -83,8 +83,8 @@ def test_an_explicit_quota_below_the_stacks_requests_is_refused_at_config_time()
     with pytest.raises(ConfigError) as error:
         parse("prod", {"kubernetes": '{"quota": {"memory": "8Gi", "cpu": "2"}}'})
     message = str(error.value)
-    assert "dictamesh:kubernetes.quota.memory = '8Gi': the stack's own workloads request 65984Mi" in message
-    assert "dictamesh:kubernetes.quota.cpu = '2': the stack's own workloads request 34200m" in message
+    assert "dictamesh:kubernetes.quota.memory = '8Gi': the stack's own workloads request 66112Mi" in message
+    assert "dictamesh:kubernetes.quota.cpu = '2': the stack's own workloads request 34300m" in message
 
 
 def spread(recording: Recording) -> str:

@@ -17,7 +17,7 @@ from components.model import (
     WebUi,
     Workload,
 )
-from components.observability import alertmanager, dashboards, grafana, images, jaeger, prometheus
+from components.observability import alertmanager, dashboards, grafana, images, jaeger, job_metrics, prometheus
 from components.observability.alerts import ALERTS
 from components.observability.settings import ObservabilitySettings
 from components.quantity import memory_bytes
@@ -69,6 +69,22 @@ class Observability(pulumi.ComponentResource):
             alerts=ALERTS,
         )
         telemetry = [*published, own]
+        if runtime.has_api:  # jobs are API objects there: their failures become metrics
+            runtime.deploy(
+                Workload(
+                    name=job_metrics.NAME,
+                    component="job-metrics",
+                    image=args.kube_state_metrics_image,
+                    run_as=images.KUBE_STATE_METRICS.runs_as,
+                    resources=job_metrics.RESOURCES,
+                    args=job_metrics.args(),
+                    ports=[Port("http", job_metrics.PORT, clients=["prometheus"])],
+                    probe=job_metrics.PROBE,
+                    watches=job_metrics.WATCHES,
+                ),
+                self,
+            )
+            telemetry.append(job_metrics.TELEMETRY)
 
         prometheus_port = Port("http", prometheus.PORT, host_port=ports.prometheus)
         rule_files = {

@@ -63,3 +63,19 @@ JAEGER = ImageFacts(
     run_as=RunAs(uid=10001, gid=10001),
     run_as_why=GROUP_ROOT_WHY,
 )
+
+# distroless/static-debian13 with one binary: no shell and no probe tool, so probes are HTTP; `USER nobody`, a
+# name, is 65534:65534 in distroless' /etc/passwd, and the kubelet needs the number to check runAsNonRoot (as
+# upstream's example sets it). The entrypoint carries --port=8080 --telemetry-port=8081: flags go in args.
+KUBE_STATE_METRICS = ImageFacts(
+    image="registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
+    release="v2.20.0",
+    newest="v2.20.0",
+    user=NOBODY,
+    writes=(),
+    tools=frozenset(),
+    sources=(
+        Source("kubernetes/kube-state-metrics", "v2.20.0", "Dockerfile"),
+        Source("kubernetes/kube-state-metrics", "v2.20.0", "examples/standard/deployment.yaml"),
+    ),
+)

@@ -59,6 +59,7 @@ PLATFORM_JOBS = (
     "grafana",
     "jaeger",
     "sentry-clickhouse",
+    "kube-state-metrics",  # Kubernetes alone: the jobs' watcher
 )
 
 
@@ -143,6 +144,9 @@ class ObservabilitySettings(Section):
     alertmanager_image: Image = images.ALERTMANAGER.image
     grafana_image: Image = images.GRAFANA.image
     jaeger_image: Image = images.JAEGER.image
+    kube_state_metrics_image: Image = Field(
+        default=images.KUBE_STATE_METRICS.image, description="Kubernetes: what turns failed Jobs into metrics"
+    )
     scrape_interval: PromDuration = "15s"
     evaluation_interval: PromDuration = "15s"
     retention: PromDuration = Field(default="15d", description="how long Prometheus keeps samples")

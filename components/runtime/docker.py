@@ -35,6 +35,7 @@ UPLOAD_GROUP = "0"  # the group of every uploaded file (see the module's docstri
 
 class DockerRuntime:
     encrypts = False  # plain text between containers on the stack's own network, as on a developer's loopback
+    has_api = False  # containers, not objects of an API a workload could watch
 
     def __init__(self, settings: Settings, established: bool = False) -> None:
         """`established`: the stack was deployed before, so its replicas exist and change one at a time."""
@@ -76,6 +77,8 @@ class DockerRuntime:
             raise ValueError(f"{workload.name}: the docker target issues no certificates (encrypts is False)")
         if workload.kind == "scheduled":
             raise ValueError(f"{workload.name}: the docker target runs no scheduled jobs; use the kubernetes target")
+        if workload.watches:
+            raise ValueError(f"{workload.name}: the docker target has no API to watch (has_api is False)")
         if workload.kind == "manual":
             return []  # an operator's job: the Makefile runs its commands in dev
         replicas = workload.replicas if workload.kind == "service" else 1

@@ -65,10 +65,22 @@ def allow_clients(
     }
 
 
-def allow_egress(workload: Workload, namespace: str, labels: Json, selector: Json) -> Json | None:
-    """Connections out of the platform (webhooks, chat, SMTP) and into other namespaces (an application's
-    metrics), on the workload's declared ports only."""
+API_SERVER_PORTS = (443, 6443)  # the kubernetes Service's port, and the API server's own behind it (kubeadm)
+
+
+def allow_egress(
+    workload: Workload, namespace: str, labels: Json, selector: Json, api_server: Sequence[str] = ()
+) -> Json | None:
+    """Connections out of the platform (webhooks, chat, SMTP), into other namespaces (an application's
+    metrics) and to the API server's addresses (a workload that watches it), on those ports only."""
     rules: list[Json] = []
+    if api_server:
+        rules.append(
+            {
+                "to": [{"ipBlock": {"cidr": cidr}} for cidr in api_server],
+                "ports": [{"protocol": "TCP", "port": port} for port in API_SERVER_PORTS],
+            }
+        )
     if workload.egress_ports:
         rules.append(
             {

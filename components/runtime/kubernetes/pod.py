@@ -66,7 +66,7 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
         container["lifecycle"] = {"preStop": {"exec": {"command": list(workload.stop_command)}}}
     spec: Json = {
         "serviceAccountName": workload.name,
-        "automountServiceAccountToken": False,
+        "automountServiceAccountToken": bool(workload.watches),  # its token, for the Role it watches with
         "enableServiceLinks": False,
         "securityContext": {
             "runAsNonRoot": True,
@@ -102,6 +102,8 @@ def pod_template(workload: Workload, labels: Json, host: str, spread: str | None
 
 def _env(workload: Workload) -> list[Json]:
     env: list[Json] = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    if workload.watches:
+        env.append({"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}})
     env += [{"name": key, "value": value} for key, value in workload.env.items()]
     env += [
         {"name": key, "valueFrom": {"secretKeyRef": {"name": f"{workload.name}-secrets", "key": key}}}

@@ -82,6 +82,32 @@ class KubernetesRuntime:
     def encrypts(self) -> bool:
         return self._tls.enabled
 
+    @property
+    def has_api(self) -> bool:
+        return True
+
+    def _network_policies(self, workload: Workload, labels: Json, selector: Json, opts: pulumi.ResourceOptions) -> None:
+        api_server = self._kubernetes.api_server_ip_blocks if workload.watches else []
+        for policy in (
+            network.allow_clients(workload, self._namespace, labels, selector, self._kubernetes.client_namespaces),
+            network.allow_egress(workload, self._namespace, labels, selector, api_server),
+        ):
+            if policy:
+                k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+
+    def _watch_access(self, workload: Workload, meta: Json, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """A Role that may list and watch `workload.watches` in the namespace, bound to the workload's account."""
+        rule = {"apiGroups": ["batch"], "resources": sorted(workload.watches), "verbs": ["list", "watch"]}
+        role = k8s.rbac.v1.Role(meta["name"], metadata=meta, rules=[rule], opts=opts)
+        binding = k8s.rbac.v1.RoleBinding(
+            meta["name"],
+            metadata=meta,
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": meta["name"]},
+            subjects=[{"kind": "ServiceAccount", "name": workload.name, "namespace": self._namespace}],
+            opts=opts,
+        )
+        return [role, binding]
+
     def _custom(self, name: str, manifest: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
         """An object of a custom resource type (an HTTPRoute, a cert-manager Certificate) from its manifest."""
         return k8s.apiextensions.CustomResource(
@@ -216,12 +242,9 @@ class KubernetesRuntime:
                     opts=opts,
                 )
             )
-        for policy in (
-            network.allow_clients(workload, self._namespace, labels, selector, self._kubernetes.client_namespaces),
-            network.allow_egress(workload, self._namespace, labels, selector),
-        ):
-            if policy:
-                k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
+        if workload.watches:
+            inputs += self._watch_access(workload, meta(f"{name}-watch"), opts)
+        self._network_policies(workload, labels, selector, opts)
 
         replicated = workload.kind == "service" and workload.replicas > 1
         host = f"$(POD_NAME).{self.address(name)}"
