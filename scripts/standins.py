@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash")
 # programs that the workloads' scripts call by name: the stub stands in for each
 SCRIPT_TOOLS = (
+    "/run.sh",  # Grafana's entrypoint, which its start script hands over to
     "curl",
+    "grafana",
     "kafka-configs",
     "kafka-topics",
     "pg_isready",

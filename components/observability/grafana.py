@@ -1,4 +1,6 @@
-"""Grafana's provisioning: datasources with fixed uids, and the dashboards folder."""
+"""Grafana's provisioning: datasources with fixed uids, and the dashboards folder; how it starts."""
+
+from importlib import resources
 
 import yaml
 
@@ -7,6 +9,7 @@ DATA_DIR = "/var/lib/grafana"
 PROVISIONING = "/etc/grafana/provisioning"
 DASHBOARDS_DIR = "/etc/grafana/dashboards"
 FOLDER = "DictaMesh"
+START_SCRIPT = "/etc/dictamesh/grafana-start.sh"  # the admin password set, then the image's /run.sh
 PROMETHEUS_UID, JAEGER_UID, ALERTMANAGER_UID = "prometheus", "jaeger", "alertmanager"
 
 
@@ -86,3 +89,7 @@ def environment(admin_user: str, password_file: str, secret_key_file: str, root_
         "GF_PLUGINS_PREINSTALL_DISABLED": "true",
         "GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED": "true",
     }
+
+
+def start_script() -> str:
+    return (resources.files("components.observability") / "grafana-start.sh").read_text()

@@ -41,7 +41,7 @@ GRAFANA = ImageFacts(
     ),
     user=RunAs(uid=472, gid=0),  # GF_UID 472, GF_GID 0
     writes=("/var/lib/grafana", "/var/log/grafana"),  # GF_PATHS_DATA, and GF_PATHS_LOGS in file mode
-    tools=BUSYBOX | {"bash", "curl"},
+    tools=BUSYBOX | {"bash", "curl", "grafana", "/run.sh"},  # its CLI (bin on PATH) and the entrypoint
     # the Dockerfile at this tag could not be read here: user and paths are those of run.sh's defaults
     sources=(Source("grafana/grafana", "07754534fbafa7e7e18e7272e552c166f1afae28", "packaging/docker/run.sh"),),
     moved={"/var/log/grafana": "GF_LOG_MODE"},  # console: no log files
