@@ -6,6 +6,7 @@ resource is registered: a change that a running system cannot take is refused wi
 """
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +39,26 @@ class Deployed:
 def read() -> Deployed:
     """What the stack's last update exported; empty for a stack never deployed."""
     name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    outputs = (pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name}).value or {}).get("outputs") or {}
+    outputs = _outputs(name)
     text = outputs.get(OUTPUT)
     return Deployed(record=json.loads(text) if isinstance(text, str) else {}, outputs=dict(outputs))
+
+
+def _outputs(name: str, attempts: int = 10) -> dict[str, Any]:
+    """The engine's answer. A file backend rewrites the stack's checkpoint as an update starts, and a read in
+    between finds it empty or cut ("failed to load checkpoint: EOF", seen on a new stack's first `up`): read again."""
+
+    def ask() -> dict[str, Any]:
+        return dict((pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name}).value or {}).get("outputs") or {})
+
+    for attempt in range(1, attempts):
+        try:
+            return ask()
+        except Exception as error:  # the SDK raises a bare Exception with the engine's words
+            if "failed to load checkpoint" not in str(error):
+                raise
+            time.sleep(0.2 * attempt)
+    return ask()
 
 
 def record(settings: Settings) -> str:

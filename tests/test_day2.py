@@ -3,11 +3,15 @@ the record of what the stack last deployed (components/deployed.py) and the effe
 (components/change.py). The real engine holds real plans to the same table (scripts/e2e_day2.py)."""
 
 import json
+import time
+from types import SimpleNamespace
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
+from components import deployed
 from components.change import settings_effects
 from components.config import ConfigError, parse
 from components.settings import Settings
@@ -289,3 +293,30 @@ def test_a_single_broker_keeps_its_name_and_volume_when_brokers_are_added(stacks
     names = {r.name for r in single.of_type(CONTAINER) if r.name.startswith("redpanda")}
     assert "redpanda-0" in names and "redpanda" not in names
     assert "dictamesh-dev-redpanda-0-data" in {r.inputs["name"] for r in single.of_type(VOLUME)}
+
+
+def test_a_checkpoint_read_mid_write_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file backend rewrites a new stack's checkpoint as its first `up` starts: the engine's readStackOutputs
+    then fails with EOF now and then (seen in `make e2e`). The read is tried again; any other failure is not."""
+    answers: list[Exception | dict[str, Any]] = [
+        Exception("invoke of pulumi:pulumi:readStackOutputs failed: failed to load checkpoint: EOF"),
+        Exception("invoke of pulumi:pulumi:readStackOutputs failed: failed to load checkpoint: EOF"),
+        {"outputs": {"deployed": "{}"}},
+    ]
+    calls: list[str] = []
+
+    def invoke(token: str, args: dict[str, Any]) -> Any:
+        calls.append(token)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return SimpleNamespace(value=answer)
+
+    monkeypatch.setattr(pulumi.runtime, "invoke", invoke)
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    assert deployed._outputs("org/dictamesh-infra/dev") == {"deployed": "{}"}
+    assert calls == [deployed.READ_STACK_OUTPUTS] * 3
+    answers[:] = [Exception("invoke of pulumi:pulumi:readStackOutputs failed: permission denied")]
+    with pytest.raises(Exception, match="permission denied"):
+        deployed._outputs("org/dictamesh-infra/dev")
+    assert len(calls) == 4
