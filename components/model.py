@@ -18,6 +18,7 @@ SECRETS_DIR = "/run/secrets/dictamesh"  # where every workload finds its secret 
 TLS_DIR = "/etc/dictamesh/tls"
 TLS_CERT, TLS_KEY, TLS_CA = f"{TLS_DIR}/tls.crt", f"{TLS_DIR}/tls.key", f"{TLS_DIR}/ca.crt"
 CA_FILE = "/etc/dictamesh/ca/ca.crt"
+SCRATCH_SIZE = "256Mi"  # a scratch path's room, unless the workload names another
 SERVER_CERT_FILE = "/etc/dictamesh/ca/server.crt"  # a TLS server's certificate, for a client that compares
 
 
@@ -126,6 +127,7 @@ class Workload:
     scales: bool = False
     volumes: Mapping[str, Volume] = field(default_factory=dict)
     scratch: Sequence[str] = ("/tmp",)  # writable paths under the read-only root
+    scratch_sizes: Mapping[str, str] = field(default_factory=dict)  # path -> size, where SCRATCH_SIZE is too small
     probe: Probe | None = None
     clients: Sequence[str] = ()  # workloads allowed to connect to its ports; "*": any in the namespace
     egress_ports: Sequence[int] = ()  # TCP ports it may reach outside the platform (webhooks, SMTP)
@@ -152,6 +154,9 @@ class Workload:
     # decommission: Kubernetes runs it before the StatefulSet changes; Docker after the replicas that stay,
     # before the engine removes the others (an update's deletions come last)
     retire: "Workload | None" = None
+
+    def scratch_size(self, path: str) -> str:
+        return self.scratch_sizes.get(path, SCRATCH_SIZE)
 
     def args_for(self, replica: Replica) -> list[str]:
         return list(self.args(replica) if callable(self.args) else self.args)

@@ -88,6 +88,12 @@ def test_read_only_root_where_nothing_is_uploaded(stacks: dict[str, Recording]) 
         assert inputs["readOnly"] is (not inputs.get("uploads")), name
     exporter = containers(stacks["dev"])["dictamesh-dev-postgres-exporter"].inputs
     assert "uploads" in exporter and exporter["readOnly"] is False
+    # its scratch is a tmpfs all the same, but where a file is uploaded beneath it (a tmpfs would hide it)
+    assert exporter["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=256m,mode=1777"}
+    for name, container in containers(stacks["dev"]).items():
+        uploaded = [u["file"] for u in container.inputs.get("uploads", [])]
+        for path in container.inputs.get("tmpfs") or {}:
+            assert not [file for file in uploaded if file.startswith(f"{path}/")], (name, path)
 
 
 def test_secrets_are_group_read_files_not_env(stacks: dict[str, Recording]) -> None:

@@ -205,6 +205,11 @@ def test_switching_sentry_off_removes_all_of_it() -> None:
         ),
         ('{"images": {"sentry": "ghcr.io/getsentry/sentry"}}', "dictamesh:sentry.images.sentry = "),
         ('{"hostPort": 3000}', "sentry.hostPort = 3000: host port already taken by observability.hostPorts.grafana"),
+        (
+            '{"cacheSize": "2Gi"}',
+            "cacheSize = '2Gi': resources.bootstrap.ephemeralStorage = '1Gi' must hold it and /tmp (256Mi); raise "
+            "ephemeralStorage to 2304Mi or more",
+        ),
     ],
 )
 def test_bad_sentry_settings_are_refused_with_the_key_and_what_is_allowed(value: str, message: str) -> None:
@@ -249,3 +254,21 @@ def test_clusters_clean_up_past_the_retention_nightly_and_docker_refuses_a_sched
     assert not [r for r in stacks["dev"].resources if r.name == topology.CLEANUP_JOB]
     with pytest.raises(ConfigError, match=r"sentry.cleanupSchedule = '0 3 \* \* \*': scheduled jobs need"):
         parse("dev", {"sentry": '{"cleanupSchedule": "0 3 * * *"}'})
+
+
+def test_the_caches_at_data_get_a_real_mount_of_their_size_on_both_targets(stacks: dict[str, Recording]) -> None:
+    """/data is a root-owned VOLUME of the image: the Sentry user writes there only on a mount of its own, and a
+    large debug file must not outgrow it (the kubelet evicts the pod that does)."""
+    web = stacks["dev"].one("docker:index/container:Container", "sentry-web").inputs
+    assert web["tmpfs"] == {
+        "/tmp": "rw,nosuid,nodev,size=256m,mode=1777",
+        "/data": "rw,nosuid,nodev,size=512m,mode=1777",
+    }
+    assert web["uploads"]  # a container with files: the root stays writable for them, the scratch is its own
+    pod = stacks["staging"].one("kubernetes:apps/v1:Deployment", "sentry-web").inputs["spec"]["template"]["spec"]
+    mounted = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    sizes = {v["name"]: v["emptyDir"]["sizeLimit"] for v in pod["volumes"] if "emptyDir" in v}
+    assert sizes[mounted["/data"]] == "512Mi" and sizes[mounted["/tmp"]] == "256Mi"
+    bigger = run_stack("staging", {"dictamesh:sentry": {"cacheSize": "768Mi"}})
+    pod = bigger.one("kubernetes:apps/v1:Deployment", "sentry-web").inputs["spec"]["template"]["spec"]
+    assert "768Mi" in {v["emptyDir"]["sizeLimit"] for v in pod["volumes"] if "emptyDir" in v}

@@ -120,7 +120,7 @@ class DockerRuntime:
             user=f"{workload.run_as.uid}:{workload.run_as.gid}",
             group_adds=[UPLOAD_GROUP] if workload.secrets else None,
             read_only=not uploads,
-            tmpfs={path: "rw,nosuid,nodev,size=256m,mode=1777" for path in workload.scratch} if not uploads else None,
+            tmpfs=self._scratch(workload) or None,
             mounts=[
                 docker.ContainerMountArgs(type="volume", target=workload.volumes[key].path, source=source)
                 for key, source in volumes.items()
@@ -175,6 +175,17 @@ class DockerRuntime:
         plain: list[pulumi.Input[str]] = [f"{key}={value}" for key, value in workload.env.items()]
         secret = [as_secret(pulumi.Output.concat(key, "=", value)) for key, value in workload.secret_env.items()]
         return plain + secret
+
+    @staticmethod
+    def _scratch(workload: Workload) -> dict[str, str]:
+        """A tmpfs per scratch path, writable by any user as the image's own /tmp is: a path the image leaves to
+        root (a VOLUME) takes the workload's user too. None where a file is uploaded beneath: it would hide it."""
+        uploaded = [*workload.files, *workload.init_files, *workload.secrets]
+        return {
+            path: f"rw,nosuid,nodev,size={mebibytes(workload.scratch_size(path))}m,mode=1777"
+            for path in workload.scratch
+            if not any(file.startswith(f"{path.rstrip('/')}/") for file in uploaded)
+        }
 
     def _uploads(self, workload: Workload) -> list[docker.ContainerUploadArgs]:
         files = [

@@ -69,6 +69,7 @@ class Processes:
             secrets=self.sentry_secrets,
             ports=ports,
             scratch=["/tmp", DATA_DIR],
+            scratch_sizes={DATA_DIR: self.settings.cache_size},
             probe=probe,
             egress_ports=self.settings.outbound_ports(),
             clients=clients,

@@ -4,13 +4,16 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
+from pydantic.alias_generators import to_camel
 
 from components.change import SWITCHED, OnChange, Verdict
-from components.fields import ClaimSize, Cron, HostPort, Image, Resources, Section, matching
+from components.fields import ClaimSize, Cron, HostPort, Image, Memory, Resources, Section, matching
 from components.footprint import Footprint, pods
 from components.image_facts import postgres_major
+from components.model import SCRATCH_SIZE
+from components.quantity import memory_bytes
 from components.sentry import images
-from components.sentry.topology import BOOTSTRAP, SERVICES
+from components.sentry.topology import BOOTSTRAP, SENTRY_IMAGE_SIZES, SERVICES
 
 Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+", "an email address such as admin@example.com")]
 HttpUrl = Annotated[str, matching(r"https?://[^\s/]+(/[^\s]*)?", "an http:// or https:// URL")]
@@ -108,9 +111,30 @@ class SentrySettings(Section):
         "integrations and for source maps published on the web; SMTP's port is added when smtp is set",
     )
     host_port: Annotated[HostPort, OnChange("none", "live", "published by Sentry's nginx, which holds no data")] = 9000
+    cache_size: Annotated[
+        Memory, OnChange("rolling", "rolling", "each process of the Sentry image restarts with the new room at /data")
+    ] = Field(
+        default="512Mi",
+        description="each Sentry process's scratch at /data, where it caches release and debug files (upstream "
+        "keeps them on its sentry-data volume): on Kubernetes an emptyDir of that size, on Docker a tmpfs",
+    )
     images: SentryImages = SentryImages()
     resources: SentryResources = SentryResources()
     storage: SentryStorage = SentryStorage()
+
+    @model_validator(mode="after")
+    def _caches_fit(self) -> Self:
+        """The kubelet evicts a pod whose scratch (/data and /tmp) outgrows its ephemeral storage."""
+        needed = memory_bytes(self.cache_size) + memory_bytes(SCRATCH_SIZE)
+        for size in SENTRY_IMAGE_SIZES:
+            given = getattr(self.resources, size).ephemeral_storage
+            if memory_bytes(given) < needed:
+                raise ValueError(
+                    f"cacheSize = {self.cache_size!r}: resources.{to_camel(size)}.ephemeralStorage = {given!r} must "
+                    f"hold it and /tmp ({SCRATCH_SIZE}); raise ephemeralStorage to {needed // 2**20}Mi or more, or "
+                    "lower cacheSize"
+                )
+        return self
 
     @model_validator(mode="after")
     def _smtp_login(self) -> Self:

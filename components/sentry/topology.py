@@ -267,3 +267,9 @@ STATEFUL = tuple(service.name for service in SERVICES if service.storage)
 # who uses what: the datastores admit these clients
 SENTRY_PROCESSES = (WEB.name, TASKWORKER.name, TASKSCHEDULER.name, *(c.name for c in SENTRY_CONSUMERS), CLEANUP_JOB)
 SNUBA_PROCESSES = (SNUBA_API.name, *(c.name for c in SNUBA_CONSUMERS))
+
+
+# the sizes (SentryResources keys) of the processes of the Sentry image, each with its caches at /data
+SENTRY_IMAGE_SIZES = tuple(
+    sorted({WEB.size, TASKWORKER.size, TASKSCHEDULER.size, *(c.size for c in SENTRY_CONSUMERS), "bootstrap"})
+)

@@ -146,7 +146,8 @@ def _mounts(workload: Workload) -> list[Json]:
 
 def _volumes(workload: Workload) -> list[Json]:
     volumes: list[Json] = [
-        {"name": f"scratch-{i}", "emptyDir": {"sizeLimit": "256Mi"}} for i in range(len(workload.scratch))
+        {"name": f"scratch-{i}", "emptyDir": {"sizeLimit": workload.scratch_size(path)}}
+        for i, path in enumerate(workload.scratch)
     ]
     if workload.shm_size:
         volumes.append(
