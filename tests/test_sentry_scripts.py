@@ -6,8 +6,10 @@ under a temporary root; only those paths change.
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,31 @@ def test_the_admin_is_created_or_reset_with_the_generated_password_never_on_a_co
 def test_a_failed_createuser_fails_the_admin_job(stacks: dict[str, Recording], tmp_path: Path) -> None:
     code, _ = run(stacks["dev"], topology.ADMIN_JOB, tmp_path, fail_on="createuser")
     assert code != 0  # pipefail: the pipe's status is createuser's
+
+
+def test_the_taskschedulers_probe_fails_when_its_process_stops_not_only_when_the_init_does(
+    stacks: dict[str, Recording],
+) -> None:
+    """PID 1 of the container is the image's init: the probe looks at the scheduler's own process, by its
+    arguments, as the recorded probe command runs it (python3 -c)."""
+    probe = container(stacks["dev"], topology.TASKSCHEDULER.name).inputs["healthcheck"]["tests"][1:]
+    assert probe[:2] == ["python3", "-c"]
+
+    def healthy() -> bool:
+        return subprocess.run([sys.executable, *probe[1:]], timeout=10, check=False).returncode == 0
+
+    assert not healthy()  # no scheduler runs on this machine
+    scheduler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "run", "taskworker-scheduler"])
+    try:
+        deadline = time.monotonic() + 10
+        while not healthy():
+            assert time.monotonic() < deadline, "the probe never found the running scheduler"
+            time.sleep(0.1)
+        os.kill(scheduler.pid, signal.SIGSTOP)
+        assert not healthy()  # stopped: state T
+        os.kill(scheduler.pid, signal.SIGCONT)
+        assert healthy()
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+    assert not healthy()

@@ -26,8 +26,22 @@ WEB_CHECK = (
 HEALTH_FILE_PROBE = Probe(
     command=["bash", "-c", f'test -n "$(find {HEALTH_FILE} -mmin -2 2>/dev/null)"'], startup_seconds=300
 )
-# the taskscheduler offers neither a port nor a health file: its main process runs (not stopped, not a zombie)
-PROCESS_RUNS = "import sys; sys.exit(open('/proc/1/stat').read().rsplit(')', 1)[1].split()[0] in 'TZ')"
+# The taskscheduler offers neither a port nor a health file: its own process runs, not stopped and not a zombie.
+# That is the Python process whose arguments name it, never PID 1: under the image's tini (or another init)
+# PID 1 is the init, which stays well while the scheduler it started is stopped.
+PROCESS_RUNS = """\
+import os, sys
+states = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    if int(pid) != os.getpid() and os.path.basename(argv[0]).startswith(b"python") and b"taskworker-scheduler" in argv:
+        states.append(stat.rsplit(")", 1)[1].split()[0])
+sys.exit(not states or any(state in "TZ" for state in states))
+"""
 
 
 def tcp_check(port: int) -> list[str]:
