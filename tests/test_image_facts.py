@@ -21,6 +21,9 @@ from tests.test_exposure import INGRESS_MODE, exposed
 
 # what a shell runs itself: no tool of the image needed
 BUILTINS = {"exec", "test", "[", "printf", "echo", "export", "set", "read", "true", "false", "cd", "exit"}
+# shell words after which a command comes, and those after which none does (a loop's variable, a case's word)
+COMMAND_FOLLOWS = {"if", "then", "else", "elif", "while", "until", "do", "!", "{"}
+NO_COMMAND = {"for", "case", "in", "done", "fi", "esac", "}"}
 MINI_FLAGS = Path(__file__).parent / "upstream" / "seaweedfs-4.40-mini-flags.txt"
 
 
@@ -61,6 +64,10 @@ def commands_of(argv: Sequence[str]) -> set[str]:
             at_command = True
         elif set(token) <= set("<>&"):
             redirected = True
+        elif at_command and token in COMMAND_FOLLOWS:
+            continue
+        elif at_command and token in NO_COMMAND:
+            at_command = False
         elif at_command and "=" not in token and not token.isdigit():
             if token not in BUILTINS:
                 found.add(token)
@@ -107,6 +114,34 @@ def test_probes_and_stop_commands_use_only_what_the_image_has(stacks: dict[str, 
                 )
 
 
+def test_main_commands_use_only_what_the_image_has(stacks: dict[str, Recording]) -> None:
+    """A command replaces the image's entrypoint: its program (and an inline script's) must be in the image."""
+    for workload in workloads(stacks):
+        record = RECORDS[workload.image]
+        for program in commands_of(workload.command):
+            assert program in record.tools or posixpath.basename(program) in record.tools, (
+                f"{workload.name} runs {program}, which {workload.image} does not have"
+            )
+
+
+def test_every_container_docker_starts_is_held_to_its_images_record(stacks: dict[str, Recording]) -> None:
+    """The volume hand-overs too: they run the workload's image as root with CHOWN alone, and its chown."""
+    recording = stacks["dev"]
+    containers = recording.of_type("docker:index/container:Container")
+    owners = [c for c in containers if c.name.endswith("-owner")]
+    assert owners, "the dev stack hands over no volume: nothing to check"
+    for container in containers:
+        record = RECORDS[recording.image_of(container)]
+        entrypoint = container.inputs.get("entrypoints") or []
+        if container in owners:
+            assert entrypoint[0] == "chown" and "chown" in record.tools, (container.name, record.image)
+            assert container.inputs["user"] == "0:0"
+            assert container.inputs["capabilities"] == {"adds": ["CAP_CHOWN"], "drops": ["ALL"]}
+            assert container.inputs["networkMode"] == "none"
+        else:
+            assert container.inputs["user"] == f"{record.runs_as.uid}:{record.runs_as.gid}", container.name
+
+
 @pytest.mark.parametrize(
     ("argv", "programs"),
     [
@@ -115,6 +150,10 @@ def test_probes_and_stop_commands_use_only_what_the_image_has(stacks: dict[str, 
         (["sh", "-c", 'A="$(cat /f)" redis-cli ping | grep -q PONG'], {"sh", "cat", "redis-cli", "grep"}),
         (["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9000 && printf x >&3 && grep -q ok <&3"], {"bash", "grep"}),
         (["sh", "-c", "exec curl -sf http://x"], {"sh", "curl"}),
+        (
+            ["bash", "-c", "for t in a b; do kafka-topics --create $t; done && if true; then cat f; fi"],
+            {"bash", "kafka-topics", "cat"},
+        ),
     ],
 )
 def test_the_programs_of_a_check_are_found(argv: list[str], programs: set[str]) -> None:

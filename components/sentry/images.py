@@ -18,7 +18,8 @@ SENTRY = ImageFacts(
     user=RunAs(uid=999, gid=999),
     # health files and temporary files; /data/files only for the file filestore (S3 here)
     writes=("/tmp",),
-    tools=frozenset({"bash", "sh", "cat", "grep", "find", "python3"}),  # no curl, no wget
+    # no curl, no wget; `sentry`, its CLI, is what the entrypoint runs every command as (self-hosted's commands)
+    tools=frozenset({"bash", "sh", "cat", "grep", "find", "python3", "sentry"}),
     sources=(
         Source("getsentry/sentry", "46b1346bf2550a88386600d82388f3d16fe0bdf4", "self-hosted/Dockerfile"),
         Source("getsentry/sentry", "46b1346bf2550a88386600d82388f3d16fe0bdf4", "self-hosted/docker-entrypoint.sh"),
@@ -32,9 +33,11 @@ SNUBA = ImageFacts(
     newest="26.8.0",
     user=RunAs(uid=1000, gid=1000),  # `useradd --uid 1000 snuba`, USER snuba
     writes=("/tmp",),
-    tools=frozenset({"bash", "sh", "cat", "grep", "find", "curl", "python3"}),  # wget is purged after the build
+    # wget is purged after the build; `snuba` is the project's script (pyproject.toml) in /.venv/bin, on PATH
+    tools=frozenset({"bash", "sh", "cat", "grep", "find", "curl", "python3", "snuba"}),
     sources=(
         Source("getsentry/snuba", "26.8.0", "Dockerfile"),
+        Source("getsentry/snuba", "26.8.0", "pyproject.toml"),
         Source("getsentry/snuba", "26.8.0", "docker_entrypoint.sh"),
     ),
 )
@@ -65,8 +68,16 @@ TASKBROKER = ImageFacts(
     newest="26.8.0",
     user=RunAs(uid=0, gid=0),  # no USER: root, as self-hosted runs it
     writes=("/opt/taskbroker-inflight.sqlite",),  # the default database, relative to WORKDIR /opt
-    tools=frozenset({"bash", "sh"}),  # no curl, no wget, no gRPC health probe
-    sources=(Source("getsentry/taskbroker", "26.7.2", "Dockerfile"), SELF_HOSTED),
+    # debian:bookworm-slim with the binary: its shells and coreutils (the volume hand-over's chown); no curl,
+    # no wget, no gRPC health probe
+    tools=frozenset({"bash", "sh", "chown"}),
+    # the stored copy ends before the 26.8.0 tag: read at main nine days before it; from 26.7.2 to there the
+    # Dockerfile changes in its build stage alone (a .cargo directory copied in)
+    sources=(
+        Source("getsentry/taskbroker", "f7d59e2d", "Dockerfile"),
+        Source("getsentry/taskbroker", "f7d59e2d", "src/config/store.rs"),
+        SELF_HOSTED,
+    ),
     moved={"/opt/taskbroker-inflight.sqlite": "TASKBROKER_DB_PATH"},
     run_as=RunAs(uid=1000, gid=1000),
     run_as_why="the image makes its own taskbroker user (1000) and no root is needed once the SQLite "
@@ -135,14 +146,19 @@ KAFKA = ImageFacts(
     moved={"/usr/logs": "KAFKA_GC_LOG_OPTS"},  # kafka-run-class writes its GC log there unless these are set
 )
 
-# started as root the entrypoint writes users.d files and switches to clickhouse (101:101)
+# started as root the entrypoint writes users.d files and switches to clickhouse (101:101). Altinity's own
+# Dockerfile and entrypoint at v25.3.6.10034.altinitystable could not be read here (Altinity/ClickHouse is too
+# large to fetch, and no stored file version is of 25.3.6): these facts are from ClickHouse's docker-library at
+# 25.3.6.56, the upstream release Altinity's build is of, whose files stay the same from 25.3.2 to 25.3.14.
+# Altinity's stored Dockerfiles of 24.7 and 26.2 have the same layout. clickhouse-server and clickhouse-client are
+# links to the one clickhouse binary.
 CLICKHOUSE = ImageFacts(
     image="altinity/clickhouse-server:25.3.6.10034.altinitystable",
     release="25.3.6.10034",
     newest="25.3.6.10034",
     user=RunAs(uid=101, gid=101),
     writes=("/var/lib/clickhouse", "/var/log/clickhouse-server", "/tmp", "/etc/clickhouse-server/users.d"),
-    tools=frozenset({"bash", "sh", "wget", "clickhouse-client"}),
+    tools=frozenset({"bash", "sh", "wget", "clickhouse-client", "clickhouse-server"}),
     sources=(
         Source(
             "ClickHouse/docker-library",
@@ -183,9 +199,13 @@ NGINX = ImageFacts(
         "only in other projects, not read"
     ),
     user=RunAs(uid=0, gid=0),  # the master runs as root, its workers as nginx (101:101)
-    writes=("/var/cache/nginx", "/var/run/nginx.pid", "/etc/nginx/conf.d"),
+    writes=("/var/cache/nginx", "/run/nginx.pid", "/etc/nginx/conf.d"),  # nginx.conf's pid since March 2025
+    # -alpine is built FROM -alpine-slim and adds curl; wget and nc are busybox applets. docker-library's
+    # official-images names docker-nginx ccdab6c for 1.31.3, which the stored copy lacks: read at 0d7f438 (1.29.8),
+    # whose lines for the user, the paths and the tools are unchanged since 2023
     tools=frozenset({"sh", "wget", "nc", "curl", "nginx"}),
     sources=(
+        Source("nginx/docker-nginx", "0d7f4380c735af5009aa364e27fafecd958fd4fa", "mainline/alpine/Dockerfile"),
         Source("nginx/docker-nginx", "0d7f4380c735af5009aa364e27fafecd958fd4fa", "mainline/alpine-slim/Dockerfile"),
         Source(
             "nginx/docker-nginx",
@@ -196,7 +216,7 @@ NGINX = ImageFacts(
     ),
     moved={
         "/var/cache/nginx": "client_body_temp_path /tmp/",  # every temp path under /tmp
-        "/var/run/nginx.pid": "pid /tmp/nginx.pid",
+        "/run/nginx.pid": "pid /tmp/nginx.pid",
         "/etc/nginx/conf.d": "/etc/nginx/dictamesh/nginx.conf",  # nginx runs its own config, not the entrypoint
     },
     run_as=RunAs(uid=101, gid=101),
