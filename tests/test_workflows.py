@@ -1,11 +1,14 @@
 """The GitHub workflows are valid and pass zizmor; CI runs exactly the README's test command."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +40,30 @@ def test_ci_runs_the_readme_test_commands() -> None:
     assert "make test   # set up everything and run the checks CI runs" in readme
     assert "make e2e         # about" in readme
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci.index("make test-deps") < ci.index("make test") < ci.index("make e2e-deps") < ci.index("make e2e")
-    assert ci[-1] == "make e2e"
+    stages = ["stage make test-deps", "stage make test", "stage make e2e-deps", "stage make e2e"]
+    assert [ci.index(line) for line in stages] == sorted(ci.index(line) for line in stages)
+    assert ci[-1] == "stage make e2e"
+
+
+@pytest.mark.parametrize("failing", ["", "e2e"])
+def test_every_ci_log_ends_with_where_the_time_went(tmp_path: Path, failing: str) -> None:
+    """.ci/run with a stand-in `make` that takes a second per stage, and fails the stage it is told to."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text(f'#!/bin/sh\nsleep 1\n[ "$1" != "{failing}" ] || exit 3\necho "made $1"\n')
+    (bin_dir / "make").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], env=env, capture_output=True, text=True, check=False)
+    report = done.stdout[done.stdout.index("ci: where the time went") :].splitlines()[1:]
+    assert done.returncode == (3 if failing else 0), done.stdout + done.stderr
+    if failing:
+        assert report[-2].strip().startswith("make e2e") and report[-2].endswith("failed (3)")
+    assert [line.split()[0:2] for line in report[:-1]] == [
+        ["make", s] for s in ("test-deps", "test", "e2e-deps", "e2e")
+    ]
+    assert report[-1].split()[0] == "total" and int(report[-1].split()[1]) >= 4
 
 
 def workflow(name: str) -> dict[Any, Any]:
