@@ -153,6 +153,8 @@ CLUSTER_CHANGES: list[tuple[str, Any]] = [
     ("eventBus.image", f"{REDPANDA}:v26.2.2"),
     ("eventBus.consoleImage", "docker.redpanda.com/redpandadata/console:v3.3.1"),
     ("kubernetes.storageClass", "ssd"),
+    ("kubernetes.tls.renewBefore", "480h"),  # the Certificates alone: the reload jobs serve the renewal
+    ("kubernetes.apiServerIpBlocks", ["10.96.0.1/32"]),  # the job watcher's NetworkPolicy alone
 ]
 
 
