@@ -29,6 +29,8 @@ DATA_TYPES = (
     "docker:index/volume:Volume",
 )
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+# what restarts pods when their template changes: the datastores' StatefulSets, the stateless Deployments
+WORKLOADS = (STATEFULSET, "kubernetes:apps/v1:Deployment")
 DELETES = ("delete", "delete-replaced", "replace", "discard", "discard-replaced")
 # the datastore whose restart "live" rules out, by settings section (another's, Prometheus reading new targets, may)
 OWNERS = {"eventBus": "redpanda", "catalog": "postgres", "cache": "redis"}
@@ -62,7 +64,7 @@ class Plan:
         ]
 
     def template_changed(self, step: dict[str, Any]) -> bool:
-        """Whether a StatefulSet's pods change (a restart), not only its replica count."""
+        """Whether a workload's pods change (a restart), not only its replica count."""
         return any(path.startswith("spec.template") for path in (step.get("detailedDiff") or {}))
 
 
@@ -127,7 +129,7 @@ def hold(plan: Plan, key: str, target: str, shrinks: bool = False) -> str:
     if plan.failed:
         raise StepFailedError(f"{key}: the preview failed:\n{plan.text[-3000:]}")
     owner = OWNERS.get(key.split(".", maxsplit=1)[0])  # the datastore a setting of its section changes
-    own = [s for s in plan.of(STATEFULSET) if owner is None or plan.name(s) == owner]
+    own = [s for t in WORKLOADS for s in plan.of(t) if owner is None or plan.name(s) == owner]
     rolled = [s for s in own if s["op"] == "update" and plan.template_changed(s)]
     replaced = plan.of(STATEFULSET, "replace") + plan.of("docker:index/container:Container", "replace")
     expected = {
@@ -155,6 +157,8 @@ CLUSTER_CHANGES: list[tuple[str, Any]] = [
     ("kubernetes.storageClass", "ssd"),
     ("kubernetes.tls.renewBefore", "480h"),  # the Certificates alone: the reload jobs serve the renewal
     ("kubernetes.apiServerIpBlocks", ["10.96.0.1/32"]),  # the job watcher's NetworkPolicy alone
+    ("sentry.cacheSize", "768Mi"),  # the Sentry processes' Deployments roll
+    ("observability.kubeStateMetricsImage", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.19.1"),
 ]
 
 
