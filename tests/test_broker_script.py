@@ -130,7 +130,8 @@ def test_a_broker_waits_its_turn_for_maintenance_within_its_budget(tmp_path: Pat
         started = time.monotonic()
         code, output = broker.stop()
         assert code == 0 and "could not enter maintenance mode (HTTP 400) in time" in output
-        assert 3 <= time.monotonic() - started < 10
+        # DRAIN_SECONDS is 3, counted by bash's SECONDS in whole seconds: it runs out after 2 to 3 s of real time
+        assert 2 <= time.monotonic() - started < 10
         assert len(admin.calls("PUT", "/v1/brokers/1/maintenance")) > 1
 
 
