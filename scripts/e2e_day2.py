@@ -29,8 +29,10 @@ DATA_TYPES = (
     "docker:index/volume:Volume",
 )
 STATEFULSET = "kubernetes:apps/v1:StatefulSet"
-# what restarts pods when their template changes: the datastores' StatefulSets, the stateless Deployments
-WORKLOADS = (STATEFULSET, "kubernetes:apps/v1:Deployment")
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+# sections whose settings restart stateless Deployments: their rolls are read besides the StatefulSets'. Elsewhere
+# a Deployment's roll is no change of the table's (the login proxies roll on a login setting, which is live)
+STATELESS_SECTIONS = ("sentry", "observability")
 DELETES = ("delete", "delete-replaced", "replace", "discard", "discard-replaced")
 # the datastore whose restart "live" rules out, by settings section (another's, Prometheus reading new targets, may)
 OWNERS = {"eventBus": "redpanda", "catalog": "postgres", "cache": "redis"}
@@ -128,8 +130,10 @@ def hold(plan: Plan, key: str, target: str, shrinks: bool = False) -> str:
         raise StepFailedError(f"{key}: the plan deletes data: {lost}")
     if plan.failed:
         raise StepFailedError(f"{key}: the preview failed:\n{plan.text[-3000:]}")
-    owner = OWNERS.get(key.split(".", maxsplit=1)[0])  # the datastore a setting of its section changes
-    own = [s for t in WORKLOADS for s in plan.of(t) if owner is None or plan.name(s) == owner]
+    section = key.split(".", maxsplit=1)[0]
+    owner = OWNERS.get(section)  # the datastore a setting of its section changes
+    kinds = (STATEFULSET, DEPLOYMENT) if section in STATELESS_SECTIONS else (STATEFULSET,)
+    own = [s for t in kinds for s in plan.of(t) if owner is None or plan.name(s) == owner]
     rolled = [s for s in own if s["op"] == "update" and plan.template_changed(s)]
     replaced = plan.of(STATEFULSET, "replace") + plan.of("docker:index/container:Container", "replace")
     expected = {
