@@ -149,10 +149,20 @@ class InTransit(Section):
 class GatewayRef(Section):
     name: DnsLabel
     namespace: DnsLabel
-    listener: str = Field(default="https", description="the Gateway listener (sectionName) routes attach to")
-    scheme: Literal["https", "http"] = Field(
-        default="https", description="what that listener serves; the UIs carry sign-ins, so it must be https"
+    listener: str = Field(
+        default="https",
+        description="the Gateway listener (sectionName) routes attach to; its protocol is read from the Gateway "
+        "at each run and must be HTTPS",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_scheme(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "scheme" in values:
+            raise ValueError(
+                "scheme: no longer read: the listener's protocol is read from the Gateway itself; remove the key"
+            )
+        return values
 
 
 class Exposure(Section):
@@ -214,11 +224,6 @@ class Exposure(Section):
                 raise ValueError("gateway: required in gateway mode (gateway.name and gateway.namespace)")
             if self.tls.enabled:
                 raise ValueError("tls: in gateway mode TLS is the Gateway listener's: leave tls unset")
-            if self.gateway.scheme != "https":
-                raise ValueError(
-                    f"gateway: listener {self.gateway.listener!r} serves {self.gateway.scheme}, and the UIs carry "
-                    "sign-ins and passwords: attach them to an https listener (gateway.listener, gateway.scheme)"
-                )
         unknown = sorted(set(self.login.groups) - {ui for ui in self.uis if ui not in LOGIN_UIS})
         if unknown:
             raise ValueError(

@@ -10,7 +10,10 @@ from policies.common import config, resource_policy
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 ROUTE_KIND = "HTTPRoute"  # gateway.networking.k8s.io/v1, registered as a CustomResource
 
-TLS_DEFAULTS: dict[str, Any] = {"requireTls": False, "tlsListeners": ["https"]}
+TLS_DEFAULTS: dict[str, Any] = {"requireTls": False}
+# the protocol of the Gateway listener a route attaches to, as the program read it from the Gateway
+# (components/runtime/kubernetes/gateway.py): a policy sees the route alone, never the Gateway
+LISTENER_PROTOCOL = "dictamesh.io/gateway-listener-protocol"
 
 
 def _route(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
@@ -42,12 +45,13 @@ def _tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
         plain = [rule.get("host", "*") for rule in spec.get("rules") or [] if rule.get("host") not in covered]
         if plain:
             report(f"Ingress {name} serves {', '.join(plain)} without TLS: set kubernetes.exposure.tls.", None)
-    elif (route := _route(args)) is not None:
-        listeners = [ref.get("sectionName") for ref in route.get("parentRefs") or []]
-        if not listeners or any(listener not in settings["tlsListeners"] for listener in listeners):
+    elif _route(args) is not None:
+        protocol = ((args.props.get("metadata") or {}).get("annotations") or {}).get(LISTENER_PROTOCOL)
+        if protocol != "HTTPS":
+            said = f"says {protocol}" if protocol else "is not said"
             report(
-                f"HTTPRoute {name} attaches to listener(s) {listeners}, not one of the TLS listeners "
-                f"{settings['tlsListeners']}: set kubernetes.exposure.gateway.listener.",
+                f"HTTPRoute {name}: the protocol of its Gateway listener {said} (annotation {LISTENER_PROTOCOL}, "
+                "read from the Gateway); attach it to an HTTPS listener: kubernetes.exposure.gateway.listener.",
                 None,
             )
 

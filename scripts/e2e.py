@@ -173,6 +173,60 @@ def run_previews_and_cluster(run: Run, state: Path, cluster: local_cluster.Clust
         if len(mandatory) != 3 or any("datastores-encrypted-in-transit" not in line for line in mandatory):
             raise StepFailedError(f"prod without TLS did not fail on datastores-encrypted-in-transit alone:\n{output}")
 
+    with run.step("prod on a Gateway: the listener's protocol read from the cluster, plain HTTP refused") as notes:
+        notes.append(check_gateway_listener(run, cluster))
+
+
+# a Gateway as a platform team keeps it: one HTTPS listener, one plain (no controller programs it here)
+GATEWAY = {
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "Gateway",
+    "metadata": {"name": "edge", "namespace": "gateways"},
+    "spec": {
+        "gatewayClassName": "envoy",
+        "listeners": [
+            {
+                "name": "public",
+                "protocol": "HTTPS",
+                "port": 443,
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "edge-tls"}]},
+                "allowedRoutes": {"namespaces": {"from": "All"}},
+            },
+            {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
+        ],
+    },
+}
+GATEWAY_EXPOSURE = {
+    "mode": "gateway",
+    "domain": "dictamesh.example.com",
+    "gateway.name": "edge",
+    "gateway.namespace": "gateways",
+    "controllerNamespace": "envoy-gateway-system",
+}
+
+
+def check_gateway_listener(run: Run, cluster: local_cluster.Cluster) -> str:
+    """The program reads the Gateway on the real engine: its HTTPS listener passes the pack, its plain one is
+    refused by name, whatever the listener is called."""
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}, dry_run=False)
+    cluster.apply(GATEWAY, dry_run=False)
+    routed = run.project.parent / "gateway-prod"
+    shutil.copytree(run.project, routed, symlinks=True)
+    copy = Run(routed, run.env, run.logs)
+    for key, value in GATEWAY_EXPOSURE.items():
+        copy.pulumi("config", "set", "--path", f"dictamesh:kubernetes.exposure.{key}", value, stack="prod")
+    copy.pulumi("config", "set", "--path", "dictamesh:kubernetes.exposure.gateway.listener", "public", stack="prod")
+    output = copy.pulumi("preview", "--diff", *run.policy_args("prod"), stack="prod")
+    annotation = 'dictamesh.io/gateway-listener-protocol: "HTTPS"'  # the preview's diff of each route
+    routes = output.count(annotation)
+    if routes < 2 or "[mandatory]" in output:
+        raise StepFailedError(f"the routes on the HTTPS listener did not pass as HTTPS:\n{output[-3000:]}")
+    copy.pulumi("config", "set", "--path", "dictamesh:kubernetes.exposure.gateway.listener", "web", stack="prod")
+    output = copy.pulumi("preview", *run.policy_args("prod"), stack="prod", ok=False)
+    if "Gateway gateways/edge serves it over HTTP" not in output:
+        raise StepFailedError(f"the plain listener was not refused by its protocol:\n{output[-3000:]}")
+    return f"{routes} routes read HTTPS on listener 'public'; listener 'web' refused as HTTP"
+
 
 def uv_dir() -> str:
     """uv's folder: the Python runtime's `toolchain: uv` runs it from PATH."""

@@ -34,6 +34,9 @@ KWOK_VERSION = "v0.8.0"
 # the cert-manager release whose CRDs the cluster serves: the stacks' Issuers and Certificates (scripts/test-deps.sh)
 CERT_MANAGER_VERSION = "v1.21.1"
 CERT_MANAGER_CRDS = ("certificates", "issuers")
+# the Gateway API release whose CRDs the cluster serves: the Gateways routes attach to, the HTTPRoutes
+GATEWAY_API_VERSION = "v1.4.0"
+GATEWAY_API_CRDS = ("gateways", "httproutes")
 TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
 BINARIES = TOOLS / f"kubernetes-{KUBERNETES_SERVER_VERSION}"
 KWOK = TOOLS / f"kwok-{KWOK_VERSION}" / "kwok"
@@ -71,6 +74,7 @@ COLLECTIONS = {
     ("networking.k8s.io/v1", "Ingress"): "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses",
     ("policy/v1", "PodDisruptionBudget"): "/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
+    ("gateway.networking.k8s.io/v1", "Gateway"): "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/gateways",
     ("cert-manager.io/v1", "Certificate"): "/apis/cert-manager.io/v1/namespaces/{ns}/certificates",
     ("cert-manager.io/v1", "Issuer"): "/apis/cert-manager.io/v1/namespaces/{ns}/issuers",
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
@@ -358,9 +362,16 @@ def cert_manager_crds() -> list[dict[str, Any]]:
     return [yaml.safe_load((crds / f"cert-manager.io_{name}.yaml").read_text()) for name in CERT_MANAGER_CRDS]
 
 
+def gateway_api_crd(name: str) -> dict[str, Any]:
+    """One of the Gateway API's standard CRDs, from its release's Go module."""
+    crds = module_dir("sigs.k8s.io/gateway-api", GATEWAY_API_VERSION) / "config" / "crd" / "standard"
+    crd: dict[str, Any] = yaml.safe_load((crds / f"gateway.networking.k8s.io_{name}.yaml").read_text())
+    return crd
+
+
 def start(work: Path) -> Cluster:
-    """The cluster with its nodes, the stack files' storage classes and cert-manager's CRDs (no controller:
-    Certificates are accepted and never issued)."""
+    """The cluster with its nodes, the stack files' storage classes, cert-manager's and the Gateway API's CRDs
+    (no controllers: Certificates are accepted and never issued, Gateways never programmed)."""
     for attempt in range(1, 4):
         try:
             cluster = Cluster(work / f"attempt-{attempt}")
@@ -373,7 +384,7 @@ def start(work: Path) -> Cluster:
         cluster.add_nodes(["zone-a", "zone-b", "zone-c"])  # prod spreads its brokers over three
         for storage_class in sorted(stack_settings("storageClass")):
             cluster.add_storage_class(storage_class, volumes=24)
-        cluster.add_crds(cert_manager_crds())
+        cluster.add_crds(cert_manager_crds() + [gateway_api_crd(name) for name in GATEWAY_API_CRDS])
     except BaseException:
         cluster.stop()
         raise

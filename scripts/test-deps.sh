@@ -53,8 +53,8 @@ oidc_bin=$tools/oidc-$(cat tests/oidc/go.mod tests/oidc/go.sum tests/oidc/main.g
 # kube-state-metrics at its image's release: the cluster stacks' job metrics, run against the local cluster
 kube_state_metrics=$(grep -oP 'kube-state-metrics/kube-state-metrics:\K[^"]+' components/observability/images.py)
 kube_state_metrics_bin=$tools/kube-state-metrics-${kube_state_metrics}/kube-state-metrics
-# the Gateway API CRDs the HTTPRoutes are checked against (Go module zip, read from the module cache)
-gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' tests/test_exposure.py)
+# the Gateway API CRDs the local cluster serves and the HTTPRoutes are checked against (Go module zip)
+gateway_api=$(grep -oP 'GATEWAY_API_VERSION = "\K[^"]+' scripts/local_cluster.py)
 httproute_crd() { echo "$(go env GOMODCACHE 2>/dev/null)/sigs.k8s.io/gateway-api@${gateway_api}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"; }
 # cert-manager's CRDs, which the local cluster serves for the stacks' Issuers and Certificates
 cert_manager=$(grep -oP 'CERT_MANAGER_VERSION = "\K[^"]+' scripts/local_cluster.py)

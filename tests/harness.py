@@ -69,6 +69,7 @@ class Recording:
     generated: dict[str, str] = field(default_factory=dict)  # "<resource>.<field>" -> a generated secret value
     ids: dict[str, str] = field(default_factory=dict)  # resource name -> the ID its provider gave it
     workloads: list[Workload] = field(default_factory=list)  # what the components handed to the runtime
+    reads: dict[str, list[str]] = field(default_factory=dict)  # a read's name -> the URNs it waits on
 
     def leaks(self, value: Any) -> list[str]:
         """The generated secrets whose value appears in `value`'s text."""
@@ -152,6 +153,30 @@ def _bcrypt_salt(name: str) -> bytes:
     return b"$2a$10$" + drawn + b"e"  # the 22nd character carries 2 bits only: one of .Oeu
 
 
+# What the cluster holds before the stack does: the objects a program may read (`<type>`, `<namespace>/<name>`)
+# as the API server returns them. The Gateway has an HTTPS and a plain HTTP listener.
+CLUSTER: dict[tuple[str, str], dict[str, Any]] = {
+    ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateways/edge"): {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "edge", "namespace": "gateways", "generation": 1},
+        "spec": {
+            "gatewayClassName": "envoy",
+            "listeners": [
+                {
+                    "name": "https",
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "edge-tls"}]},
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                },
+                {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
+            ],
+        },
+    }
+}
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Resource state and IDs as the real providers return them, for the outputs the program reads.
 
@@ -170,6 +195,15 @@ class _Mocks(pulumi.runtime.Mocks):
         self.ids: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.resource_id:  # a read: the live object, or the provider's refusal
+            # pulumi-kubernetes 4.32.0 (Read): inputs that name the kind name the object too, by their metadata;
+            # the ID says which object only when they name no kind
+            meta = args.inputs.get("metadata") or {}
+            key = f"{meta.get('namespace', '')}/{meta.get('name', '')}" if args.inputs.get("kind") else args.resource_id
+            live = CLUSTER.get((args.typ, key))
+            if live is None:
+                raise RuntimeError(f"resource {key!r} does not exist")
+            return args.resource_id, live
         state = {**args.inputs, **self.outcomes.get(args.name, {})}
         resource_id = f"{args.name}-id"
         if args.typ == "random:index/randomPassword:RandomPassword":
@@ -231,6 +265,10 @@ class _RecordingMonitor(mocks.MockMonitor):
                 )
             )
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (the engine's RPC name)
+        self.recording.reads[request.name] = list(request.dependencies)
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
 
 
 class _WarningLog:

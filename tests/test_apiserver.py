@@ -12,7 +12,7 @@ from scripts.local_cluster import Cluster, RefusedError, start
 from tests.harness import Recording
 from tests.manifests import kubernetes_objects, manifest
 from tests.servers import wait_until
-from tests.test_exposure import GATEWAY_MODE, INGRESS_MODE, exposed, httproute_crd
+from tests.test_exposure import GATEWAY_MODE, INGRESS_MODE, exposed
 
 PATCHES = ("Patch",)  # patch resources change objects that a dry run never created
 
@@ -20,7 +20,6 @@ PATCHES = ("Patch",)  # patch resources change objects that a dry run never crea
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     server = start(tmp_path_factory.mktemp("cluster"))
-    server.apply(httproute_crd(), dry_run=False)
     yield server
     server.stop()
 

@@ -13,12 +13,11 @@ import pytest
 import yaml
 
 from components.config import ConfigError, parse
-from scripts.local_cluster import module_dir
+from scripts.local_cluster import gateway_api_crd
 from tests.harness import Recording, run_stack, stack_config
 from tests.manifests import assert_valid, manifest, write_manifests
 from tests.policy_args import mandatory_violations, stack_policy_config
 
-GATEWAY_API_VERSION = "v1.4.0"  # the upstream CRDs the HTTPRoutes are checked against (scripts/test-deps.sh)
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -269,14 +268,8 @@ def test_an_ingress_without_tls_is_caught_by_the_policy_pack(ingress_prod: Recor
     assert any("k8s-exposure-tls: Ingress grafana-ui serves dashboards.example.com without TLS" in m for m in found)
 
 
-def httproute_crd() -> dict[str, Any]:
-    path = module_dir("sigs.k8s.io/gateway-api", GATEWAY_API_VERSION) / "config/crd/standard"
-    crd: dict[str, Any] = yaml.safe_load((path / "gateway.networking.k8s.io_httproutes.yaml").read_text())
-    return crd
-
-
 def httproute_schema() -> dict[str, Any]:
-    crd = httproute_crd()
+    crd = gateway_api_crd("httproutes")
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
     schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
     return schema
@@ -297,6 +290,11 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
         "sectionName": "https",
     }
     assert route["spec"]["hostnames"] == ["grafana.dictamesh.example.com"]
+    # the listener's protocol as the cluster's Gateway has it (tests/harness.py CLUSTER), for the policy
+    assert route["metadata"]["annotations"] == {"dictamesh.io/gateway-listener-protocol": "HTTPS"}
+    # the real engine skips a read that waits on a resource the same preview creates (the namespace), and then
+    # hands the program unknowns: a new stack's preview would check nothing
+    assert recording.reads == {"gateway-gateways-edge": []}
     schema = httproute_schema()
     jsonschema.validate(route, schema)
     broken = {**route, "spec": {**route["spec"], "hostnames": ["*bad*"]}}
@@ -312,11 +310,39 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
 
 
 @pytest.mark.parametrize(
+    ("listener", "message"),
+    [
+        (
+            "web",
+            "kubernetes.exposure.gateway.listener = 'web': Gateway gateways/edge serves it over HTTP, and the UIs "
+            "carry sign-ins and passwords: name a listener with protocol HTTPS (its listeners: https (HTTPS), web "
+            "(HTTP))",
+        ),
+        (
+            "public",
+            "kubernetes.exposure.gateway.listener = 'public': Gateway gateways/edge has no listener of that name; "
+            "its listeners: https (HTTPS), web (HTTP)",
+        ),
+    ],
+)
+def test_a_gateway_listener_is_held_to_the_protocol_the_cluster_says(listener: str, message: str) -> None:
+    """The Gateway is read at each run: a plain or missing listener is refused, whatever its name says."""
+    gateway = {"name": "edge", "namespace": "gateways", "listener": listener}
+    with pytest.raises(Exception, match=re.escape(message)):
+        exposed("prod", {**GATEWAY_MODE, "gateway": gateway})
+
+
+def test_a_gateway_that_is_not_in_the_cluster_fails_its_read() -> None:
+    with pytest.raises(Exception, match=re.escape("resource 'gateways/elsewhere' does not exist")):
+        exposed("prod", {**GATEWAY_MODE, "gateway": {"name": "elsewhere", "namespace": "gateways"}})
+
+
+@pytest.mark.parametrize(
     ("exposure", "message"),
     [
         (
-            {**GATEWAY_MODE, "gateway": {"name": "edge", "namespace": "gateways", "listener": "web", "scheme": "http"}},
-            "gateway: listener 'web' serves http, and the UIs carry sign-ins and passwords",
+            {**GATEWAY_MODE, "gateway": {"name": "edge", "namespace": "gateways", "scheme": "https"}},
+            "gateway.scheme: no longer read: the listener's protocol is read from the Gateway itself",
         ),
         ({**INGRESS_MODE, "domain": None, "hosts": {}}, "domain: required to name the hosts of grafana"),
         ({**INGRESS_MODE, "domain": "*.example.com"}, "exposure.domain = '*.example.com': expected a DNS name"),

@@ -66,14 +66,14 @@ def ingress(host: str = "grafana.dictamesh.example.com", tls: bool = True) -> di
     return {"kind": "Ingress", "metadata": {"name": "grafana-ui", "namespace": "ns", "labels": LABELS}, "spec": spec}
 
 
-def http_route(listener: str | None = "https", hostname: str = "grafana.dictamesh.example.com") -> dict[str, Any]:
-    parent: dict[str, Any] = {"name": "edge", "namespace": "gateways"}
-    if listener:
-        parent["sectionName"] = listener
+def http_route(protocol: str | None = "HTTPS", hostname: str = "grafana.dictamesh.example.com") -> dict[str, Any]:
+    """An HTTPRoute on a listener named `http`: the name says nothing, the protocol read from the Gateway does."""
+    parent = {"name": "edge", "namespace": "gateways", "sectionName": "http"}
+    annotations = {"dictamesh.io/gateway-listener-protocol": protocol} if protocol else {}
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
-        "metadata": {"name": "grafana-ui", "namespace": "ns"},
+        "metadata": {"name": "grafana-ui", "namespace": "ns", "annotations": annotations},
         "spec": {"parentRefs": [parent], "hostnames": [hostname], "rules": []},
     }
 
@@ -81,11 +81,12 @@ def http_route(listener: str | None = "https", hostname: str = "grafana.dictames
 def test_http_routes_attach_to_a_tls_listener_and_name_their_hosts() -> None:
     tls, wildcard = by_name("k8s-exposure-tls"), by_name("k8s-no-wildcard-hosts")
     route = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
-    found = violations(tls, resource(route, http_route(listener="http")), {"requireTls": True})
-    assert any("attaches to listener(s) ['http'], not one of the TLS listeners ['https']" in m for m in found)
-    assert violations(tls, resource(route, http_route(listener=None)), {"requireTls": True})
+    found = violations(tls, resource(route, http_route(protocol="HTTP")), {"requireTls": True})
+    assert any("HTTPRoute grafana-ui: the protocol of its Gateway listener says HTTP" in m for m in found)
+    unsaid = violations(tls, resource(route, http_route(protocol=None)), {"requireTls": True})
+    assert any("its Gateway listener is not said" in m for m in unsaid)
     assert violations(tls, resource(route, http_route()), {"requireTls": True}) == []
-    assert violations(tls, resource(route, http_route(listener="http"))) == []  # required only where configured
+    assert violations(tls, resource(route, http_route(protocol="HTTP"))) == []  # required only where configured
     assert any(
         "answers for *.example.com" in m
         for m in violations(wildcard, resource(route, http_route(hostname="*.example.com")))

@@ -3,8 +3,11 @@ controller's namespace to them (or to the login proxies in front of them), and n
 
 from typing import Any
 
+import pulumi
+
 from components.kubernetes_settings import Exposure, GatewayRef
 from components.model import WebUi
+from components.runtime.kubernetes.gateway import LISTENER_PROTOCOL
 
 Json = dict[str, Any]
 
@@ -40,11 +43,15 @@ def ingress(ui: WebUi, exposure: Exposure, namespace: str, labels: Json) -> Json
     return {"metadata": metadata, "spec": spec}
 
 
-def http_route(ui: WebUi, exposure: Exposure, gateway: GatewayRef, namespace: str, labels: Json) -> Json:
+def http_route(
+    ui: WebUi, exposure: Exposure, gateway: GatewayRef, namespace: str, labels: Json, *, protocol: pulumi.Input[str]
+) -> Json:
+    """`protocol`: the listener's, as read from the Gateway (gateway.py)."""
+    metadata = {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels}
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
-        "metadata": {"name": f"{ui.name}-ui", "namespace": namespace, "labels": labels},
+        "metadata": {**metadata, "annotations": {LISTENER_PROTOCOL: protocol}},
         "spec": {
             "parentRefs": [
                 {

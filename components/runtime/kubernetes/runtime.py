@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from components.login import proxy as login
 from components.model import CA_FILE, Exposed, Port, Route, WebUi, Workload
-from components.runtime.kubernetes import certificates, exposure, network, quota
+from components.runtime.kubernetes import certificates, exposure, gateway, network, quota
 from components.runtime.kubernetes.pod import keyed, pod_template
 from components.secrets import as_secret, basic_auth_password, generated_password
 from components.settings import Settings
@@ -154,6 +154,11 @@ class KubernetesRuntime:
         labels = {"app.kubernetes.io/component": "exposure", **self._platform_labels}
         instance = self._platform_labels["app.kubernetes.io/instance"]
         user, password, callbacks = None, None, []
+        protocol = None
+        if settings.mode == "gateway" and settings.gateway:
+            # not after the namespace: the engine skips a read that waits on a resource this preview creates
+            read_opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
+            protocol = gateway.served_protocol(settings.gateway, read_opts)
         if any(not ui.login for ui in chosen):
             # the generated user of the login: API clients and emergencies with a provider, everyone without one
             user = "admin"
@@ -185,8 +190,10 @@ class KubernetesRuntime:
             if settings.mode == "ingress":
                 route = exposure.ingress(served, settings, self._namespace, labels)
                 k8s.networking.v1.Ingress(route["metadata"]["name"], **route, opts=route_opts)
-            elif settings.gateway:
-                route = exposure.http_route(served, settings, settings.gateway, self._namespace, labels)
+            elif settings.gateway and protocol is not None:
+                route = exposure.http_route(
+                    served, settings, settings.gateway, self._namespace, labels, protocol=protocol
+                )
                 self._custom(route["metadata"]["name"], route, route_opts)
             for policy in exposure.admit_controller(served, settings, self._namespace, labels, instance):
                 k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=opts)
