@@ -30,9 +30,9 @@ class ImageFacts:
     # probe tools (wget, curl, nc) and its own CLIs
     tools: frozenset[str]
     sources: tuple[Source, ...]
-    # a written path our workloads move elsewhere -> the setting that does it (an env key, an argument or
-    # a line of a generated file), which the workload must carry
-    moved: Mapping[str, str] = field(default_factory=dict)
+    # a written path our workloads move elsewhere -> the settings that do it, each exactly as the workload
+    # carries it: an env key, a command argument, or a whole line of a generated file
+    moved: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     run_as: RunAs | None = None  # where our workloads run it as another user than `user`, and why
     run_as_why: str = ""
     newest_why: str = ""  # where `newest` is not the pin: what it fixes, and why it is not pinned

@@ -44,7 +44,7 @@ GRAFANA = ImageFacts(
     tools=BUSYBOX | {"bash", "curl", "grafana", "/run.sh"},  # its CLI (bin on PATH) and the entrypoint
     # the Dockerfile at this tag could not be read here: user and paths are those of run.sh's defaults
     sources=(Source("grafana/grafana", "07754534fbafa7e7e18e7272e552c166f1afae28", "packaging/docker/run.sh"),),
-    moved={"/var/log/grafana": "GF_LOG_MODE"},  # console: no log files
+    moved={"/var/log/grafana": ("GF_LOG_MODE",)},  # console: no log files
     run_as=RunAs(uid=472, gid=472),
     run_as_why=GROUP_ROOT_WHY,
 )

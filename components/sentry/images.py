@@ -78,7 +78,7 @@ TASKBROKER = ImageFacts(
         Source("getsentry/taskbroker", "f7d59e2d", "src/config/store.rs"),
         SELF_HOSTED,
     ),
-    moved={"/opt/taskbroker-inflight.sqlite": "TASKBROKER_DB_PATH"},
+    moved={"/opt/taskbroker-inflight.sqlite": ("TASKBROKER_DB_PATH",)},
     run_as=RunAs(uid=1000, gid=1000),
     run_as_why="the image makes its own taskbroker user (1000) and no root is needed once the SQLite "
     "directory, root-owned in the image, is handed over to it (Volume.root_owned)",
@@ -143,7 +143,7 @@ KAFKA = ImageFacts(
         Source("confluentinc/common-docker", "v7.6.6", "base/Dockerfile.ubi8"),
         SELF_HOSTED,
     ),
-    moved={"/usr/logs": "KAFKA_GC_LOG_OPTS"},  # kafka-run-class writes its GC log there unless these are set
+    moved={"/usr/logs": ("KAFKA_GC_LOG_OPTS",)},  # kafka-run-class writes its GC log there unless these are set
 )
 
 # started as root the entrypoint writes users.d files and switches to clickhouse (101:101). Altinity's own
@@ -170,7 +170,7 @@ CLICKHOUSE = ImageFacts(
         ),
         SELF_HOSTED,
     ),
-    moved={"/etc/clickhouse-server/users.d": "clickhouse-server"},  # the server runs, not the entrypoint
+    moved={"/etc/clickhouse-server/users.d": ("clickhouse-server",)},  # the server runs, not the entrypoint
 )
 
 MEMCACHED = ImageFacts(
@@ -215,9 +215,11 @@ NGINX = ImageFacts(
         SELF_HOSTED,
     ),
     moved={
-        "/var/cache/nginx": "client_body_temp_path /tmp/",  # every temp path under /tmp
-        "/run/nginx.pid": "pid /tmp/nginx.pid",
-        "/etc/nginx/conf.d": "/etc/nginx/dictamesh/nginx.conf",  # nginx runs its own config, not the entrypoint
+        "/var/cache/nginx": tuple(  # each of nginx's five temp paths under /tmp
+            f"{kind}_temp_path /tmp/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        ),
+        "/run/nginx.pid": ("pid /tmp/nginx.pid;",),
+        "/etc/nginx/conf.d": ("/etc/nginx/dictamesh/nginx.conf",),  # nginx runs its own config, not the entrypoint
     },
     run_as=RunAs(uid=101, gid=101),
     run_as_why="the generated nginx.conf listens on 8080 and writes only under /tmp, so the master needs no "
