@@ -10,6 +10,7 @@ tests/fake_rpk.py shares, and every request is logged with the user it came as.
 
 import base64
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -52,7 +53,7 @@ class FakeAdmin:
     def update(self, **changes: Any) -> None:
         """Changes the cluster's state as a test's event would (a broker catching up), between two requests."""
         with self._lock:
-            self.state_file.write_text(json.dumps(self.state() | changes))
+            save(self.state_file, self.state() | changes)
 
     def calls(self, method: str, pattern: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
@@ -72,7 +73,7 @@ class FakeAdmin:
                     if denied := _deny(state, user, level):
                         return denied
                     code, result = answer(state, body, *found.groups())
-                    self.state_file.write_text(json.dumps(state))
+                    save(self.state_file, state)
                     return code, result
             return 404, {"message": f"no route {method} {path}", "code": 404}
 
@@ -204,6 +205,13 @@ def brokers(hosts: list[str]) -> list[dict[str, Any]]:
         }
         for node, host in enumerate(hosts)
     ]
+
+
+def save(state_file: Path, state: dict[str, Any]) -> None:
+    """A whole new state or none: a reader between a truncation and its write would read nothing."""
+    scratch = state_file.with_name(f"{state_file.name}.{os.getpid()}.{threading.get_ident()}")
+    scratch.write_text(json.dumps(state))
+    scratch.replace(state_file)
 
 
 @contextmanager

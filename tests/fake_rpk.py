@@ -13,6 +13,15 @@ from pathlib import Path
 
 state_file = Path(os.environ["FAKE_RPK_STATE"])
 state = json.loads(state_file.read_text())
+
+
+def save() -> None:
+    """Replaces the state whole, as tests/fake_admin.py does: its readers never see a half-written file."""
+    scratch = state_file.with_name(f"{state_file.name}.{os.getpid()}")
+    scratch.write_text(json.dumps(state))
+    scratch.replace(state_file)
+
+
 args = sys.argv[1:]
 with open(os.environ["FAKE_RPK_LOG"], "a") as log:
     log.write(json.dumps(args) + "\n")
@@ -53,7 +62,7 @@ elif args[:3] == ["cluster", "config", "set"]:
         state[key] = [item.strip() for item in value.strip("[]").split(",") if item.strip()]
     else:
         state[key] = value == "true" if value in ("true", "false") else value
-    state_file.write_text(json.dumps(state))
+    save()
     print("Successfully updated configuration. New configuration version is 2.")
 elif args[:3] == ["security", "acl", "create"]:
     # a set: creating an ACL that exists changes nothing (Redpanda's authorizer)
@@ -61,5 +70,5 @@ elif args[:3] == ["security", "acl", "create"]:
     acls = state.setdefault("acls", [])
     if acl not in acls:
         acls.append(acl)
-    state_file.write_text(json.dumps(state))
+    save()
     print("PRINCIPAL  HOST  RESOURCE-TYPE  RESOURCE-NAME  OPERATION  PERMISSION  ERROR")
