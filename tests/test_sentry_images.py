@@ -2,7 +2,8 @@
 
 Facts from getsentry/self-hosted 26.8.0 (docker-compose.yml, taskbroker/config.yml), getsentry/symbolicator
 26.8.0 (Dockerfile: distroless cc-debian12:nonroot, ENTRYPOINT /bin/symbolicator, no shell) and
-confluentinc/kafka-images v7.6.6 with Kafka's kafka-run-class.sh (the -loggc file under LOG_DIR).
+confluentinc/kafka-images v7.6.11-15 (its kafka/ files are v7.6.6's) with Kafka's kafka-run-class.sh (the -loggc
+file under LOG_DIR).
 """
 
 import yaml
@@ -153,3 +154,15 @@ def test_the_debug_and_release_file_caches_sit_on_the_data_scratch_not_beside_th
     assert options["releasefile.cache-path"] == "/data/releasefile-cache"
     spec = stacks["prod"].one("kubernetes:apps/v1:Deployment", "sentry-web").inputs["spec"]["template"]["spec"]
     assert "/data" in {mount["mountPath"] for mount in spec["containers"][0]["volumeMounts"]}
+
+
+# releases self-hosted's main branch moved off after 26.8.0, and why
+LEFT_BEHIND = {
+    "postgres:14.23-bookworm": "recovery could deadlock replaying WAL an older minor release wrote (fixed in 14.24)",
+    "confluentinc/cp-kafka:7.6.6": "Jetty, Netty and Bouncy Castle before 7.6.9's security updates",
+}
+
+
+def test_no_stack_runs_a_release_self_hosted_left_for_a_defect(stacks: dict[str, Recording]) -> None:
+    pinned = {workload.image for recording in stacks.values() for workload in recording.workloads}
+    assert {image: LEFT_BEHIND[image] for image in pinned & set(LEFT_BEHIND)} == {}

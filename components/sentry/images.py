@@ -1,12 +1,15 @@
 """The images of self-hosted Sentry 26.8.0 as their upstream sources say they run (components/image_facts.py).
 
-Every reference is the one getsentry/self-hosted 26.8.0 pins (docker-compose.yml and .env).
+Every reference is the one getsentry/self-hosted 26.8.0 pins (docker-compose.yml and .env), except PostgreSQL's
+and Kafka's: the patch releases its main branch took after 26.8.0, which no self-hosted release carries yet.
 """
 
 from components.image_facts import ImageFacts, Source
 from components.model import RunAs
 
 SELF_HOSTED = Source("getsentry/self-hosted", "26.8.0", "docker-compose.yml")
+# master after 26.8.0: postgres 14.24 (f89550d5), cp-kafka 7.6.13 (a73c4b72), ClickHouse 25.8 (89a143f8)
+SELF_HOSTED_MAIN = Source("getsentry/self-hosted", "89a143f8e4d396a858cf6f462a832ae7da9fd2db", "docker-compose.yml")
 DISTROLESS_NONROOT = RunAs(uid=65532, gid=65532)
 DOCKER_LIBRARY_POSTGRES = "6edb0a8c4def40c371514b34aef9037ec82d9110"
 
@@ -84,23 +87,23 @@ TASKBROKER = ImageFacts(
     "directory, root-owned in the image, is handed over to it (Volume.root_owned)",
 )
 
-# started as root the entrypoint switches to postgres (999:999) with gosu
+# started as root the entrypoint switches to postgres (999:999) with gosu. 14.24 fixes a self-deadlock of a server
+# replaying WAL that an older minor release wrote (postgresql.git 42a3194e, back-patched to 14-16): after a minor
+# upgrade, recovery could hang with no error. The tag is official-images 62e3678b's (14/bookworm at cfa33861), whose
+# Dockerfile differs from 14.22's in PG_VERSION alone; its entrypoint is not stored at cfa33861 and is read at
+# 6edb0a8c (14.22), and no 14.23 commit is stored.
 POSTGRES = ImageFacts(
-    image="postgres:14.23-bookworm",
-    release="14.23",
+    image="postgres:14.24-bookworm",
+    release="14.24",
     newest="14.24",
-    newest_why=(
-        "self-hosted 26.8.0, the newest self-hosted release read here, pins 14.23; its main branch moved to "
-        "14.24 (14.23 can deadlock replaying WAL after a minor upgrade), which this record must first be read"
-        " at (issue 31)"
-    ),
     user=RunAs(uid=999, gid=999),
     writes=("/var/lib/postgresql/data", "/var/run/postgresql", "/tmp"),
     tools=frozenset({"bash", "sh", "cat", "grep", "pg_isready", "pg_ctl", "psql"}),
     sources=(
-        Source("docker-library/postgres", DOCKER_LIBRARY_POSTGRES, "14/bookworm/Dockerfile"),
+        Source("docker-library/postgres", "cfa338619f694df7c72b8c15c3b52adc4392cfe9", "14/bookworm/Dockerfile"),
         Source("docker-library/postgres", DOCKER_LIBRARY_POSTGRES, "14/bookworm/docker-entrypoint.sh"),
-        SELF_HOSTED,
+        Source("docker-library/official-images", "62e3678b4b5f889cc5d36fe0fc4599c277e1f875", "library/postgres"),
+        SELF_HOSTED_MAIN,
     ),
 )
 
@@ -123,14 +126,17 @@ VALKEY = ImageFacts(
     ),
 )
 
+# kafka-images has no v7.6.13 tag stored: its kafka/ files are read at v7.6.11-15 (75a66260), identical to v7.6.6's
+# but for pom.xml; `ensure` formats the data directory with kafka-storage in KRaft mode. common-docker v7.6.13's
+# base keeps appuser (1000), /usr/logs, nc, wget and curl, and replaces python39 with a Python 3.14 it builds.
 KAFKA = ImageFacts(
-    image="confluentinc/cp-kafka:7.6.6",
-    release="7.6.6",
+    image="confluentinc/cp-kafka:7.6.13",
+    release="7.6.13",
     newest="7.6.15",
     newest_why=(
-        "7.6.7 to 7.6.15 update Jetty, Netty, log4j and ZooKeeper for security, without CVE ids; self-hosted "
-        "26.8.0, the newest self-hosted release read here, pins 7.6.6 and its main branch 7.6.13, which this "
-        "record must first be read at (issue 31)"
+        "7.6.9 updates Jetty, Netty and Bouncy Castle for security and 7.6.15 ZooKeeper (3.8.7), which a KRaft "
+        "broker does not run; self-hosted's main branch pins 7.6.13, and no stored kafka-images ref is of 7.6.14 "
+        "or 7.6.15"
     ),
     user=RunAs(uid=1000, gid=1000),  # cp-base-new's appuser, UBI's first user
     # `configure` renders its properties into /etc/kafka and refuses to start if it cannot
@@ -138,10 +144,11 @@ KAFKA = ImageFacts(
     # Kafka's CLIs come with the confluent-kafka package the Dockerfile installs, on PATH in /usr/bin
     tools=frozenset({"bash", "sh", "cat", "grep", "nc", "wget", "curl", "kafka-topics", "kafka-configs"}),
     sources=(
-        Source("confluentinc/kafka-images", "v7.6.6", "kafka/Dockerfile.ubi8"),
-        Source("confluentinc/kafka-images", "v7.6.6", "kafka/include/etc/confluent/docker/configure"),
-        Source("confluentinc/common-docker", "v7.6.6", "base/Dockerfile.ubi8"),
-        SELF_HOSTED,
+        Source("confluentinc/kafka-images", "v7.6.11-15", "kafka/Dockerfile.ubi8"),
+        Source("confluentinc/kafka-images", "v7.6.11-15", "kafka/include/etc/confluent/docker/configure"),
+        Source("confluentinc/kafka-images", "v7.6.11-15", "kafka/include/etc/confluent/docker/ensure"),
+        Source("confluentinc/common-docker", "9ac7a54428f66ddcdb4e0a24837f0682ad9f0e2c", "base/Dockerfile.ubi8"),
+        SELF_HOSTED_MAIN,
     ),
     moved={"/usr/logs": ("KAFKA_GC_LOG_OPTS",)},  # kafka-run-class writes its GC log there unless these are set
 )
@@ -152,6 +159,11 @@ KAFKA = ImageFacts(
 # 25.3.6.56, the upstream release Altinity's build is of, whose files stay the same from 25.3.2 to 25.3.14.
 # Altinity's stored Dockerfiles of 24.7 and 26.2 have the same layout. clickhouse-server and clickhouse-client are
 # links to the one clickhouse binary.
+# Not moved to 25.8: self-hosted's master pins altinity 25.8.28.10001 (89a143f8, after 26.8.0; no release carries it
+# yet) and upgrades in place from exactly 25.3.6.10034. 25.8 writes compact parts that releases before 25.5 cannot
+# read, so the move has no way back without a snapshot, and no ClickHouse server runs here to test it on a volume
+# 25.3 filled. Snuba 26.8.0 accepts 23.8.11.29 to 25.8.16.10001; snuba's master requires 25.8.16.10001 or newer:
+# this move comes before snuba's next.
 CLICKHOUSE = ImageFacts(
     image="altinity/clickhouse-server:25.3.6.10034.altinitystable",
     release="25.3.6.10034",
