@@ -88,9 +88,10 @@ lint: setup
 typecheck: setup
 	$(UV) run --frozen mypy
 
+# one worker per core, each taking whole test files, so a module's servers start once
 unit: setup
 	@scripts/test-deps.sh check
-	$(UV) run --frozen pytest -q
+	$(UV) run --frozen pytest -q -n auto --dist loadfile
 
 e2e-deps: ## what `make e2e` needs beyond test-deps: dockerd, and the Pulumi engine (built when none is installed)
 	@scripts/e2e-deps.sh
