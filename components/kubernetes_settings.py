@@ -146,6 +146,13 @@ class InTransit(Section):
         return None if self.issuer == SELF_SIGNED else self.issuer
 
 
+def retired(values: Any, key: str, why: str) -> Any:
+    """A key no longer read is refused with the reason, not silently ignored."""
+    if isinstance(values, dict) and key in values:
+        raise ValueError(f"{key}: no longer read: {why}; remove the key")
+    return values
+
+
 class GatewayRef(Section):
     name: DnsLabel
     namespace: DnsLabel
@@ -158,11 +165,7 @@ class GatewayRef(Section):
     @model_validator(mode="before")
     @classmethod
     def _no_scheme(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "scheme" in values:
-            raise ValueError(
-                "scheme: no longer read: the listener's protocol is read from the Gateway itself; remove the key"
-            )
-        return values
+        return retired(values, "scheme", "the listener's protocol is read from the Gateway itself")
 
 
 class Exposure(Section):
@@ -190,12 +193,8 @@ class Exposure(Section):
     @model_validator(mode="before")
     @classmethod
     def _no_controller(cls, values: Any) -> Any:
-        if isinstance(values, dict) and "controller" in values:
-            raise ValueError(
-                "controller: no longer read: the UIs without a login sit behind the stack's own login proxy, on any "
-                "controller; remove the key"
-            )
-        return values
+        why = "the UIs without a login sit behind the stack's own login proxy, on any controller"
+        return retired(values, "controller", why)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
