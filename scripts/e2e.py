@@ -177,25 +177,6 @@ def run_previews_and_cluster(run: Run, state: Path, cluster: local_cluster.Clust
         notes.append(check_gateway_listener(run, cluster))
 
 
-# a Gateway as a platform team keeps it: one HTTPS listener, one plain (no controller programs it here)
-GATEWAY = {
-    "apiVersion": "gateway.networking.k8s.io/v1",
-    "kind": "Gateway",
-    "metadata": {"name": "edge", "namespace": "gateways"},
-    "spec": {
-        "gatewayClassName": "envoy",
-        "listeners": [
-            {
-                "name": "public",
-                "protocol": "HTTPS",
-                "port": 443,
-                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "edge-tls"}]},
-                "allowedRoutes": {"namespaces": {"from": "All"}},
-            },
-            {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
-        ],
-    },
-}
 GATEWAY_EXPOSURE = {
     "mode": "gateway",
     "domain": "dictamesh.example.com",
@@ -209,7 +190,7 @@ def check_gateway_listener(run: Run, cluster: local_cluster.Cluster) -> str:
     """The program reads the Gateway on the real engine: its HTTPS listener passes the pack, its plain one is
     refused by name, whatever the listener is called."""
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}, dry_run=False)
-    cluster.apply(GATEWAY, dry_run=False)
+    cluster.apply(local_cluster.EDGE_GATEWAY, dry_run=False)
     routed = run.project.parent / "gateway-prod"
     shutil.copytree(run.project, routed, symlinks=True)
     copy = Run(routed, run.env, run.logs)

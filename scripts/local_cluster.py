@@ -37,6 +37,26 @@ CERT_MANAGER_CRDS = ("certificates", "issuers")
 # the Gateway API release whose CRDs the cluster serves: the Gateways routes attach to, the HTTPRoutes
 GATEWAY_API_VERSION = "v1.4.0"
 GATEWAY_API_CRDS = ("gateways", "httproutes")
+# a Gateway as a platform team keeps it, whose listener names say nothing of their protocols: one HTTPS, one plain
+# (no controller programs it here). make e2e puts it in this cluster; the mock engine's cluster holds it too.
+EDGE_GATEWAY: dict[str, Any] = {
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "Gateway",
+    "metadata": {"name": "edge", "namespace": "gateways"},
+    "spec": {
+        "gatewayClassName": "envoy",
+        "listeners": [
+            {
+                "name": "public",
+                "protocol": "HTTPS",
+                "port": 443,
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "edge-tls"}]},
+                "allowedRoutes": {"namespaces": {"from": "All"}},
+            },
+            {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
+        ],
+    },
+}
 TOOLS = Path(os.environ.get("DICTAMESH_TOOLS", Path.home() / ".cache" / "dictamesh" / "tools"))
 BINARIES = TOOLS / f"kubernetes-{KUBERNETES_SERVER_VERSION}"
 KWOK = TOOLS / f"kwok-{KWOK_VERSION}" / "kwok"

@@ -27,6 +27,7 @@ from components.deployed import READ_STACK_OUTPUTS
 from components.model import Workload
 from components.runtime.docker import DockerRuntime
 from components.runtime.kubernetes.runtime import KubernetesRuntime
+from scripts.local_cluster import EDGE_GATEWAY
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_SIG = rpc._special_sig_key
@@ -153,27 +154,14 @@ def _bcrypt_salt(name: str) -> bytes:
     return b"$2a$10$" + drawn + b"e"  # the 22nd character carries 2 bits only: one of .Oeu
 
 
-# What the cluster holds before the stack does: the objects a program may read (`<type>`, `<namespace>/<name>`)
-# as the API server returns them. The Gateway has an HTTPS and a plain HTTP listener.
+# What the cluster holds before the stack does: the objects a program may read (`<type>`, `<namespace>/<name>`),
+# as applied (the API server adds metadata and a status that the program does not read)
 CLUSTER: dict[tuple[str, str], dict[str, Any]] = {
-    ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateways/edge"): {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "Gateway",
-        "metadata": {"name": "edge", "namespace": "gateways", "generation": 1},
-        "spec": {
-            "gatewayClassName": "envoy",
-            "listeners": [
-                {
-                    "name": "https",
-                    "protocol": "HTTPS",
-                    "port": 443,
-                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "edge-tls"}]},
-                    "allowedRoutes": {"namespaces": {"from": "All"}},
-                },
-                {"name": "web", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
-            ],
-        },
-    }
+    (
+        f"kubernetes:{live['apiVersion']}:{live['kind']}",
+        f"{live['metadata']['namespace']}/{live['metadata']['name']}",
+    ): live
+    for live in (EDGE_GATEWAY,)
 }
 
 

@@ -41,7 +41,7 @@ INGRESS_MODE = {
 GATEWAY_MODE = {
     "mode": "gateway",
     "domain": "dictamesh.example.com",
-    "gateway": {"name": "edge", "namespace": "gateways", "listener": "https"},
+    "gateway": {"name": "edge", "namespace": "gateways", "listener": "public"},  # scripts/local_cluster.py
     "controllerNamespace": "envoy-gateway-system",
     "uis": ["grafana", "jaeger"],
 }
@@ -287,10 +287,10 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
         "kind": "Gateway",
         "name": "edge",
         "namespace": "gateways",
-        "sectionName": "https",
+        "sectionName": "public",
     }
     assert route["spec"]["hostnames"] == ["grafana.dictamesh.example.com"]
-    # the listener's protocol as the cluster's Gateway has it (tests/harness.py CLUSTER), for the policy
+    # the listener's protocol as the cluster's Gateway has it (local_cluster.EDGE_GATEWAY), for the policy
     assert route["metadata"]["annotations"] == {"dictamesh.io/gateway-listener-protocol": "HTTPS"}
     # the real engine skips a read that waits on a resource the same preview creates (the namespace), and then
     # hands the program unknowns: a new stack's preview would check nothing
@@ -315,13 +315,13 @@ def test_gateway_mode_makes_http_routes_that_match_the_upstream_crd() -> None:
         (
             "web",
             "kubernetes.exposure.gateway.listener = 'web': Gateway gateways/edge serves it over HTTP, and the UIs "
-            "carry sign-ins and passwords: name a listener with protocol HTTPS (its listeners: https (HTTPS), web "
+            "carry sign-ins and passwords: name a listener with protocol HTTPS (its listeners: public (HTTPS), web "
             "(HTTP))",
         ),
         (
-            "public",
-            "kubernetes.exposure.gateway.listener = 'public': Gateway gateways/edge has no listener of that name; "
-            "its listeners: https (HTTPS), web (HTTP)",
+            "https",
+            "kubernetes.exposure.gateway.listener = 'https': Gateway gateways/edge has no listener of that name; "
+            "its listeners: public (HTTPS), web (HTTP)",
         ),
     ],
 )
