@@ -20,7 +20,7 @@ from components.cache import files as cache_files
 from components.catalog import files as catalog_files
 from components.config import parse
 from components.observability import dashboards
-from components.runtime.docker import DockerRuntime
+from components.runtime.docker import DockerRuntime, DockerTarget
 from components.settings import Settings
 from scripts.ports import free_port
 from tests.harness import Recording, run_program
@@ -38,7 +38,7 @@ class LoopbackRuntime(DockerRuntime):
     """The dev runtime, with the endpoints of the processes this test runs put in; the rest unreachable."""
 
     def __init__(self, settings: Settings, endpoints: dict[tuple[str, int], str]) -> None:
-        super().__init__(settings)
+        super().__init__(DockerTarget(network=f"dictamesh-{settings.stack}", instance=settings.stack))
         self._endpoints = endpoints
 
     def endpoint(self, workload: str, port: int, ordinal: int | None = None) -> str:

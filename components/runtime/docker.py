@@ -20,6 +20,7 @@ other user does.
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -28,27 +29,34 @@ from components.model import Exposed, Port, Replica, WebUi, Workload
 from components.quantity import cpu_cores, mebibytes
 from components.runtime.docker_readback import capability, cpus, duration
 from components.secrets import as_secret
-from components.settings import Settings
 
 UPLOAD_GROUP = "0"  # the group of every uploaded file (see the module's docstring)
+
+
+@dataclass(frozen=True)
+class DockerTarget:
+    """A Docker engine's network that containers join, and how their names and published ports are chosen."""
+
+    network: pulumi.Input[str]  # an existing network's name: containers reach each other there by workload name
+    instance: str  # containers and volumes are named dictamesh-<instance>-<workload>
+    provider: pulumi.ProviderResource | None = None  # None: the one the parent's options give, or the default
+    host_port_offset: int = 0  # added to every published port: two instances side by side on one machine
+    protect: bool = False  # volumes refuse deletion
+    # the containers exist already: a replicated stateful workload's replicas are then replaced one after another
+    established: bool = False
 
 
 class DockerRuntime:
     encrypts = False  # plain text between containers on the stack's own network, as on a developer's loopback
     has_api = False  # containers, not objects of an API a workload could watch
 
-    def __init__(self, settings: Settings, established: bool = False) -> None:
-        """`established`: the stack was deployed before, so its replicas exist and change one at a time."""
-        self._stack = settings.stack
-        self._protect = settings.protect
-        self._established = established
-        self._provider = docker.Provider("docker", host=settings.docker.host)
-        self._network = docker.Network(
-            "network",
-            name=f"dictamesh-{self._stack}",
-            driver="bridge",
-            opts=pulumi.ResourceOptions(provider=self._provider),
-        )
+    def __init__(self, target: DockerTarget) -> None:
+        self._stack = target.instance
+        self._protect = target.protect
+        self._established = target.established
+        self._provider = target.provider
+        self._network = target.network
+        self._offset = target.host_port_offset
         self._images: dict[str, docker.RemoteImage] = {}
 
     def trust(self) -> dict[str, str] | None:
@@ -61,7 +69,7 @@ class DockerRuntime:
         return f"{self.address(workload, ordinal)}:{port}"
 
     def published(self, port: Port, ordinal: int = 0) -> str | None:
-        return None if port.host_port is None else f"127.0.0.1:{port.host_port + ordinal}"
+        return None if port.host_port is None else f"127.0.0.1:{port.host_port + self._offset + ordinal}"
 
     def public_url(self, ui: str) -> str | None:
         return None
@@ -97,7 +105,7 @@ class DockerRuntime:
     ) -> docker.Container:
         suffix = "" if ordinal is None else f"-{ordinal}"
         index = ordinal or 0
-        replica = docker_replica(workload, index)
+        replica = docker_replica(workload, index, self._offset)
         opts = pulumi.ResourceOptions(parent=parent, provider=self._provider)
         uploads = self._uploads(workload)
         volumes = {key: self._volume(workload, key, suffix, parent) for key, volume in workload.volumes.items()}
@@ -126,12 +134,14 @@ class DockerRuntime:
                 for key, source in volumes.items()
             ],
             ports=[
-                docker.ContainerPortArgs(internal=port.port, external=port.host_port + index, ip="127.0.0.1")
+                docker.ContainerPortArgs(
+                    internal=port.port, external=port.host_port + self._offset + index, ip="127.0.0.1"
+                )
                 for port in workload.ports
                 if port.host_port is not None
             ],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=self._network.name, aliases=[workload.name, replica.host])
+                docker.ContainerNetworksAdvancedArgs(name=self._network, aliases=[workload.name, replica.host])
             ],
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
             security_opts=["no-new-privileges:true"],
@@ -257,9 +267,9 @@ class DockerRuntime:
         return self._images[ref]
 
 
-def docker_replica(workload: Workload, index: int) -> Replica:
-    """Who replica `index` is on Docker: its network alias, and its ports published from host_port + index."""
-    published = {p.name: p.host_port + index for p in workload.ports if p.host_port is not None}
+def docker_replica(workload: Workload, index: int, offset: int = 0) -> Replica:
+    """Who replica `index` is on Docker: its network alias, and its ports published from host_port + offset + index."""
+    published = {p.name: p.host_port + offset + index for p in workload.ports if p.host_port is not None}
     return Replica(ordinal=index, host=f"{workload.name}-{index}", published=published)
 
 

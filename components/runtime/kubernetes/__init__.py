@@ -1,3 +1,4 @@
 from components.runtime.kubernetes.runtime import KubernetesRuntime
+from components.runtime.kubernetes.target import KubernetesTarget
 
-__all__ = ["KubernetesRuntime"]
+__all__ = ["KubernetesRuntime", "KubernetesTarget"]

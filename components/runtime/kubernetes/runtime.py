@@ -1,4 +1,4 @@
-"""Workloads on Kubernetes: a namespace under Pod Security `restricted`, one set of objects per workload.
+"""Workloads on Kubernetes, in a namespace that exists (KubernetesTarget): one set of objects per workload.
 
 Stateful services become a StatefulSet behind a headless Service, the rest a Deployment behind a
 ClusterIP Service; jobs become a Job or a CronJob. Every workload gets its own ServiceAccount (no
@@ -20,10 +20,11 @@ import pulumi_kubernetes as k8s
 
 from components.login import proxy as login
 from components.model import CA_FILE, Exposed, Port, Route, WebUi, Workload
-from components.runtime.kubernetes import certificates, exposure, gateway, network, quota
+from components.runtime.kubernetes import certificates, exposure, gateway, network
+from components.runtime.kubernetes.namespace import custom_object, platform_labels
 from components.runtime.kubernetes.pod import keyed, pod_template
+from components.runtime.kubernetes.target import KubernetesTarget
 from components.secrets import as_secret, basic_auth_password, generated_password
-from components.settings import Settings
 
 Json = dict[str, Any]
 TRUST_SOURCE = "postgres"  # under a cluster issuer, the TLS server whose Secret's ca.crt the outputs name
@@ -31,52 +32,32 @@ MANUAL_SCHEDULE = "0 0 1 1 *"  # a suspended CronJob never runs on it; the API s
 
 
 class KubernetesRuntime:
-    def __init__(self, settings: Settings) -> None:
-        self._namespace = settings.namespace
-        self._protect = settings.protect
-        self._spread = "required" if settings.environment == "prod" else "preferred"
+    def __init__(
+        self,
+        target: KubernetesTarget,
+        namespace: Sequence[pulumi.Resource] = (),
+        issuer: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        """`namespace`: what creates the namespace, when this program does; `issuer`: the stack's own CA Issuer,
+        which the servers' Certificates wait for (namespace.prepare)."""
+        settings = target.settings
+        if settings.tls.enabled and not settings.tls.cluster_issuer and not issuer:
+            raise ValueError(
+                "kubernetes.tls.issuer = 'selfSigned': a component deployed alone has no CA of its own; name the "
+                "cluster's cert-manager ClusterIssuer, or set kubernetes.tls.enabled to false"
+            )
+        self._namespace = target.namespace
+        self._protect = target.protect
+        self._spread = "required" if target.strict_spread else "preferred"
         # with three zones or more, no zone may hold a quorum of a prod workload's replicas
-        strict = settings.environment == "prod" and len(settings.kubernetes.zones) >= 3
+        strict = target.strict_spread and len(settings.zones) >= 3
         self._zone_spread = "DoNotSchedule" if strict else "ScheduleAnyway"
-        self._kubernetes = settings.kubernetes
-        render_dir = settings.kubernetes.render_dir
-        if render_dir:
-            pulumi.log.warn(f"rendering manifests to {render_dir}: Secrets are written there in plain text")
-        self._provider = k8s.Provider(
-            "kubernetes", context=settings.kubernetes.context, render_yaml_to_directory=render_dir
-        )
-        self._platform_labels = {
-            "app.kubernetes.io/instance": f"dictamesh-{settings.stack}",
-            "app.kubernetes.io/part-of": "dictamesh",
-            "app.kubernetes.io/managed-by": "pulumi",
-        }
-        pod_security = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
-        namespace = k8s.core.v1.Namespace(
-            "namespace",
-            metadata={"name": self._namespace, "labels": {**pod_security, **self._platform_labels}},
-            # deleting a namespace deletes every claim in it
-            opts=pulumi.ResourceOptions(provider=self._provider, protect=self._protect),
-        )
-        self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=[namespace])
-        for policy in (
-            network.default_deny(self._namespace, self._platform_labels),
-            network.namespace_egress(self._namespace, self._platform_labels, settings.kubernetes.dns_ip_blocks),
-        ):
-            k8s.networking.v1.NetworkPolicy(policy["metadata"]["name"], **policy, opts=self._opts)
-        k8s.core.v1.ResourceQuota("quota", **quota.resource_quota(settings, self._platform_labels), opts=self._opts)
-        k8s.core.v1.LimitRange(
-            "limit-range", **quota.limit_range(self._namespace, self._platform_labels), opts=self._opts
-        )
-        self._tls = settings.kubernetes.tls
-        self._issuer: list[pulumi.Resource] = []  # what the servers' Certificates wait for: the stack's CA Issuer
-        if self._tls.enabled and not self._tls.cluster_issuer:
-            labels = {"app.kubernetes.io/component": "certificates", **self._platform_labels}
-            parent = pulumi.ComponentResource("dictamesh:platform:CertificateAuthority", "certificate-authority")
-            for issuer in certificates.ca_chain(self._namespace, labels):
-                name = f"{issuer['kind'].lower()}-{issuer['metadata']['name']}"
-                self._issuer = [
-                    self._custom(name, issuer, pulumi.ResourceOptions(parent=parent, depends_on=self._issuer))
-                ]
+        self._kubernetes = settings
+        self._provider = target.provider
+        self._platform_labels = platform_labels(target.instance)
+        self._opts = pulumi.ResourceOptions(provider=self._provider, depends_on=list(namespace))
+        self._tls = settings.tls
+        self._issuer = list(issuer)
 
     @property
     def encrypts(self) -> bool:
@@ -109,15 +90,7 @@ class KubernetesRuntime:
         return [role, binding]
 
     def _custom(self, name: str, manifest: Json, opts: pulumi.ResourceOptions) -> pulumi.Resource:
-        """An object of a custom resource type (an HTTPRoute, a cert-manager Certificate) from its manifest."""
-        return k8s.apiextensions.CustomResource(
-            name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions.merge(self._opts, opts),
-        )
+        return custom_object(name, manifest, pulumi.ResourceOptions.merge(self._opts, opts))
 
     def trust(self) -> dict[str, str] | None:
         """cert-manager writes the CA after the program runs: its place, and how to read it, not its text."""
