@@ -152,7 +152,7 @@ def parse(stack: str, raw: Mapping[str, Any]) -> Settings:
     try:
         settings = Settings.model_validate({**merged, "stack": stack, "environment": environment})
     except ValidationError as error:
-        lines = "\n".join(f"  {_describe(detail)}" for detail in error.errors())
+        lines = "\n".join(f"  {describe(detail)}" for detail in error.errors())
         raise ConfigError(f"Invalid stack config for stack '{stack}':\n{lines}") from None
     if problems := _quota_problems(settings):
         raise ConfigError(f"Invalid stack config for stack '{stack}':\n" + "\n".join(f"  {p}" for p in problems))
@@ -203,8 +203,8 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
     return merged
 
 
-def _key(loc: tuple[int | str, ...]) -> str:
-    text = NAMESPACE + ":"
+def _key(loc: tuple[int | str, ...], prefix: str) -> str:
+    text = prefix
     for index, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
@@ -213,22 +213,23 @@ def _key(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _describe(detail: ErrorDetails) -> str:
+def describe(detail: ErrorDetails, prefix: str = f"{NAMESPACE}:", root: type[BaseModel] = Settings) -> str:
+    """One line per problem: the key (`prefix` before its path from `root`), the value, and what is allowed."""
     loc = tuple(detail["loc"])
     message = detail["msg"].removeprefix("Value error, ")
     if detail["type"] == "extra_forbidden":
-        allowed = ", ".join(_allowed_keys(loc[:-1])) or "none"
-        return f"{_key(loc)}: unknown key (a typo?); allowed here: {allowed}"
+        allowed = ", ".join(_allowed_keys(loc[:-1], root)) or "none"
+        return f"{_key(loc, prefix)}: unknown key (a typo?); allowed here: {allowed}"
     if detail["type"] == "missing":
-        return f"{_key(loc)}: required"
+        return f"{_key(loc, prefix)}: required"
     if detail["type"] == "value_error" and isinstance(detail["input"], Mapping):
         # a check across fields of one section: its message names the fields itself
-        return f"{_key(loc)}{'.' if loc else ''}{message}"
-    return f"{_key(loc)} = {detail['input']!r}: {message}"
+        return f"{_key(loc, prefix)}{'.' if loc else ''}{message}"
+    return f"{_key(loc, prefix)} = {detail['input']!r}: {message}"
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] | None = Settings
+def _allowed_keys(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None:
             return []

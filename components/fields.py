@@ -64,9 +64,11 @@ class Section(BaseModel):
 class Resources(Section):
     """Requests equal limits: the scheduler reserves what the container may use."""
 
-    cpu: Cpu = "250m"
-    memory: Memory = "256Mi"
-    ephemeral_storage: Memory = "1Gi"
+    cpu: Cpu = Field(default="250m", description="CPU, requested and the limit")
+    memory: Memory = Field(default="256Mi", description="memory, requested and the limit")
+    ephemeral_storage: Memory = Field(
+        default="1Gi", description="node disk for logs and scratch paths, requested and the limit"
+    )
 
 
 EXPORTER_RESOURCES = Resources(cpu="100m", memory="64Mi", ephemeral_storage="256Mi")  # Go exporters idle near 20Mi

@@ -73,7 +73,7 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _constraints(field: FieldInfo) -> list[str]:
+def constraints(field: FieldInfo) -> list[str]:
     found = []
     for item in field.metadata:
         if isinstance(item, annotated_types.Ge):
@@ -90,7 +90,7 @@ def _constraints(field: FieldInfo) -> list[str]:
     return found
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if isinstance(value, BaseModel):
         value = value.model_dump(by_alias=True, mode="json")
     if value is None:
@@ -99,7 +99,7 @@ def _show(value: Any) -> str:
     return f"`{text}`".replace("|", "\\|")
 
 
-def _default(field: FieldInfo) -> Any:
+def default_of(field: FieldInfo) -> Any:
     if field.default_factory is not None:
         return field.default_factory()  # type: ignore[call-arg]
     return None if field.is_required() else field.default
@@ -111,15 +111,15 @@ def _leaves(model: type[BaseModel], prefix: str, values: list[Any]) -> Iterator[
             continue
         key = f"{prefix}{field.alias or name}"
         # in a section left unset, what the setting would be once the section is set
-        here = [getattr(value, name) if value is not None else _default(field) for value in values]
+        here = [getattr(value, name) if value is not None else default_of(field) for value in values]
         nested = _model_of(field.annotation)
         if nested is not None and get_origin(field.annotation) is not list:
             yield from _leaves(nested, f"{key}.", here)
             continue
-        shown = [_show(value) for value in here]
+        shown = [show(value) for value in here]
         row = [f"`{key}`", _type_name(field.annotation), shown[0]]
         row += [value if value != shown[0] else "" for value in shown[1:]]
-        row.append("; ".join(_constraints(field)))
+        row.append("; ".join(constraints(field)))
         yield row
         if nested is not None:  # a list of sections: its items' keys, without per-environment values
             for item in _leaves(nested, f"{key}[].", [None] * len(values)):

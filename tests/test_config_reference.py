@@ -32,7 +32,8 @@ def test_a_stale_reference_fails_the_check(tmp_path: Path, monkeypatch: pytest.M
 def test_the_reference_names_every_key_with_its_environments() -> None:
     text = config_reference.render()
     for row in (
-        "| `eventBus.brokers` | int | `3` |  |  | at least 1; at most 15 |",
+        "| `eventBus.brokers` | int | `3` |  |  | at least 1; at most 15; Redpanda brokers, a Raft group: "
+        "3 tolerate one failure, 5 two |",
         "| `cache.maxmemory` | str | `256mb` | `512mb` | `1536mb` |",
         "| `observability.receivers[].type` | one of `webhook`, `slack`, `email` |",
         "| `eventBus.topics[].config` | map of str to str |",

@@ -26,18 +26,33 @@ EvictionPolicy = Literal[
 
 
 class CacheSettings(Section):
-    image: Image = images.REDIS.image
-    exporter_image: Annotated[Image, STATELESS] = images.EXPORTER.image
-    exporter_resources: Annotated[Resources, STATELESS] = EXPORTER_RESOURCES
-    host_port: HostPort = 6379
+    image: Image = Field(default=images.REDIS.image, description="the Redis server's image")
+    exporter_image: Annotated[Image, STATELESS] = Field(
+        default=images.EXPORTER.image, description="redis_exporter's image, which Prometheus scrapes"
+    )
+    exporter_resources: Annotated[Resources, STATELESS] = Field(
+        default=EXPORTER_RESOURCES, description="the exporter's container"
+    )
+    host_port: HostPort = Field(default=6379, description="docker: where Redis is published on 127.0.0.1")
     maxmemory: RedisMemory = "512mb"
     maxmemory_policy: EvictionPolicy = "allkeys-lru"
-    save: list[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]]] = [(3600, 1), (300, 100), (60, 10000)]
-    appendonly: bool = False
+    save: list[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]]] = Field(
+        default=[(3600, 1), (300, 100), (60, 10000)],
+        description="RDB snapshots as [seconds, changes] pairs: one after that many seconds with at least that many "
+        "changed keys",
+    )
+    appendonly: bool = Field(
+        default=False,
+        description="an append-only file besides the snapshots: about a second of "
+        "writes lost in a crash, instead of everything since the last snapshot",
+    )
     timeout: int = Field(default=300, ge=0, description="seconds before an idle client is closed; 0 never")
-    tcp_keepalive: int = Field(default=60, ge=0)
-    storage: ClaimSize = "2Gi"
-    resources: Resources = Resources(cpu="250m", memory="768Mi")
+    tcp_keepalive: int = Field(default=60, ge=0, description="seconds between keepalives to idle clients; 0 none")
+    storage: ClaimSize = Field(default="2Gi", description="the data volume (snapshots and the append-only file)")
+    resources: Resources = Field(
+        default=Resources(cpu="250m", memory="768Mi"),
+        description="the Redis container's; maxmemory must stay below its memory",
+    )
     clients: Annotated[list[str], CLIENTS] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
     @model_validator(mode="after")

@@ -31,10 +31,14 @@ RESERVED_CONNECTIONS = 20
 
 
 class PostgresTuning(Section):
-    shared_buffers: PostgresMemory = "256MB"
-    effective_cache_size: PostgresMemory = "1GB"
-    work_mem: PostgresMemory = "16MB"
-    maintenance_work_mem: PostgresMemory = "64MB"
+    shared_buffers: PostgresMemory = Field(default="256MB", description="PostgreSQL's own page cache")
+    effective_cache_size: PostgresMemory = Field(
+        default="1GB", description="what the planner assumes the OS and PostgreSQL cache together"
+    )
+    work_mem: PostgresMemory = Field(
+        default="16MB", description="per sort or hash of a query, before it spills to disk"
+    )
+    maintenance_work_mem: PostgresMemory = Field(default="64MB", description="for VACUUM and index builds")
     max_connections: int = Field(
         default=100,
         ge=RESERVED_CONNECTIONS + 10,
@@ -80,7 +84,7 @@ class CatalogSettings(Section):
             "a new minor or pgvector release: the server restarts, and the converge job updates the vector "
             "extension; the image's PostgreSQL major must be majorVersion",
         ),
-    ] = images.POSTGRES.image
+    ] = Field(default=images.POSTGRES.image, description="PostgreSQL with pgvector")
     major_version: Annotated[
         int,
         OnChange(
@@ -97,8 +101,12 @@ class CatalogSettings(Section):
         le=18,
         description="the PostgreSQL major of the data directory: the image's must match",
     )
-    exporter_image: Annotated[Image, STATELESS] = images.EXPORTER.image
-    exporter_resources: Annotated[Resources, STATELESS] = EXPORTER_RESOURCES
+    exporter_image: Annotated[Image, STATELESS] = Field(
+        default=images.EXPORTER.image, description="postgres_exporter's image, which Prometheus scrapes"
+    )
+    exporter_resources: Annotated[Resources, STATELESS] = Field(
+        default=EXPORTER_RESOURCES, description="the exporter's container"
+    )
     database: Annotated[
         SqlName,
         OnChange(
@@ -123,13 +131,16 @@ class CatalogSettings(Section):
             "the converge job makes the new role; the old one can no longer log in (NOLOGIN, no password)",
         ),
     ] = "dictamesh"
-    host_port: HostPort = 5432
-    storage: ClaimSize = "10Gi"
-    resources: Resources = Resources(cpu="500m", memory="1Gi")
-    tuning: PostgresTuning = PostgresTuning()
+    host_port: HostPort = Field(default=5432, description="docker: where PostgreSQL is published on 127.0.0.1")
+    storage: ClaimSize = Field(default="10Gi", description="the data volume")
+    resources: Resources = Field(default=Resources(cpu="500m", memory="1Gi"), description="the PostgreSQL container's")
+    tuning: PostgresTuning = Field(
+        default=PostgresTuning(), description="memory and connection settings of postgresql.conf"
+    )
     backup: Annotated[BackupSettings, OnChange("live", "none")] = BackupSettings()
-    converge_resources: Annotated[Resources, STATELESS] = Resources(
-        cpu="100m", memory="128Mi", ephemeral_storage="256Mi"
+    converge_resources: Annotated[Resources, STATELESS] = Field(
+        default=Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi"),
+        description="the converge job's container, which keeps the roles, passwords and extensions in step",
     )
     sample_data: Annotated[
         bool,

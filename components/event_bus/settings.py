@@ -32,8 +32,8 @@ def _topic_config(config: dict[str, str]) -> dict[str, str]:
 
 class Topic(Section):
     name: Annotated[str, matching(r"[a-zA-Z0-9._-]{1,249}", "letters, digits, '.', '_' and '-'")]
-    partitions: int = Field(default=3, ge=1, le=10000)
-    replicas: int = Field(default=3, ge=1)
+    partitions: int = Field(default=3, ge=1, le=10000, description="only ever grown: Kafka cannot remove partitions")
+    replicas: int = Field(default=3, ge=1, description="copies of each partition: odd, and at most the brokers")
     config: Annotated[dict[str, str], AfterValidator(_topic_config)] = Field(
         default_factory=dict, description="topic configs, e.g. retention.ms"
     )
@@ -47,11 +47,11 @@ BROKER_PORT = OnChange("none", "rolling", "the brokers advertise their published
 class EventBusPorts(Section):
     """Host ports of broker 0 in dev; broker N publishes on port + N."""
 
-    kafka: Annotated[HostPort, BROKER_PORT] = 19092
-    schema_registry: Annotated[HostPort, BROKER_PORT] = 18081
-    http_proxy: Annotated[HostPort, BROKER_PORT] = 18182
-    admin: Annotated[HostPort, BROKER_PORT] = 19644
-    console: Annotated[HostPort, OnChange("none", "live")] = 8080
+    kafka: Annotated[HostPort, BROKER_PORT] = Field(default=19092, description="the Kafka API")
+    schema_registry: Annotated[HostPort, BROKER_PORT] = Field(default=18081, description="the Schema Registry")
+    http_proxy: Annotated[HostPort, BROKER_PORT] = Field(default=18182, description="the HTTP Proxy")
+    admin: Annotated[HostPort, BROKER_PORT] = Field(default=19644, description="the Admin API")
+    console: Annotated[HostPort, OnChange("none", "live")] = Field(default=8080, description="the Console")
 
 
 class EventBusSettings(Section):
@@ -64,8 +64,10 @@ class EventBusSettings(Section):
             "release, or a downgrade, is refused",
             remember=True,
         ),
-    ] = images.REDPANDA.image
-    console_image: Annotated[Image, STATELESS] = images.CONSOLE.image
+    ] = Field(default=images.REDPANDA.image, description="the Redpanda broker's image")
+    console_image: Annotated[Image, STATELESS] = Field(
+        default=images.CONSOLE.image, description="the Redpanda Console's image"
+    )
     brokers: Annotated[
         int,
         OnChange(
@@ -76,7 +78,7 @@ class EventBusSettings(Section):
             "and Prometheus restart with the new set of brokers",
             remember=True,
         ),
-    ] = Field(default=3, ge=1, le=15)
+    ] = Field(default=3, ge=1, le=15, description="Redpanda brokers, a Raft group: 3 tolerate one failure, 5 two")
     dev_container: bool = Field(default=True, description="Redpanda's dev-container mode: no fsync, for laptops only")
     sasl: Annotated[
         bool,
@@ -87,21 +89,28 @@ class EventBusSettings(Section):
             "and enables SASL on the running cluster; turned off, that job refuses it (set enable_sasl and "
             "admin_api_require_auth false with rpk first)",
         ),
-    ] = False
+    ] = Field(
+        default=False,
+        description="SASL/SCRAM on the Kafka API and HTTP basic auth on the other APIs, for a generated superuser",
+    )
     pinned_cpus: bool = Field(
         default=False,
         description="the nodes run the kubelet's static CPU manager policy and the brokers get whole cores "
         "(Guaranteed QoS): Redpanda then pins its reactor threads instead of yielding the core",
     )
-    storage: ClaimSize = "20Gi"
-    resources: Resources = Resources(cpu="1", memory="1536Mi")
-    console_resources: Annotated[Resources, STATELESS] = Resources(
-        cpu="100m", memory="256Mi", ephemeral_storage="256Mi"
+    storage: ClaimSize = Field(default="20Gi", description="each broker's data volume")
+    resources: Resources = Field(default=Resources(cpu="1", memory="1536Mi"), description="each broker's container")
+    console_resources: Annotated[Resources, STATELESS] = Field(
+        default=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"), description="the Console's container"
     )
-    topics_job_resources: Annotated[Resources, STATELESS] = Resources(
-        cpu="100m", memory="256Mi", ephemeral_storage="256Mi"
+    topics_job_resources: Annotated[Resources, STATELESS] = Field(
+        default=Resources(cpu="100m", memory="256Mi", ephemeral_storage="256Mi"),
+        description="the topics job's container, which keeps the topics and the superuser in step",
     )
-    host_ports: EventBusPorts = EventBusPorts()
+    host_ports: EventBusPorts = Field(
+        default=EventBusPorts(),
+        description="docker: published on 127.0.0.1, each broker's at the port plus its ordinal",
+    )
     topics: Annotated[
         list[Topic],
         OnChange(
@@ -110,7 +119,7 @@ class EventBusSettings(Section):
             "the topics job creates, grows and reconfigures topics on the running cluster; it never removes "
             "partitions, and deletes only topics marked delete",
         ),
-    ] = []
+    ] = Field(default=[], description="the topics the topics job keeps: created, grown and reconfigured")
     clients: Annotated[list[str], CLIENTS] = Field(default=APP_CLIENTS, description="workloads allowed to connect")
 
     @model_validator(mode="after")
