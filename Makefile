@@ -26,7 +26,7 @@ PULUMI := pulumi --non-interactive
 DEV := docker exec -it dictamesh-dev
 POLICY := --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs benchmark outputs \
+.PHONY: help setup preflight policy-pack up preview destroy test test-deps lint typecheck unit docs package benchmark outputs \
 	dev-up dev-down dev-reset dev-logs restart clean status health local-cluster e2e e2e-dev e2e-deps logs postgres-cli redis-cli kafka-topics \
 	kafka-create-topic kafka-consume console-ui grafana-ui prometheus-ui jaeger-ui sentry-ui sentry-cleanup catalog-dump catalog-restore
 
@@ -104,8 +104,13 @@ e2e-dev: setup policy-pack ## dev's stage of the real-engine tier alone: dockerd
 	@scripts/test-deps.sh check
 	$(UV) run --frozen python -m scripts.e2e --dev
 
-docs: setup ## regenerate docs/configuration.md from the settings models
+docs: setup ## regenerate docs/configuration.md, the package's arguments, schema and API reference (docs/package.md)
 	$(UV) run --frozen python -m scripts.config_reference
+	$(UV) run --frozen python -m scripts.package_args
+	$(UV) run --frozen python -m scripts.package_schema
+
+package: | $(UV) ## the component package's wheel, into dist/ (README: "Using the components in another program")
+	$(UV) build --wheel --out-dir dist
 
 benchmark: setup ## evaluation time per stack under the mock engine, and the memory limits per service
 	$(UV) run --frozen python benchmarks/evaluate.py

@@ -1,0 +1,105 @@
+"""How a public component turns its arguments into settings and a runtime, refusing bad ones by name."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_snake
+
+from components.config import describe
+from components.kubernetes_settings import KubernetesSettings
+from components.model import Runtime
+from components.public.args import DockerTargetArgs, KubernetesTargetArgs
+
+Model = TypeVar("Model", bound=BaseModel)
+KUBERNETES_ONLY = ("instance", "protect", "strict_spread")  # the target's own, beside KubernetesSettings'
+
+
+class ArgsError(ValueError):
+    """Arguments a component refuses before it creates anything."""
+
+
+def settings_of(
+    model: type[Model], accepted: type, args: Mapping[str, Any], component: str, name: str, *, prefix: str = ""
+) -> Model:
+    """Settings from the arguments of the TypedDict `accepted` (but `target`), with every problem named: a
+    setting of `model` that the arguments leave out is refused too."""
+    given = {key: value for key, value in args.items() if key != "target"}
+    offered = accepted.__required_keys__ | accepted.__optional_keys__  # type: ignore[attr-defined]
+    problems = [
+        f"  {prefix}{key}: not an argument of {component} (a setting of this program's stacks alone)"
+        for key in given
+        if to_snake(key) in model.model_fields and to_snake(key) not in offered
+    ]
+    try:
+        settings = model.model_validate(given)
+    except ValidationError as error:
+        problems += [f"  {describe(detail, prefix, model)}" for detail in error.errors()]
+    if problems:
+        raise ArgsError(f"{component} {name!r}: invalid arguments:\n" + "\n".join(problems))
+    return settings
+
+
+def runtime_of(args: Mapping[str, Any], component: str, name: str, opts: pulumi.ResourceOptions | None) -> Runtime:
+    """The runtime for `args["target"]`: exactly one of docker and kubernetes, each with the provider of its
+    package that `opts` gives (provider or providers), else the default one."""
+    target: Mapping[str, Any] = args.get("target") or {}
+    chosen = [key for key in ("docker", "kubernetes") if target.get(key) is not None]
+    if len(chosen) != 1:
+        raise ArgsError(f"{component} {name!r}: target = {dict(target)!r}: give exactly one of docker and kubernetes")
+    if "docker" in chosen:
+        return _docker(target["docker"], opts)
+    return _kubernetes(target["kubernetes"], component, name, opts)
+
+
+def _provider(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.ProviderResource | None:
+    if opts is None:
+        return None
+    if opts.provider is not None and opts.provider.package == package:
+        return opts.provider
+    providers = opts.providers or []
+    if isinstance(providers, Mapping):
+        return providers.get(package)
+    return next((p for p in providers if p.package == package), None)
+
+
+def _docker(target: DockerTargetArgs, opts: pulumi.ResourceOptions | None) -> Runtime:
+    from components.runtime.docker import DockerRuntime, DockerTarget  # noqa: PLC0415 (the SDK a target needs)
+
+    return DockerRuntime(
+        DockerTarget(
+            network=target["network"],
+            instance=target.get("instance") or pulumi.get_stack(),
+            provider=_provider(opts, "docker"),
+            host_port_offset=target.get("host_port_offset", 0),
+            protect=target.get("protect", False),
+            established=target.get("established", False),
+        )
+    )
+
+
+def _kubernetes(
+    target: KubernetesTargetArgs, component: str, name: str, opts: pulumi.ResourceOptions | None
+) -> Runtime:
+    from components.runtime.kubernetes import KubernetesRuntime, KubernetesTarget  # noqa: PLC0415
+
+    given = {key: value for key, value in target.items() if key not in KUBERNETES_ONLY}
+    settings = settings_of(
+        KubernetesSettings, KubernetesTargetArgs, given, component, name, prefix="target.kubernetes."
+    )
+    if not settings.namespace:
+        raise ArgsError(f"{component} {name!r}: target.kubernetes.namespace: required (an existing namespace)")
+    try:
+        return KubernetesRuntime(
+            KubernetesTarget(
+                namespace=settings.namespace,
+                instance=target.get("instance") or f"dictamesh-{pulumi.get_stack()}",
+                settings=settings,
+                provider=_provider(opts, "kubernetes"),
+                protect=target.get("protect", False),
+                strict_spread=target.get("strict_spread", False),
+            )
+        )
+    except ValueError as refused:
+        raise ArgsError(f"{component} {name!r}: target.{refused}") from None

@@ -1,0 +1,188 @@
+"""The component package: its public API, its generated arguments and schema, and the components deployed alone
+on an explicit target, under the mock engine."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+import components
+from components import Cache, CatalogDatabase, EventBus, TargetArgs
+from provider.__main__ import COMPONENTS
+from scripts import package_args, package_schema
+from tests.harness import ROOT, Recording, run_program
+
+NAMESPACE = "team-data"
+KUBERNETES: TargetArgs = {"kubernetes": {"namespace": NAMESPACE, "tls": {"enabled": False}}}
+
+
+def deployed(*built: Any) -> Recording:
+    """What building `built` (component, args) pairs in one program registers."""
+    return run_program("consumer", lambda: [component(name, args) for component, name, args in built])
+
+
+def refusal(component: Any, args: dict[str, Any]) -> tuple[str, Recording]:
+    recording = Recording("consumer")
+    with pytest.raises(Exception) as raised:  # the mock engine wraps the component's error
+        run_program("consumer", lambda: component("refused", args), recording=recording)
+    return str(raised.value), recording
+
+
+@pytest.mark.parametrize("script", ["scripts.package_args", "scripts.package_schema"])
+def test_the_generated_files_are_up_to_date(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", script, "--check"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_stale_schema_fails_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = tmp_path / "schema.json"
+    stale.write_text(package_schema.render_schema().replace('"integer"', '"number"', 1))
+    monkeypatch.setattr(package_schema, "SCHEMA", stale)
+    monkeypatch.setattr(sys, "argv", ["package_schema", "--check"])
+    assert package_schema.main() == 1
+
+
+def test_the_public_api_is_what_the_package_exports() -> None:
+    assert components.__all__ == sorted(components.__all__)
+    assert {c.__name__ for c in COMPONENTS} <= set(components.__all__)
+    assert components.__version__ == "0.2.0"
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## {components.__version__}" in changelog, "CHANGELOG.md has no entry for this version"
+
+
+def test_every_input_and_output_of_the_schema_is_documented() -> None:
+    schema = json.loads(package_schema.render_schema())
+    undocumented = []
+    for token, resource in schema["resources"].items():
+        assert resource.get("description"), token
+        for kind in ("inputProperties", "properties"):
+            undocumented += [f"{token}.{n}" for n, p in resource[kind].items() if not p.get("description")]
+    for token, kind in schema["types"].items():
+        undocumented += [f"{token}.{n}" for n, p in kind["properties"].items() if not p.get("description")]
+    assert not undocumented
+
+
+def test_the_schema_names_what_a_choice_allows_and_what_is_required() -> None:
+    schema = json.loads(package_schema.render_schema())
+    cache = schema["resources"]["dictamesh:index:Cache"]
+    assert cache["requiredInputs"] == ["target"]
+    assert "`noeviction`" in cache["inputProperties"]["maxmemoryPolicy"]["description"]
+    assert cache["inputProperties"]["maxmemory"]["plain"] is True  # settings shape what is built: plain values
+    kubernetes = schema["types"]["dictamesh:index:KubernetesTargetArgs"]
+    assert kubernetes["required"] == ["namespace"]
+    assert "context" not in kubernetes["properties"]  # the consumer's provider chooses the cluster
+
+
+def test_every_setting_of_a_public_component_is_an_argument() -> None:
+    args = package_args.render()
+    for model, name in package_args.COMPONENTS.items():
+        left_out = package_args.LEFT_OUT.get(model, set())
+        body = args.split(f"class {name}(")[1].split("\nclass ")[0]
+        missing = [f for f in model.model_fields if f not in left_out and f"    {f}: " not in body]
+        assert not missing, f"{name}: {missing}"
+
+
+def test_the_cache_alone_goes_into_an_existing_namespace() -> None:
+    recording = deployed((Cache, "cache", {"target": KUBERNETES, "maxmemory": "256mb", "clients": ["orders-api"]}))
+    assert not recording.of_type("kubernetes:core/v1:Namespace")  # the namespace's owner made it
+    assert not recording.of_type("kubernetes:core/v1:ResourceQuota")
+    statefulset = recording.one("kubernetes:apps/v1:StatefulSet", "redis")
+    assert statefulset.inputs["metadata"]["namespace"] == NAMESPACE
+    assert statefulset.inputs["metadata"]["labels"]["app.kubernetes.io/instance"] == "dictamesh-consumer"
+    assert statefulset.parent == recording.one("dictamesh:cache:Cache", "cache").urn
+    assert recording.one("dictamesh:cache:Cache", "cache").parent == recording.one("dictamesh:index:Cache", "cache").urn
+    clients = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "redis-clients")
+    assert "orders-api" in json.dumps(clients.inputs)
+    config = recording.one("kubernetes:core/v1:ConfigMap", "redis-files")
+    assert "maxmemory 256mb" in json.dumps(config.inputs)
+
+
+def test_a_consumers_provider_reaches_every_resource() -> None:
+    def program() -> None:
+        provider = k8s.Provider("team-cluster", context="team")
+        Cache("cache", {"target": KUBERNETES}, pulumi.ResourceOptions(providers=[provider]))
+
+    recording = run_program("consumer", program)
+    objects = [r for r in recording.resources if r.type.startswith("kubernetes:") and r.custom]
+    assert objects
+    assert all("team-cluster" in r.raw.get("provider", "team-cluster") for r in objects)
+
+
+def test_the_catalog_and_event_bus_alone() -> None:
+    recording = deployed(
+        (CatalogDatabase, "catalog", {"target": KUBERNETES, "sample_data": False}),
+        (EventBus, "event-bus", {"target": KUBERNETES, "brokers": 3, "dev_container": False, "sasl": True}),
+    )
+    assert recording.one("kubernetes:apps/v1:StatefulSet", "postgres").inputs["metadata"]["namespace"] == NAMESPACE
+    brokers = recording.one("kubernetes:apps/v1:StatefulSet", "redpanda")
+    assert brokers.inputs["spec"]["replicas"] == 3
+
+
+def test_generated_passwords_stay_secret_in_the_outputs() -> None:
+    def program() -> None:
+        cache = Cache("cache", {"target": KUBERNETES})
+        pulumi.export("url", cache.url)
+        bus = EventBus("event-bus", {"target": KUBERNETES, "sasl": True})
+        pulumi.export("sasl", bus.sasl_password)
+
+    recording = run_program("consumer", program)
+    assert recording.secret_outputs == {"url", "sasl"}
+    assert recording.generated
+    for resource in recording.resources:
+        if recording.leaks(resource.inputs) and not resource.type.startswith("random:"):
+            assert resource.secret_paths(), resource.urn  # a Secret's data, say: sent and kept as a secret
+
+
+def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> None:
+    recording = deployed(
+        (
+            Cache,
+            "cache",
+            {"target": {"docker": {"network": "team-net", "instance": "team", "host_port_offset": 100}}},
+        )
+    )
+    redis = recording.one("docker:index/container:Container", "redis")
+    assert redis.inputs["name"] == "dictamesh-team-redis"
+    assert redis.inputs["ports"][0]["external"] == 6479
+    assert redis.inputs["networksAdvanced"][0]["name"] == "team-net"
+    assert not recording.of_type("docker:index/network:Network")
+
+
+@pytest.mark.parametrize(
+    ("component", "args", "expected"),
+    [
+        (Cache, {"target": KUBERNETES, "maxmemory": "lots"}, "maxmemory = 'lots': expected a Redis size in kb, mb"),
+        (Cache, {"target": KUBERNETES, "maxmemmory": "1gb"}, "maxmemmory: unknown key (a typo?); allowed here:"),
+        (Cache, {"target": {}}, "target = {}: give exactly one of docker and kubernetes"),
+        (
+            Cache,
+            {"target": {"docker": {"network": "n"}, **KUBERNETES}},
+            "give exactly one of docker and kubernetes",
+        ),
+        (Cache, {"target": {"kubernetes": {"tls": {"enabled": False}}}}, "target.kubernetes.namespace: required"),
+        (
+            Cache,
+            {"target": {"kubernetes": {"namespace": "Team_Data"}}},
+            "target.kubernetes.namespace = 'Team_Data': expected a DNS label",
+        ),
+        (Cache, {"target": {"kubernetes": {"namespace": NAMESPACE}}}, "tls.issuer = 'selfSigned': a component"),
+        (EventBus, {"target": KUBERNETES, "brokers": 3, "topics": [{"name": "t", "replicas": 5}]}, "replicas = 5"),
+        (
+            CatalogDatabase,
+            {"target": KUBERNETES, "backup": {"enabled": True}},
+            "backup: not an argument of CatalogDatabase",
+        ),
+    ],
+)
+def test_bad_arguments_are_refused_by_name_before_any_resource(component: Any, args: Any, expected: str) -> None:
+    message, recording = refusal(component, args)
+    assert expected in message
+    assert f"{component.__name__} 'refused'" in message
+    assert not [r for r in recording.resources if r.type != "pulumi:pulumi:Stack"]
