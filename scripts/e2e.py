@@ -15,7 +15,6 @@ engine as scripts/engine.py finds it)
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -25,10 +24,11 @@ import time
 from pathlib import Path
 
 from benchmarks.evaluate import measure
-from scripts import local_cluster, state_secrecy
+from scripts import local_cluster
 from scripts.e2e_day2 import run_cluster_day2
 from scripts.e2e_dev import run_dev
-from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, up_with_policies
+from scripts.e2e_package import run_package
+from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, check_secrecy, up_with_policies
 from scripts.engine import EngineMissingError, engine_env
 from scripts.local_dockerd import Dockerd
 
@@ -82,38 +82,21 @@ def check_stack_file(run: Run, stack: str) -> None:
         )
 
 
-def check_secrecy(run: Run, stack: str, state: Path) -> int:
-    """No secret value in `stack export` without secrets, nor in any file of the state backend."""
-    secrets = state_secrecy.secret_values(
-        json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)),
-        json.loads(run.pulumi("stack", "export", stack=stack)),
-        json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack)),
-        json.loads(run.pulumi("stack", "output", "--json", stack=stack)),
-    )
-    if not secrets:
-        raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")
-    places = {"stack export": run.pulumi("stack", "export", stack=stack)}
-    for path in sorted(state.rglob("*")):
-        if path.is_file():
-            places[str(path.relative_to(state))] = path.read_text(errors="replace")
-    if leaked := state_secrecy.leaks(secrets, places):
-        raise StepFailedError(f"{stack}: secrets in plain text:\n" + "\n".join(leaked))
-    return len(secrets)
-
-
 def evaluation_seconds(stack: str) -> float:
     """The program's own time under the mock engine, imports included: what the engine adds is the rest."""
     return measure(stack, evaluate=True)["total"]
 
 
-def run_all(run: Run, state: Path, dockerd: Dockerd, scratch: Path, cluster: local_cluster.Cluster | None) -> None:
+def run_all(run: Run, work: Path, dockerd: Dockerd, cluster: local_cluster.Cluster | None) -> None:
+    state = work / "state"
     for stack in STACKS if cluster else ("dev",):
         with run.step(f"stack init {stack}"):
             run.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
             check_stack_file(run, stack)
     if cluster:
         run_previews_and_cluster(run, state, cluster)
-    run_dev(run, dockerd, scratch)
+        run_package(run, cluster, work / "package", state)
+    run_dev(run, dockerd, work / "standins")
 
 
 def run_previews_and_cluster(run: Run, state: Path, cluster: local_cluster.Cluster) -> None:
@@ -228,7 +211,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="dictamesh-e2e-") as scratch:
         work = Path(scratch)
-        for folder in ("project", "state", "logs", "cluster", "dockerd", "standins"):
+        for folder in ("project", "state", "logs", "cluster", "dockerd", "standins", "package"):
             (work / folder).mkdir()
         copy_project(work / "project")
         cluster = None if dev_only else local_cluster.start(work / "cluster")
@@ -248,7 +231,7 @@ def main() -> int:
             run = Run(work / "project", env, work / "logs")
             started = time.monotonic()
             try:
-                run_all(run, work / "state", dockerd, work / "standins", cluster)
+                run_all(run, work, dockerd, cluster)
             except StepFailedError as failure:
                 print(f"e2e: FAILED: {failure}", file=sys.stderr)
                 keep = Path(tempfile.mkdtemp(prefix="dictamesh-e2e-logs-"))

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts import state_secrecy
+
 HASH_SEEDS = ("0", "1")  # two processes whose string hashing differs: set order changes between them
 
 
@@ -109,3 +111,22 @@ def up_with_policies(run: Run, stack: str, *extra: str) -> int:
     """`up` of `stack` with its policy pack and no preview; the resources its state then holds."""
     run.pulumi("up", "--yes", "--skip-preview", *extra, *run.policy_args(stack), stack=stack)
     return count_resources(run, stack)
+
+
+def check_secrecy(run: Run, stack: str, state: Path) -> int:
+    """No secret value in `stack export` without secrets, nor in any file of the state backend."""
+    secrets = state_secrecy.secret_values(
+        json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)),
+        json.loads(run.pulumi("stack", "export", stack=stack)),
+        json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack)),
+        json.loads(run.pulumi("stack", "output", "--json", stack=stack)),
+    )
+    if not secrets:
+        raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")
+    places = {"stack export": run.pulumi("stack", "export", stack=stack)}
+    for path in sorted(state.rglob("*")):
+        if path.is_file():
+            places[str(path.relative_to(state))] = path.read_text(errors="replace")
+    if leaked := state_secrecy.leaks(secrets, places):
+        raise StepFailedError(f"{stack}: secrets in plain text:\n" + "\n".join(leaked))
+    return len(secrets)

@@ -1,0 +1,137 @@
+"""The component package's stage of the real-engine tier: the wheel installed into a fresh venv, the schema the
+real engine reads from the provider, and the three consumers of examples/ on the local cluster, each with the
+policy pack and the secrecy check on its state:
+
+- Python installs the wheel and deploys the cache alone into an existing namespace: up, no-change preview, the
+  plan of a new maxmemory held to the change table, destroy (which leaves the claim);
+- TypeScript runs `pulumi package add` on the provider and deploys the event bus: preview, then up;
+- Pulumi YAML uses the cache and the catalog database: a preview that passes the staging pack, and one that the
+  prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from scripts.e2e_day2 import Plan, hold
+from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
+from scripts.local_cluster import Cluster
+
+STACK = "e2e"
+NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
+STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
+# npm's downloads, kept between runs beside the engine's: keyed by the pins in examples/typescript/package.json
+NPM_CACHE = Path(os.environ.get("DICTAMESH_NPM_CACHE", Path.home() / ".cache" / "dictamesh" / "npm"))
+
+
+def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
+    with run.step("package: the wheel, installed into a fresh venv with no file of the checkout beside it") as notes:
+        wheel = build_wheel(run, scratch)
+        notes.append(wheel.name)
+    with run.step("package: the provider's schema, as the real engine reads it, is the checked-in one"):
+        install(run, run.project / "provider" / "venv", wheel)
+        check_schema(run)
+    for namespace in sorted(set(NAMESPACES.values())):
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, dry_run=False)
+    run_python(example(run, "python"), cluster, wheel, state)
+    run_typescript(example(run, "typescript"), state)
+    run_yaml(example(run, "yaml"))
+
+
+def example(run: Run, name: str) -> Run:
+    """A Run in an example's folder of the project copy, sharing the logs and the timings."""
+    consumer = Run(run.project / "examples" / name, run.env, run.logs, run.timings)
+    consumer.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=STACK)
+    consumer.pulumi("config", "set", "namespace", NAMESPACES[name], stack=STACK)
+    if name != "yaml":  # which previews alone: no claim to bind
+        consumer.pulumi("config", "set", "storageClass", STORAGE_CLASS, stack=STACK)
+    return consumer
+
+
+def policies(run: Run, environment: str) -> list[str]:
+    """The project's pack, for an example's run, with an environment's config."""
+    pack = run.project.parent.parent / "policies"
+    return ["--policy-pack", str(pack), "--policy-pack-config", str(pack / "config" / f"{environment}.json")]
+
+
+def build_wheel(run: Run, scratch: Path) -> Path:
+    run.command(["uv", "build", "--wheel", "--out-dir", str(scratch / "dist")], "uv-build")
+    (wheel,) = (scratch / "dist").glob("dictamesh_infra-*.whl")
+    fresh = scratch / "fresh"
+    install(run, fresh, wheel)
+    # from a folder of its own: only the venv can provide `components`
+    probe = (
+        "import json, components; from importlib.resources import files; "
+        "print(json.dumps([components.__file__, components.__all__, "
+        "(files('components.catalog') / 'sql' / '01-init-metadata-catalog.sql').is_file()]))"
+    )
+    where, exported, data = json.loads(
+        Run(scratch, run.env, run.logs, run.timings).command([str(fresh / "bin" / "python"), "-c", probe], "import")
+    )
+    if not where.startswith(str(fresh)) or "Cache" not in exported or not data:
+        raise StepFailedError(f"the wheel's package is not whole in a fresh venv: {where}, {exported}, sql {data}")
+    return wheel
+
+
+def install(run: Run, venv: Path, wheel: Path) -> None:
+    """A venv with pip (the Python runtime lists packages with it) and the wheel."""
+    run.command(["uv", "venv", "--quiet", "--seed", "--python", "3.11", str(venv)], f"venv-{venv.parent.name}")
+    run.command(["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)], "install")
+
+
+def check_schema(run: Run) -> None:
+    served = json.loads(run.command(["pulumi", "package", "get-schema", "./provider"], "get-schema", stdout=True))
+    checked_in = json.loads((run.project / "provider" / "schema.json").read_text())
+    if served != checked_in:
+        raise StepFailedError("the provider serves a schema other than provider/schema.json: run `make docs`")
+
+
+def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path) -> None:
+    install(run, run.project / "venv", wheel)
+    with run.step("package, Python: up of the cache alone in an existing namespace, with the pack") as notes:
+        run.pulumi("up", "--yes", "--skip-preview", *policies(run, "staging"), stack=STACK)
+        notes.append(f"{count_resources(run, STACK)} resources")
+    with run.step("package, Python: no-change preview") as notes:
+        run.pulumi("preview", "--expect-no-changes", *policies(run, "staging"), stack=STACK)
+    with run.step("package, Python: day 2, a new maxmemory: the plan the change table gives cache.maxmemory") as notes:
+        run.pulumi("config", "set", "maxmemory", "384mb", stack=STACK)
+        output = run.pulumi("preview", "--json", *policies(run, "staging"), stack=STACK, stdout=True)
+        notes.append(
+            hold(Plan(json.loads(output).get("steps", []), output, failed=False), "cache.maxmemory", "kubernetes")
+        )
+        run.pulumi("config", "rm", "maxmemory", stack=STACK)
+    with run.step("package, Python: secrecy of the state") as notes:
+        notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
+    with run.step("package, Python: destroy, which keeps the claim"):
+        run.pulumi("destroy", "--yes", stack=STACK)
+        claims = cluster.items(f"/api/v1/namespaces/{NAMESPACES['python']}/persistentvolumeclaims")
+        if "data-redis-0" not in [claim["metadata"]["name"] for claim in claims]:
+            raise StepFailedError("destroying the consumer's stack deleted Redis's claim")
+
+
+def run_typescript(run: Run, state: Path) -> None:
+    npm = {"npm_config_cache": str(NPM_CACHE), "npm_config_audit": "false", "npm_config_fund": "false"}
+    run = Run(run.project, {**run.env, **npm}, run.logs, run.timings)
+    with run.step("package, TypeScript: `pulumi package add` on the provider, then npm install") as notes:
+        run.command(["pulumi", "package", "add", "../../provider"], "package-add")
+        if not (run.project / "sdks" / "dictamesh" / "eventBus.ts").is_file():
+            raise StepFailedError("`pulumi package add` generated no EventBus in sdks/dictamesh")
+    with run.step("package, TypeScript: preview of the event bus with the pack") as notes:
+        output = run.pulumi("preview", *policies(run, "staging"), stack=STACK)
+        notes.append(f"{change_count(output)} resources")
+    with run.step("package, TypeScript: up with the pack") as notes:
+        run.pulumi("up", "--yes", "--skip-preview", *policies(run, "staging"), stack=STACK)
+        notes.append(f"{count_resources(run, STACK)} resources")
+    with run.step("package, TypeScript: secrecy of the state") as notes:
+        notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
+
+
+def run_yaml(run: Run) -> None:
+    with run.step("package, YAML: preview of the cache and the catalog database with the pack") as notes:
+        output = run.pulumi("preview", *policies(run, "staging"), stack=STACK)
+        notes.append(f"{change_count(output)} resources")
+    with run.step("package, YAML: the prod pack refuses the consumer's plain-text datastores"):
+        output = run.pulumi("preview", *policies(run, "prod"), stack=STACK, ok=False)
+        for workload in ("redis", "postgres"):
+            if f"datastores-encrypted-in-transit  (kubernetes:apps/v1:StatefulSet: {workload})" not in output:
+                raise StepFailedError(f"the prod pack did not stop the consumer's {workload}:\n{output[-3000:]}")
