@@ -10,16 +10,16 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import tls_reload
 from components.cache.settings import CacheSettings
 from components.catalog.settings import CatalogSettings
 from components.change import DATASTORE, OnChange
 from components.event_bus.settings import EventBusSettings
 from components.fields import Section
 from components.footprint import Footprint, pods
-from components.kubernetes_settings import KubernetesSettings
 from components.observability import job_metrics
 from components.observability.settings import ObservabilitySettings
+from components.runtime.kubernetes import tls_reload
+from components.runtime.kubernetes.settings import KubernetesSettings
 from components.sentry.settings import SentrySettings
 
 Environment = Literal["dev", "staging", "prod"]

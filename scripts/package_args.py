@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from components.cache.settings import CacheSettings
 from components.catalog.settings import CatalogSettings
 from components.event_bus.settings import EventBusSettings
-from components.kubernetes_settings import KubernetesSettings
+from components.runtime.kubernetes.settings import KubernetesSettings
 from scripts.config_reference import constraints, default_of, show
 
 ROOT = Path(__file__).resolve().parent.parent

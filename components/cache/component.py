@@ -6,8 +6,8 @@ from components.cache import alerts, files, images
 from components.cache.settings import CacheSettings
 from components.exporter import metrics_exporter
 from components.model import CA_FILE, SECRETS_DIR, TLS_CA, Port, Probe, Runtime, Telemetry, Volume, Workload
+from components.runtime.kubernetes.tls_reload import reload_job, tls_reload
 from components.secrets import generated_password
-from components.tls_reload import reload_job, tls_reload
 
 REDIS_USER = images.REDIS.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as

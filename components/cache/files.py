@@ -19,8 +19,9 @@ MONITOR_RULES = (
     "resetkeys resetchannels -@all +ping +client|setname +config|get +info +latency|latest +latency|histogram "
     "+slowlog|get +slowlog|len +cluster|info"
 )
-# CONFIG SET, and nothing else, to make the server read its renewed certificate (components/tls_reload.py);
-# `dir` and `dbfilename`, the usual way to abuse it, are protected configs CONFIG SET refuses by default
+# CONFIG SET, and nothing else, to make the server read its renewed certificate
+# (components/runtime/kubernetes/tls_reload.py); `dir` and `dbfilename`, the usual way to abuse it, are protected
+# configs CONFIG SET refuses by default
 RELOAD_RULES = "resetkeys resetchannels -@all +config|set"
 # the certificate's files, as the server reads them again: the same paths re-read (Redis 7.0+)
 TLS_FILES = {"tls-cert-file": TLS_CERT, "tls-key-file": TLS_KEY, "tls-ca-cert-file": TLS_CA}

@@ -3,12 +3,12 @@
 import pulumi
 
 from components.catalog import alerts, files, images
+from components.catalog.postgres_stop import fast_stop
 from components.catalog.settings import CatalogSettings, data_volume
 from components.exporter import metrics_exporter
 from components.model import CA_FILE, SECRETS_DIR, SERVER_CERT_FILE, Port, Probe, Runtime, Telemetry, Volume, Workload
-from components.postgres_stop import fast_stop
+from components.runtime.kubernetes.tls_reload import reload_job, tls_reload
 from components.secrets import generated_password, password_verifier
-from components.tls_reload import reload_job, tls_reload
 
 POSTGRES_USER = images.POSTGRES.runs_as
 EXPORTER_USER = images.EXPORTER.runs_as

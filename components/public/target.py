@@ -8,9 +8,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_snake
 
 from components.config import describe
-from components.kubernetes_settings import KubernetesSettings
 from components.model import Runtime
 from components.public.args import DockerTargetArgs, KubernetesTargetArgs
+from components.runtime.kubernetes.settings import KubernetesSettings
 
 Model = TypeVar("Model", bound=BaseModel)
 KUBERNETES_ONLY = ("instance", "protect", "strict_spread")  # the target's own, beside KubernetesSettings'
@@ -82,7 +82,8 @@ def _docker(target: DockerTargetArgs, opts: pulumi.ResourceOptions | None) -> Ru
 def _kubernetes(
     target: KubernetesTargetArgs, component: str, name: str, opts: pulumi.ResourceOptions | None
 ) -> Runtime:
-    from components.runtime.kubernetes import KubernetesRuntime, KubernetesTarget  # noqa: PLC0415
+    from components.runtime.kubernetes.runtime import KubernetesRuntime  # noqa: PLC0415
+    from components.runtime.kubernetes.target import KubernetesTarget  # noqa: PLC0415
 
     given = {key: value for key, value in target.items() if key not in KUBERNETES_ONLY}
     settings = settings_of(

@@ -35,7 +35,9 @@ def _docker(settings: Settings, established: bool) -> Runtime:
 
 
 def _kubernetes(settings: Settings) -> Runtime:
-    from components.runtime.kubernetes import KubernetesRuntime, KubernetesTarget, namespace  # noqa: PLC0415
+    from components.runtime.kubernetes import namespace  # noqa: PLC0415
+    from components.runtime.kubernetes.runtime import KubernetesRuntime  # noqa: PLC0415
+    from components.runtime.kubernetes.target import KubernetesTarget  # noqa: PLC0415
 
     provider = namespace.stack_provider(settings)
     created, issuer = namespace.prepare(settings, provider)

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pulumi
 
+from components.catalog.postgres_stop import fast_stop
 from components.model import SECRETS_DIR, Port, Probe, Volume, Workload
-from components.postgres_stop import fast_stop
 from components.quantity import mebibytes
 from components.sentry import datastore_config, images, sentry_config, topology
 from components.sentry.settings import SentrySettings

@@ -1,4 +1,6 @@
-from components.runtime.kubernetes.runtime import KubernetesRuntime
-from components.runtime.kubernetes.target import KubernetesTarget
+"""The Kubernetes target: its settings (settings.py), what a stack owns in its namespace (namespace.py), the
+runtime that deploys workloads there (runtime.py) and the TLS renewal jobs it adds (tls_reload.py).
 
-__all__ = ["KubernetesRuntime", "KubernetesTarget"]
+Nothing is imported here: the settings are read by every stack, and pulumi_kubernetes, which the runtime
+imports, takes about a second to load.
+"""

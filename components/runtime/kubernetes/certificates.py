@@ -9,8 +9,8 @@ server takes them up itself or is told to by its component.
 
 from typing import Any
 
-from components.kubernetes_settings import InTransit
 from components.model import Workload
+from components.runtime.kubernetes.settings import InTransit
 
 Json = dict[str, Any]
 API_VERSION = "cert-manager.io/v1"

@@ -5,9 +5,9 @@ from typing import Any
 
 import pulumi
 
-from components.kubernetes_settings import Exposure, GatewayRef
 from components.model import WebUi
 from components.runtime.kubernetes.gateway import LISTENER_PROTOCOL
+from components.runtime.kubernetes.settings import Exposure, GatewayRef
 
 Json = dict[str, Any]
 

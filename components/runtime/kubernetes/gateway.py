@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from components.kubernetes_settings import GatewayRef
+from components.runtime.kubernetes.settings import GatewayRef
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 LISTENER_PROTOCOL = "dictamesh.io/gateway-listener-protocol"

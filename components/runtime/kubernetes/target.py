@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.kubernetes_settings import KubernetesSettings
+from components.runtime.kubernetes.settings import KubernetesSettings
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import Field, model_validator
 
-from components import tls_reload
 from components.change import OnChange
 from components.fields import Cpu, DnsLabel, Memory, Section, matching
 from components.login.settings import Login
+from components.runtime.kubernetes import tls_reload
 from components.sentry.topology import STATEFUL as STATEFUL_SENTRY
 
 Cidr = Annotated[
@@ -35,8 +35,8 @@ Lifetime = Annotated[
     str,
     matching(r"[1-9][0-9]*h([0-9]+m)?|[1-9][0-9]*m", "hours and minutes as cert-manager takes them: 2160h, 90m"),
 ]
-# the reload jobs (components/tls_reload.py) run hourly: a renewal leaves them this long to make PostgreSQL and
-# Redis serve it, three runs and more, before the old certificate expires
+# the reload jobs (tls_reload.py) run hourly: a renewal leaves them this long to make PostgreSQL and Redis serve it,
+# three runs and more, before the old certificate expires
 RENEWAL_MINIMUM_SECONDS = 3 * tls_reload.PERIOD_SECONDS
 
 
