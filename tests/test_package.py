@@ -179,6 +179,14 @@ def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> N
             {"target": KUBERNETES, "backup": {"enabled": True}},
             "backup: not an argument of CatalogDatabase",
         ),
+        (Cache, {"target": {"docker": {"instance": "team"}}}, "target.docker.network: required"),
+        (Cache, {"target": {"docker": {"network": "n", "hostPortOffset": 1}}}, "target.docker.hostPortOffset: unknown"),
+        (Cache, {"target": {"docker": {"network": "n", "host_port_offset": -1}}}, "host_port_offset = -1: expected a"),
+        (
+            Cache,
+            {"target": {"kubernetes": {**KUBERNETES["kubernetes"], "protect": "yes"}}},
+            "protect = 'yes': expected",
+        ),
     ],
 )
 def test_bad_arguments_are_refused_by_name_before_any_resource(component: Any, args: Any, expected: str) -> None:

@@ -1,7 +1,7 @@
 """How a public component turns its arguments into settings and a runtime, refusing bad ones by name."""
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Required, TypeVar, get_args, get_origin, get_type_hints
 
 import pulumi
 from pydantic import BaseModel, ValidationError
@@ -49,7 +49,7 @@ def runtime_of(args: Mapping[str, Any], component: str, name: str, opts: pulumi.
     if len(chosen) != 1:
         raise ArgsError(f"{component} {name!r}: target = {dict(target)!r}: give exactly one of docker and kubernetes")
     if "docker" in chosen:
-        return _docker(target["docker"], opts)
+        return _docker(target["docker"], component, name, opts)
     return _kubernetes(target["kubernetes"], component, name, opts)
 
 
@@ -64,9 +64,12 @@ def _provider(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.Provi
     return next((p for p in providers if p.package == package), None)
 
 
-def _docker(target: DockerTargetArgs, opts: pulumi.ResourceOptions | None) -> Runtime:
+def _docker(target: DockerTargetArgs, component: str, name: str, opts: pulumi.ResourceOptions | None) -> Runtime:
     from components.runtime.docker import DockerRuntime, DockerTarget  # noqa: PLC0415 (the SDK a target needs)
 
+    _check_target(target, DockerTargetArgs, "docker", component, name)
+    if not target.get("network"):
+        raise ArgsError(f"{component} {name!r}: target.docker.network: required (an existing network's name)")
     return DockerRuntime(
         DockerTarget(
             network=target["network"],
@@ -79,12 +82,32 @@ def _docker(target: DockerTargetArgs, opts: pulumi.ResourceOptions | None) -> Ru
     )
 
 
+def _check_target(target: Mapping[str, Any], accepted: type, kind: str, component: str, name: str) -> None:
+    """The target's own keys: known, and of their type (KubernetesSettings' keys are the model's to check)."""
+    hints = get_type_hints(accepted)
+    for key, value in target.items():
+        if key not in hints:
+            allowed = ", ".join(sorted(hints))
+            raise ArgsError(
+                f"{component} {name!r}: target.{kind}.{key}: unknown key (a typo?); allowed here: {allowed}"
+            )
+        expected = get_args(hints[key])[0] if get_origin(hints[key]) is Required else hints[key]
+        if expected in (str, int, bool) and (type(value) is not expected or (expected is int and value < 0)):
+            raise ArgsError(
+                f"{component} {name!r}: target.{kind}.{key} = {value!r}: expected "
+                + {str: "a string", int: "a whole number, 0 or more", bool: "true or false"}[expected]
+            )
+
+
 def _kubernetes(
     target: KubernetesTargetArgs, component: str, name: str, opts: pulumi.ResourceOptions | None
 ) -> Runtime:
     from components.runtime.kubernetes.runtime import KubernetesRuntime  # noqa: PLC0415
     from components.runtime.kubernetes.target import KubernetesTarget  # noqa: PLC0415
 
+    _check_target(
+        {k: v for k, v in target.items() if k in KUBERNETES_ONLY}, KubernetesTargetArgs, "kubernetes", component, name
+    )
     given = {key: value for key, value in target.items() if key not in KUBERNETES_ONLY}
     settings = settings_of(
         KubernetesSettings, KubernetesTargetArgs, given, component, name, prefix="target.kubernetes."
