@@ -27,7 +27,7 @@ from benchmarks.evaluate import measure
 from scripts import local_cluster
 from scripts.e2e_day2 import run_cluster_day2
 from scripts.e2e_dev import run_dev
-from scripts.e2e_package import run_package
+from scripts.e2e_package import run_package, run_python_on_docker
 from scripts.e2e_run import Run, StepFailedError, change_count, check_idempotent, check_secrecy, up_with_policies
 from scripts.engine import EngineMissingError, engine_env
 from scripts.local_dockerd import Dockerd
@@ -97,6 +97,8 @@ def run_all(run: Run, work: Path, dockerd: Dockerd, cluster: local_cluster.Clust
         run_previews_and_cluster(run, state, cluster)
         run_package(run, cluster, work / "package", state)
     run_dev(run, dockerd, work / "standins")
+    if cluster:  # the package's Python consumer, installed by run_package, on dev's stand-in images
+        run_python_on_docker(run, dockerd, state)
 
 
 def run_previews_and_cluster(run: Run, state: Path, cluster: local_cluster.Cluster) -> None:

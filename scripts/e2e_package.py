@@ -5,6 +5,8 @@ policy pack and the secrecy check on its state:
 - Python installs the wheel and deploys the cache alone into an existing namespace: up, no-change preview, the
   plan of a new maxmemory held to the change table, destroy (which leaves the claim);
 - TypeScript runs `pulumi package add` on the provider and deploys the event bus: preview, then up;
+- Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
+  private dockerd, healthy and published at its port plus the offset; no change, destroy keeping the volume;
 - Pulumi YAML uses the cache and the catalog database: a preview that passes the staging pack, and one that the
   prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS.
 """
@@ -16,8 +18,10 @@ from pathlib import Path
 from scripts.e2e_day2 import Plan, hold
 from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
 from scripts.local_cluster import Cluster
+from scripts.local_dockerd import Dockerd
 
 STACK = "e2e"
+DOCKER_STACK = "e2e-docker"
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's: keyed by the pins in examples/typescript/package.json
@@ -38,13 +42,14 @@ def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
     run_yaml(example(run, "yaml"))
 
 
-def example(run: Run, name: str) -> Run:
-    """A Run in an example's folder of the project copy, sharing the logs and the timings."""
+def example(run: Run, name: str, stack: str = STACK) -> Run:
+    """A Run in an example's folder of the project copy, sharing the logs and the timings, with `stack` made."""
     consumer = Run(run.project / "examples" / name, run.env, run.logs, run.timings)
-    consumer.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=STACK)
-    consumer.pulumi("config", "set", "namespace", NAMESPACES[name], stack=STACK)
-    if name != "yaml":  # which previews alone: no claim to bind
-        consumer.pulumi("config", "set", "storageClass", STORAGE_CLASS, stack=STACK)
+    consumer.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
+    if stack == STACK:
+        consumer.pulumi("config", "set", "namespace", NAMESPACES[name], stack=stack)
+    if stack == STACK and name != "yaml":  # which previews alone: no claim to bind
+        consumer.pulumi("config", "set", "storageClass", STORAGE_CLASS, stack=stack)
     return consumer
 
 
@@ -135,3 +140,27 @@ def run_yaml(run: Run) -> None:
         for workload in ("redis", "postgres"):
             if f"datastores-encrypted-in-transit  (kubernetes:apps/v1:StatefulSet: {workload})" not in output:
                 raise StepFailedError(f"the prod pack did not stop the consumer's {workload}:\n{output[-3000:]}")
+
+
+def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:
+    """examples/python on dockerd's network `team-net`, once dev's stage has made the stand-in images: its venv
+    and wheel are the Kubernetes run's (run_python)."""
+    consumer = example(run, "python", DOCKER_STACK)
+    consumer.pulumi("config", "set", "network", "team-net", stack=DOCKER_STACK)
+    consumer.pulumi("config", "set", "hostPortOffset", "1000", stack=DOCKER_STACK)
+    dockerd.docker("network", "create", "team-net")
+    redis = f"dictamesh-{DOCKER_STACK}-redis"
+    with run.step("package, Python on Docker: up of the cache on an existing network, with the pack") as notes:
+        consumer.pulumi("up", "--yes", "--skip-preview", *policies(consumer, "dev"), stack=DOCKER_STACK)
+        state_of = json.loads(dockerd.docker("inspect", redis).stdout)[0]["State"]
+        published = dockerd.docker("port", redis).stdout.split()
+        if state_of.get("Health", {}).get("Status") != "healthy" or "127.0.0.1:7379" not in published:
+            raise StepFailedError(f"{redis}: {state_of.get('Health')}, published at {published}, not 127.0.0.1:7379")
+        notes.append(f"{count_resources(consumer, DOCKER_STACK)} resources, {redis} healthy on 127.0.0.1:7379")
+    with run.step("package, Python on Docker: no-change preview, secrecy, destroy keeping the volume") as notes:
+        consumer.pulumi("preview", "--expect-no-changes", stack=DOCKER_STACK)
+        notes.append(f"{check_secrecy(consumer, DOCKER_STACK, state)} secret values")
+        consumer.pulumi("destroy", "--yes", stack=DOCKER_STACK)
+        volumes = dockerd.docker("volume", "ls", "--quiet").stdout.split()
+        if f"{redis}-data" not in volumes:
+            raise StepFailedError(f"destroying the consumer's stack deleted {redis}-data: {volumes}")

@@ -1,22 +1,29 @@
-"""The DictaMesh cache alone, in a namespace this program does not own: Redis with its exporter, its ACL users and
-a generated password, which stays a secret in this stack's state."""
+"""The DictaMesh cache alone, in a namespace this program does not own (or, with `network` set, on a local Docker
+engine's network): Redis with its exporter, its ACL users and a generated password, which stays a secret in this
+stack's state."""
 
 import pulumi
 
-from components import Cache, KubernetesTargetArgs
+from components import Cache, KubernetesTargetArgs, TargetArgs
 
 config = pulumi.Config()
-target: KubernetesTargetArgs = {"namespace": config.require("namespace"), "tls": {"enabled": False}}
-if storage_class := config.get("storageClass"):  # unset: the cluster's default class
-    target["storage_class"] = storage_class
+target: TargetArgs
+if network := config.get("network"):
+    target = {"docker": {"network": network, "host_port_offset": config.get_int("hostPortOffset") or 0}}
+else:
+    kubernetes: KubernetesTargetArgs = {"namespace": config.require("namespace"), "tls": {"enabled": False}}
+    if storage_class := config.get("storageClass"):  # unset: the cluster's default class
+        kubernetes["storage_class"] = storage_class
+    target = {"kubernetes": kubernetes}
 cache = Cache(
     "cache",
     {
-        "target": {"kubernetes": target},
+        "target": target,
         "maxmemory": config.get("maxmemory") or "256mb",
         "resources": {"cpu": "250m", "memory": "512Mi"},
         "clients": ["orders-api"],  # the workloads that may connect: the NetworkPolicy admits them alone
     },
 )
 pulumi.export("cacheHost", cache.host)
+pulumi.export("cacheHostAddress", cache.host_address)
 pulumi.export("cacheUrl", cache.url)
