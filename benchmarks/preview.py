@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -51,8 +52,11 @@ def engine_floor(run: Run, work: Path, runs: int) -> float:
     """A preview of a program with two resources: the CLI, the language host, a provider, the engine."""
     tiny = work / "tiny"
     tiny.mkdir()
-    venv = run.env["UV_PROJECT_ENVIRONMENT"]  # the checkout's, with the same SDKs as the program's
-    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": venv}}
+    # a venv of its own with pip, which the Python runtime lists packages with; the program's SDK versions
+    pins = [f"{package}=={version(package)}" for package in ("pulumi", "pulumi-random")]
+    run.command(["uv", "venv", "--quiet", "--seed", "--python", "3.11", str(tiny / "venv")], "tiny-venv")
+    run.command(["uv", "pip", "install", "--quiet", "--python", str(tiny / "venv" / "bin" / "python"), *pins], "tiny")
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     (tiny / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "tiny", "runtime": runtime}))
     (tiny / "__main__.py").write_text(TINY)
     small = Run(tiny, run.env, run.logs, run.timings)

@@ -8,12 +8,16 @@ policy pack and the secrecy check on its state:
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
   private dockerd, healthy and published at its port plus the offset; no change, destroy keeping the volume;
 - Pulumi YAML uses the cache and the catalog database: a preview that passes the staging pack, and one that the
-  prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS.
+  prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS. That pack is
+  the wheel's, in a pack folder of two files such as another program would keep.
 """
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from scripts.e2e_day2 import Plan, hold
 from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
@@ -37,9 +41,10 @@ def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
         check_schema(run)
     for namespace in sorted(set(NAMESPACES.values())):
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, dry_run=False)
-    run_python(example(run, "python"), cluster, wheel, state)
-    run_typescript(example(run, "typescript"), state)
-    run_yaml(example(run, "yaml"))
+    checkout = Pack(run.project / "policies", run.project / "policies" / "config")
+    run_python(example(run, "python"), cluster, wheel, state, checkout)
+    run_typescript(example(run, "typescript"), state, checkout)
+    run_yaml(example(run, "yaml"), wheel_pack(scratch))
 
 
 def example(run: Run, name: str, stack: str = STACK) -> Run:
@@ -53,10 +58,26 @@ def example(run: Run, name: str, stack: str = STACK) -> Run:
     return consumer
 
 
-def policies(run: Run, environment: str) -> list[str]:
-    """The project's pack, for an example's run, with an environment's config."""
-    pack = run.project.parent.parent / "policies"
-    return ["--policy-pack", str(pack), "--policy-pack-config", str(pack / "config" / f"{environment}.json")]
+@dataclass(frozen=True)
+class Pack:
+    """A policy pack: the folder `--policy-pack` names, and the folder of its configs, one per environment."""
+
+    folder: Path
+    configs: Path
+
+    def args(self, environment: str) -> list[str]:
+        return ["--policy-pack", str(self.folder), "--policy-pack-config", str(self.configs / f"{environment}.json")]
+
+
+def wheel_pack(scratch: Path) -> Pack:
+    """A pack folder of a consumer's own, two files: the wheel's policies, served from the fresh venv."""
+    folder = scratch / "guardrails"
+    folder.mkdir()
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(scratch / "fresh")}}
+    (folder / "PulumiPolicy.yaml").write_text(yaml.safe_dump({"description": "DictaMesh's", "runtime": runtime}))
+    (folder / "__main__.py").write_text("import policies.__main__  # noqa: F401 (its import serves the pack)\n")
+    (site,) = (scratch / "fresh" / "lib").glob("python3.*/site-packages")
+    return Pack(folder, site / "policies" / "config")
 
 
 def build_wheel(run: Run, scratch: Path) -> Path:
@@ -91,16 +112,16 @@ def check_schema(run: Run) -> None:
         raise StepFailedError("the provider serves a schema other than provider/schema.json: run `make docs`")
 
 
-def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path) -> None:
+def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack) -> None:
     install(run, run.project / "venv", wheel)
     with run.step("package, Python: up of the cache alone in an existing namespace, with the pack") as notes:
-        run.pulumi("up", "--yes", "--skip-preview", *policies(run, "staging"), stack=STACK)
+        run.pulumi("up", "--yes", "--skip-preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{count_resources(run, STACK)} resources")
     with run.step("package, Python: no-change preview") as notes:
-        run.pulumi("preview", "--expect-no-changes", *policies(run, "staging"), stack=STACK)
+        run.pulumi("preview", "--expect-no-changes", *pack.args("staging"), stack=STACK)
     with run.step("package, Python: day 2, a new maxmemory: the plan the change table gives cache.maxmemory") as notes:
         run.pulumi("config", "set", "maxmemory", "384mb", stack=STACK)
-        output = run.pulumi("preview", "--json", *policies(run, "staging"), stack=STACK, stdout=True)
+        output = run.pulumi("preview", "--json", *pack.args("staging"), stack=STACK, stdout=True)
         notes.append(
             hold(Plan(json.loads(output).get("steps", []), output, failed=False), "cache.maxmemory", "kubernetes")
         )
@@ -114,7 +135,7 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path) -> None:
             raise StepFailedError("destroying the consumer's stack deleted Redis's claim")
 
 
-def run_typescript(run: Run, state: Path) -> None:
+def run_typescript(run: Run, state: Path, pack: Pack) -> None:
     npm = {"npm_config_cache": str(NPM_CACHE), "npm_config_audit": "false", "npm_config_fund": "false"}
     run = Run(run.project, {**run.env, **npm}, run.logs, run.timings)
     with run.step("package, TypeScript: `pulumi package add` on the provider, then npm install") as notes:
@@ -122,21 +143,21 @@ def run_typescript(run: Run, state: Path) -> None:
         if not (run.project / "sdks" / "dictamesh" / "eventBus.ts").is_file():
             raise StepFailedError("`pulumi package add` generated no EventBus in sdks/dictamesh")
     with run.step("package, TypeScript: preview of the event bus with the pack") as notes:
-        output = run.pulumi("preview", *policies(run, "staging"), stack=STACK)
+        output = run.pulumi("preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{change_count(output)} resources")
     with run.step("package, TypeScript: up with the pack") as notes:
-        run.pulumi("up", "--yes", "--skip-preview", *policies(run, "staging"), stack=STACK)
+        run.pulumi("up", "--yes", "--skip-preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{count_resources(run, STACK)} resources")
     with run.step("package, TypeScript: secrecy of the state") as notes:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
 
 
-def run_yaml(run: Run) -> None:
+def run_yaml(run: Run, pack: Pack) -> None:
     with run.step("package, YAML: preview of the cache and the catalog database with the pack") as notes:
-        output = run.pulumi("preview", *policies(run, "staging"), stack=STACK)
+        output = run.pulumi("preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{change_count(output)} resources")
     with run.step("package, YAML: the prod pack refuses the consumer's plain-text datastores"):
-        output = run.pulumi("preview", *policies(run, "prod"), stack=STACK, ok=False)
+        output = run.pulumi("preview", *pack.args("prod"), stack=STACK, ok=False)
         for workload in ("redis", "postgres"):
             if f"datastores-encrypted-in-transit  (kubernetes:apps/v1:StatefulSet: {workload})" not in output:
                 raise StepFailedError(f"the prod pack did not stop the consumer's {workload}:\n{output[-3000:]}")
@@ -146,12 +167,13 @@ def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:
     """examples/python on dockerd's network `team-net`, once dev's stage has made the stand-in images: its venv
     and wheel are the Kubernetes run's (run_python)."""
     consumer = example(run, "python", DOCKER_STACK)
+    pack = Pack(run.project / "policies", run.project / "policies" / "config")
     consumer.pulumi("config", "set", "network", "team-net", stack=DOCKER_STACK)
     consumer.pulumi("config", "set", "hostPortOffset", "1000", stack=DOCKER_STACK)
     dockerd.docker("network", "create", "team-net")
     redis = f"dictamesh-{DOCKER_STACK}-redis"
     with run.step("package, Python on Docker: up of the cache on an existing network, with the pack") as notes:
-        consumer.pulumi("up", "--yes", "--skip-preview", *policies(consumer, "dev"), stack=DOCKER_STACK)
+        consumer.pulumi("up", "--yes", "--skip-preview", *pack.args("dev"), stack=DOCKER_STACK)
         state_of = json.loads(dockerd.docker("inspect", redis).stdout)[0]["State"]
         published = dockerd.docker("port", redis).stdout.split()
         if state_of.get("Health", {}).get("Status") != "healthy" or "127.0.0.1:7379" not in published:
