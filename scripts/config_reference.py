@@ -4,7 +4,6 @@ environment and what is allowed. `make docs` runs it; a test fails when the file
 Usage: python -m scripts.config_reference [--check]
 """
 
-import argparse
 import json
 import sys
 import types
@@ -19,6 +18,7 @@ from pydantic.fields import FieldInfo
 from components.change import MEANING, settings_effects
 from components.config import ENVIRONMENT_DEFAULTS, NAMESPACE, parse
 from components.settings import Settings
+from scripts.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "configuration.md"
@@ -151,17 +151,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when docs/configuration.md is stale")
-    text = render()
-    if parser.parse_args().check:
-        if TARGET.read_text() != text:
-            print("docs/configuration.md is stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.parent.mkdir(exist_ok=True)
-    TARGET.write_text(text)
-    return 0
+    return write_or_check(__doc__.splitlines()[0], {TARGET: render()})
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ file is stale.
 Usage: python -m scripts.package_args [--check]
 """
 
-import argparse
 import sys
 import textwrap
 import types
@@ -23,6 +22,7 @@ from components.catalog.settings import CatalogSettings
 from components.event_bus.settings import EventBusSettings
 from components.runtime.kubernetes.settings import KubernetesSettings
 from scripts.config_reference import constraints, default_of, show
+from scripts.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "components" / "public" / "args.py"
@@ -198,16 +198,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when components/public/args.py is stale")
-    text = render()
-    if parser.parse_args().check:
-        if TARGET.read_text() != text:
-            print("components/public/args.py is stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    return 0
+    return write_or_check(__doc__.splitlines()[0], {TARGET: render()})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ either file is stale, and `make e2e` holds the schema that the real engine reads
 Usage: python -m scripts.package_schema [--check]
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components import __version__
 from provider.__main__ import COMPONENTS, NAME
+from scripts.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "provider" / "schema.json"
@@ -102,19 +102,8 @@ def render_reference(schema: Json) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the schema or the reference is stale")
     schema = render_schema()
-    files = {SCHEMA: schema, REFERENCE: render_reference(json.loads(schema))}
-    if parser.parse_args().check:
-        stale = [path.name for path, text in files.items() if path.read_text() != text]
-        if stale:
-            print(f"{', '.join(stale)} stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    for path, text in files.items():
-        path.write_text(text)
-    return 0
+    return write_or_check(__doc__.splitlines()[0], {SCHEMA: schema, REFERENCE: render_reference(json.loads(schema))})
 
 
 if __name__ == "__main__":

@@ -5,12 +5,11 @@ import pulumi
 from components.cache import component
 from components.cache.settings import CacheSettings
 from components.public.args import CacheArgs
-from components.public.target import runtime_of, settings_of
+from components.public.target import publish, runtime_of, settings_of
 
 
 class Cache(pulumi.ComponentResource):
-    """Redis 7, the DictaMesh L2 cache: an `app` user for clients, a `monitor` user for its exporter, data on a
-    persistent volume that outlives any replacement."""
+    """Redis 7, the DictaMesh L2 cache, with its ACL users and exporter; its data outlives any replacement."""
 
     host: pulumi.Output[str]
     """The DNS name other workloads on the target reach Redis at."""
@@ -25,9 +24,4 @@ class Cache(pulumi.ComponentResource):
         settings = settings_of(CacheSettings, CacheArgs, args, "Cache", name)
         runtime = runtime_of(args, "Cache", name, opts)  # both refuse bad arguments before anything is created
         super().__init__("dictamesh:index:Cache", name, {}, opts)
-        cache = component.Cache(name, settings, runtime, pulumi.ResourceOptions(parent=self))
-        self.host = pulumi.Output.from_input(cache.host)
-        self.port = pulumi.Output.from_input(cache.port)
-        self.host_address = pulumi.Output.from_input(cache.host_address)  # type: ignore[arg-type]
-        self.url = cache.url
-        self.register_outputs({"host": self.host, "port": self.port, "hostAddress": self.host_address, "url": self.url})
+        publish(self, component.Cache(name, settings, runtime, pulumi.ResourceOptions(parent=self)))

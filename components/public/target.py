@@ -41,6 +41,15 @@ def settings_of(
     return settings
 
 
+def publish(component: pulumi.ComponentResource, inner: object) -> None:
+    """Sets each output the public class declares from the attribute of that name of the component it wraps, and
+    registers them; secret values stay secret."""
+    outputs = {name: pulumi.Output.from_input(getattr(inner, name)) for name in type(component).__annotations__}
+    for name, output in outputs.items():
+        setattr(component, name, output)
+    component.register_outputs(outputs)
+
+
 def runtime_of(args: Mapping[str, Any], component: str, name: str, opts: pulumi.ResourceOptions | None) -> Runtime:
     """The runtime for `args["target"]`: exactly one of docker and kubernetes, each with the provider of its
     package that `opts` gives (provider or providers), else the default one."""
