@@ -28,7 +28,7 @@ STACK = "e2e"
 DOCKER_STACK = "e2e-docker"
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
-# npm's downloads, kept between runs beside the engine's: keyed by the pins in examples/typescript/package.json
+# npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
 NPM_CACHE = Path(os.environ.get("DICTAMESH_NPM_CACHE", Path.home() / ".cache" / "dictamesh" / "npm"))
 
 
@@ -41,9 +41,8 @@ def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
         check_schema(run)
     for namespace in sorted(set(NAMESPACES.values())):
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, dry_run=False)
-    checkout = Pack(run.project / "policies", run.project / "policies" / "config")
-    run_python(example(run, "python"), cluster, wheel, state, checkout)
-    run_typescript(example(run, "typescript"), state, checkout)
+    run_python(example(run, "python"), cluster, wheel, state, checkout_pack(run))
+    run_typescript(example(run, "typescript"), state, checkout_pack(run))
     run_yaml(example(run, "yaml"), wheel_pack(scratch))
 
 
@@ -67,6 +66,11 @@ class Pack:
 
     def args(self, environment: str) -> list[str]:
         return ["--policy-pack", str(self.folder), "--policy-pack-config", str(self.configs / f"{environment}.json")]
+
+
+def checkout_pack(run: Run) -> Pack:
+    """The project copy's pack, as this program's stacks run it."""
+    return Pack(run.project / "policies", run.project / "policies" / "config")
 
 
 def wheel_pack(scratch: Path) -> Pack:
@@ -117,7 +121,7 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack)
     with run.step("package, Python: up of the cache alone in an existing namespace, with the pack") as notes:
         run.pulumi("up", "--yes", "--skip-preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{count_resources(run, STACK)} resources")
-    with run.step("package, Python: no-change preview") as notes:
+    with run.step("package, Python: no-change preview"):
         run.pulumi("preview", "--expect-no-changes", *pack.args("staging"), stack=STACK)
     with run.step("package, Python: day 2, a new maxmemory: the plan the change table gives cache.maxmemory") as notes:
         run.pulumi("config", "set", "maxmemory", "384mb", stack=STACK)
@@ -138,7 +142,7 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack)
 def run_typescript(run: Run, state: Path, pack: Pack) -> None:
     npm = {"npm_config_cache": str(NPM_CACHE), "npm_config_audit": "false", "npm_config_fund": "false"}
     run = Run(run.project, {**run.env, **npm}, run.logs, run.timings)
-    with run.step("package, TypeScript: `pulumi package add` on the provider, then npm install") as notes:
+    with run.step("package, TypeScript: `pulumi package add` on the provider, then npm install"):
         run.command(["pulumi", "package", "add", "../../provider"], "package-add")
         if not (run.project / "sdks" / "dictamesh" / "eventBus.ts").is_file():
             raise StepFailedError("`pulumi package add` generated no EventBus in sdks/dictamesh")
@@ -167,7 +171,7 @@ def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:
     """examples/python on dockerd's network `team-net`, once dev's stage has made the stand-in images: its venv
     and wheel are the Kubernetes run's (run_python)."""
     consumer = example(run, "python", DOCKER_STACK)
-    pack = Pack(run.project / "policies", run.project / "policies" / "config")
+    pack = checkout_pack(run)
     consumer.pulumi("config", "set", "network", "team-net", stack=DOCKER_STACK)
     consumer.pulumi("config", "set", "hostPortOffset", "1000", stack=DOCKER_STACK)
     dockerd.docker("network", "create", "team-net")
