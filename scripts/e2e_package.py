@@ -3,7 +3,8 @@ real engine reads from the provider, and the three consumers of examples/ on the
 policy pack and the secrecy check on its state:
 
 - Python installs the wheel and deploys the cache alone into an existing namespace: up, no-change preview, the
-  plan of a new maxmemory held to the change table, destroy (which leaves the claim);
+  plans of a new maxmemory (held to the change table) and of the target's protect and instance, destroy (which
+  leaves the claim);
 - TypeScript runs `pulumi package add` on the provider and deploys the event bus: preview, then up;
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
   private dockerd, healthy and published at its port plus the offset; no change, destroy keeping the volume;
@@ -19,13 +20,19 @@ from pathlib import Path
 
 import yaml
 
-from scripts.e2e_day2 import Plan, hold
+from scripts.e2e_day2 import STATEFULSET, Plan, hold
 from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
 from scripts.local_cluster import Cluster
 from scripts.local_dockerd import Dockerd
 
 STACK = "e2e"
 DOCKER_STACK = "e2e-docker"
+# a target's own argument, a new value, and what its real plan must do to Redis's StatefulSet (README, "Using the
+# components in another program"): the claims stay either way
+TARGET_CHANGES = [
+    ("protect", "true", ("same", "update")),  # the state alone
+    ("instance", "team-cache", ("replace",)),  # in every selector, which the API server keeps
+]
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
@@ -130,6 +137,18 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack)
             hold(Plan(json.loads(output).get("steps", []), output, failed=False), "cache.maxmemory", "kubernetes")
         )
         run.pulumi("config", "rm", "maxmemory", stack=STACK)
+    for key, value, ops in TARGET_CHANGES:
+        with run.step(f"package, Python: day 2, the target's {key} = {value}: Redis {' or '.join(ops)}") as notes:
+            run.pulumi("config", "set", key, value, stack=STACK)
+            output = run.pulumi("preview", "--json", *pack.args("staging"), stack=STACK, stdout=True)
+            plan = Plan(json.loads(output).get("steps", []), output, failed=False)
+            (redis,) = [step for step in plan.of(STATEFULSET) if plan.name(step) == "redis"]
+            if lost := plan.data_lost():
+                raise StepFailedError(f"{key}: the plan deletes data: {lost}")
+            if redis["op"] not in ops:
+                raise StepFailedError(f"{key}: Redis's StatefulSet is {redis['op']}, not {' or '.join(ops)}")
+            notes.append(f"{redis['op']}, {len(plan.changed())} steps, no claim deleted")
+            run.pulumi("config", "rm", key, stack=STACK)
     with run.step("package, Python: secrecy of the state") as notes:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
     with run.step("package, Python: destroy, which keeps the claim"):
@@ -185,7 +204,8 @@ def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:
         notes.append(f"{count_resources(consumer, DOCKER_STACK)} resources, {redis} healthy on 127.0.0.1:7379")
     with run.step("package, Python on Docker: no-change preview, secrecy, destroy keeping the volume") as notes:
         consumer.pulumi("preview", "--expect-no-changes", stack=DOCKER_STACK)
-        notes.append(f"{check_secrecy(consumer, DOCKER_STACK, state)} secret values")
+        # the generated passwords and secret outputs: the state marks every upload secret, paths and configs too
+        notes.append(f"{check_secrecy(consumer, DOCKER_STACK, state, marked=False)} generated or output secrets")
         consumer.pulumi("destroy", "--yes", stack=DOCKER_STACK)
         volumes = dockerd.docker("volume", "ls", "--quiet").stdout.split()
         if f"{redis}-data" not in volumes:

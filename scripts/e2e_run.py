@@ -113,13 +113,15 @@ def up_with_policies(run: Run, stack: str, *extra: str) -> int:
     return count_resources(run, stack)
 
 
-def check_secrecy(run: Run, stack: str, state: Path) -> int:
-    """No secret value in `stack export` without secrets, nor in any file of the state backend."""
+def check_secrecy(run: Run, stack: str, state: Path, *, marked: bool = True) -> int:
+    """No secret value in `stack export` without secrets, nor in any file of the state backend (`marked`:
+    state_secrecy.secret_values)."""
     secrets = state_secrecy.secret_values(
         json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)),
         json.loads(run.pulumi("stack", "export", stack=stack)),
         json.loads(run.pulumi("stack", "output", "--json", "--show-secrets", stack=stack)),
         json.loads(run.pulumi("stack", "output", "--json", stack=stack)),
+        marked=marked,
     )
     if not secrets:
         raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")

@@ -19,10 +19,19 @@ SHORTEST = 12  # shorter values (a port, "true") would be found everywhere and p
 
 
 def secret_values(
-    shown: Any, hidden: Any, outputs_shown: Mapping[str, Any], outputs_hidden: Mapping[str, Any]
+    shown: Any,
+    hidden: Any,
+    outputs_shown: Mapping[str, Any],
+    outputs_hidden: Mapping[str, Any],
+    *,
+    marked: bool = True,
 ) -> dict[str, str]:
     """value -> where it is a secret (a resource's property, or an output), from `pulumi stack export`
-    with and without --show-secrets and `pulumi stack output --json` with and without it."""
+    with and without --show-secrets and `pulumi stack output --json` with and without it.
+
+    `marked=False` leaves out the properties the state marks secret, keeping the generated values and the secret
+    outputs: pulumi-docker marks a container's whole `uploads` secret, file paths and plain configs too, which
+    then appear, rightly, in its command and mounts."""
     shown = reveal(shown)
     found: dict[str, str] = {}
 
@@ -39,7 +48,8 @@ def secret_values(
     pairs = zip(shown["deployment"].get("resources", []), hidden["deployment"].get("resources", []), strict=True)
     for plain, secret in pairs:
         name = plain["urn"].rsplit("::", 1)[-1]
-        walk(plain, secret, name)
+        if marked:
+            walk(plain, secret, name)
         for key in GENERATED.get(plain["type"], ()):
             found.update(dict.fromkeys(leaves((plain.get("outputs") or {}).get(key)), f"{name}.outputs.{key}"))
     for key, value in outputs_shown.items():

@@ -65,3 +65,26 @@ def test_a_password_whose_id_is_none_leaks_nothing() -> None:
     assert leaks(secrets, {"stack export": json.dumps(encrypted), "Pulumi.s.yaml": "config: {}"}) == []
     # the marker itself is never taken for a secret: it is in every export
     assert SIG_VALUE not in secrets
+
+
+def container(show: bool) -> dict[str, Any]:
+    """pulumi-docker's container: its whole `uploads` output marked secret, the file paths with the contents."""
+    uploads = [{"file": "/etc/redis/redis.conf", "content": "maxmemory 256mb"}]
+    return {
+        "urn": "urn:pulumi:s::p::docker:index/container:Container::redis",
+        "type": "docker:index/container:Container",
+        "id": "c0ffee",
+        "outputs": {
+            "uploads": shown(uploads) if show else hidden(),
+            "command": ["redis-server", "/etc/redis/redis.conf"],
+        },
+    }
+
+
+def test_unmarked_the_check_looks_for_generated_values_and_secret_outputs_alone() -> None:
+    resources = [container(True), random_password(True)]
+    plain, encrypted = export(resources), export([container(False), random_password(False)])
+    assert "/etc/redis/redis.conf" in secret_values(plain, encrypted, {}, {})  # marked: paths and configs too
+    assert secret_values(plain, encrypted, {}, {}, marked=False) == {
+        "N0tInTheStateAnywhere42": "app-password.outputs.result"
+    }

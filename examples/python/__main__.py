@@ -11,7 +11,13 @@ target: TargetArgs
 if network := config.get("network"):
     target = {"docker": {"network": network, "host_port_offset": config.get_int("hostPortOffset") or 0}}
 else:
-    kubernetes: KubernetesTargetArgs = {"namespace": config.require("namespace"), "tls": {"enabled": False}}
+    kubernetes: KubernetesTargetArgs = {
+        "namespace": config.require("namespace"),
+        "tls": {"enabled": False},
+        "protect": config.get_bool("protect") or False,  # prod: claims and StatefulSets refuse deletion
+    }
+    if instance := config.get("instance"):  # unset: dictamesh-<stack>
+        kubernetes["instance"] = instance
     if storage_class := config.get("storageClass"):  # unset: the cluster's default class
         kubernetes["storage_class"] = storage_class
     target = {"kubernetes": kubernetes}
