@@ -96,7 +96,7 @@ def run_all(run: Run, work: Path, dockerd: Dockerd, cluster: local_cluster.Clust
     if cluster:
         run_previews_and_cluster(run, state, cluster)
         run_package(run, cluster, work / "package", state)
-    run_dev(run, dockerd, work / "standins")
+    run_dev(run, dockerd, work / "standins", state)
     if cluster:  # the package's Python consumer, installed by run_package, on dev's stand-in images
         run_python_on_docker(run, dockerd, state)
 

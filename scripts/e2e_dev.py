@@ -18,7 +18,7 @@ import yaml
 from components.model import Workload
 from scripts import standins
 from scripts.e2e_day2 import changed, preview
-from scripts.e2e_run import Run, StepFailedError, check_idempotent, up_with_policies
+from scripts.e2e_run import Run, StepFailedError, check_idempotent, check_secrecy, up_with_policies
 from scripts.local_dockerd import Dockerd
 from tests.harness import run_stack
 
@@ -127,7 +127,7 @@ def one_broker() -> dict[str, Any]:
     return {**bus, "brokers": 1, "topics": [{**topic, "replicas": 1} for topic in bus["topics"]]}
 
 
-def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
+def run_dev(run: Run, dockerd: Dockerd, scratch: Path, state: Path) -> None:
     workloads = run_stack("dev").workloads  # what dev runs, as the program says under the mock engine
     # and what it runs with one broker (day 2): the stand-ins serve both sets of arguments
     served = [*workloads, *run_stack("dev", {"dictamesh:eventBus": one_broker()}).workloads]
@@ -136,6 +136,10 @@ def run_dev(run: Run, dockerd: Dockerd, scratch: Path) -> None:
 
     with run.step("up dev, cold, with the policy pack") as notes:
         notes.append(f"{up_with_policies(run, 'dev')} resources, {check_all_up(dockerd)} services up")
+
+    with run.step("secrecy of dev's state: the generated values and the secret outputs") as notes:
+        # the state marks every container's whole uploads secret, paths and plain configs too (state_secrecy)
+        notes.append(f"{check_secrecy(run, 'dev', state, marked=False)} secret values looked for")
 
     with run.step("up dev again: nothing to change") as notes:
         run.pulumi("preview", "--diff", "--expect-no-changes", stack="dev")  # shows the diff if there is one
