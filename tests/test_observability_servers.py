@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database.stop()
 
 
+def sample(stack: Stack, query: str) -> list[Any]:
+    found: list[Any] = stack.api(query)["result"]
+    return found
+
+
 def test_prometheus_scrapes_the_real_exporters_and_itself(stack: Stack) -> None:
     def health() -> dict[str, str] | None:
         targets = stack.api("targets")["activeTargets"]
@@ -138,7 +144,9 @@ def test_prometheus_scrapes_the_real_exporters_and_itself(stack: Stack) -> None:
     WANTED = ("postgres", "redis", "prometheus", "alertmanager")  # noqa: N806
     wait_until(health, 30, "the exporters, Prometheus and Alertmanager to be up")
     for job in WANTED:
-        result = stack.api(f"query?query=up%7Bjob%3D%22{job}%22%7D")["result"]
+        # a target is reported up when its scrape ends; its sample is queryable a moment later, under load
+        query = f"query?query=up%7Bjob%3D%22{job}%22%7D"
+        result: list[Any] = wait_until(partial(sample, stack, query), 30, f"a sample of up{{job={job!r}}}")
         assert [(r["metric"]["instance"], r["value"][1]) for r in result] == [
             ({"postgres": "postgres-exporter", "redis": "redis-exporter"}.get(job, job), "1")
         ], job
