@@ -12,7 +12,6 @@ work per resource.
 """
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -24,7 +23,7 @@ import yaml
 
 from benchmarks.evaluate import measure
 from scripts import local_cluster
-from scripts.e2e import PASSPHRASE, copy_project, uv_dir
+from scripts.e2e import copy_project, run_env
 from scripts.e2e_run import Run
 from scripts.engine import engine_env
 from scripts.local_dockerd import Dockerd
@@ -109,16 +108,7 @@ def main() -> None:
         cluster = local_cluster.start(work / "cluster")
         dockerd = Dockerd(work / "dockerd")
         try:
-            env = engine_env() | {
-                "PATH": f"{uv_dir()}{os.pathsep}{engine_env()['PATH']}",
-                "PULUMI_BACKEND_URL": f"file://{work / 'state'}",
-                "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "UV_PROJECT_ENVIRONMENT": str(Path(__file__).resolve().parent.parent / ".venv"),
-                "DOCKER_HOST": dockerd.host,
-                "KUBECONFIG": str(cluster.kubeconfig),
-            }
-            run = Run(work / "project", env, work / "logs")
+            run = Run(work / "project", run_env(engine_env(), work / "state", dockerd, cluster), work / "logs")
             floor = engine_floor(run, work, runs)
             print(f"median of {runs} runs; the engine's floor (2 resources): {floor:.1f} s", flush=True)
             for stack in ("staging", "prod", "dev"):

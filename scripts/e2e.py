@@ -202,6 +202,24 @@ def uv_dir() -> str:
     return str(Path(uv).parent)
 
 
+def run_env(
+    engine: dict[str, str], state: Path, dockerd: Dockerd, cluster: local_cluster.Cluster | None
+) -> dict[str, str]:
+    """The engine's environment for runs of the project copy: uv on PATH, a file backend in `state` with the
+    passphrase, the checkout's venv (already synced), the private dockerd and, with a cluster, its kubeconfig."""
+    env = engine | {
+        "PATH": f"{uv_dir()}{os.pathsep}{engine['PATH']}",
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),
+        "DOCKER_HOST": dockerd.host,
+    }
+    if cluster is not None:
+        env["KUBECONFIG"] = str(cluster.kubeconfig)
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="the real-engine tier (make e2e)")
     parser.add_argument("--dev", action="store_true", help="dev's stage alone, on dockerd: no cluster")
@@ -220,17 +238,7 @@ def main() -> int:
         dockerd: Dockerd | None = None
         try:
             dockerd = Dockerd(work / "dockerd")
-            env |= {
-                "PATH": f"{uv_dir()}{os.pathsep}{env['PATH']}",
-                "PULUMI_BACKEND_URL": f"file://{work / 'state'}",
-                "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),  # the checkout's venv, already synced
-                "DOCKER_HOST": dockerd.host,
-            }
-            if cluster is not None:
-                env["KUBECONFIG"] = str(cluster.kubeconfig)
-            run = Run(work / "project", env, work / "logs")
+            run = Run(work / "project", run_env(env, work / "state", dockerd, cluster), work / "logs")
             started = time.monotonic()
             try:
                 run_all(run, work, dockerd, cluster)
