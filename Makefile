@@ -38,8 +38,10 @@ $(UV_HOME)/bin/uv:
 	@python3 -m venv "$(UV_HOME)" || { echo "make: cannot create a Python venv. Install uv (https://docs.astral.sh/uv/getting-started/installation/) or python3-venv, then run make again" >&2; exit 1; }
 	"$(UV_HOME)/bin/pip" install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled at install, as pip does by default and uv does not: where PYTHONDONTWRITEBYTECODE is set,
+# every interpreter (each preview, test worker and policy pack) would otherwise compile the SDKs from source.
 .venv: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch .venv
 
 setup: .venv ## install the pinned toolchain and dependencies into .venv
@@ -53,7 +55,7 @@ preflight: ## check the tools, engine, passphrase and host ports that `pulumi up
 # The CLI runs a local policy pack from its own venv but never creates it.
 policies/venv: policies/requirements.txt | $(UV)
 	$(UV) venv --quiet --seed --python 3.11 policies/venv
-	$(UV) pip install --quiet --python policies/venv/bin/python -r policies/requirements.txt
+	$(UV) pip install --quiet --compile-bytecode --python policies/venv/bin/python -r policies/requirements.txt
 	@touch policies/venv
 
 policy-pack: policies/venv ## the policy pack's own venv, which `pulumi --policy-pack policies` runs in

@@ -54,7 +54,8 @@ def engine_floor(run: Run, work: Path, runs: int) -> float:
     # a venv of its own with pip, which the Python runtime lists packages with; the program's SDK versions
     pins = [f"{package}=={version(package)}" for package in ("pulumi", "pulumi-random")]
     run.command(["uv", "venv", "--quiet", "--seed", "--python", "3.11", str(tiny / "venv")], "tiny-venv")
-    run.command(["uv", "pip", "install", "--quiet", "--python", str(tiny / "venv" / "bin" / "python"), *pins], "tiny")
+    python = str(tiny / "venv" / "bin" / "python")
+    run.command(["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *pins], "tiny")
     runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     (tiny / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "tiny", "runtime": runtime}))
     (tiny / "__main__.py").write_text(TINY)

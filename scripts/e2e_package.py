@@ -111,9 +111,10 @@ def build_wheel(run: Run, scratch: Path) -> Path:
 
 
 def install(run: Run, venv: Path, wheel: Path) -> None:
-    """A venv with pip (the Python runtime lists packages with it) and the wheel."""
+    """A venv with pip (the Python runtime lists packages with it) and the wheel, compiled as pip would."""
     run.command(["uv", "venv", "--quiet", "--seed", "--python", "3.11", str(venv)], f"venv-{venv.parent.name}")
-    run.command(["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)], "install")
+    python = str(venv / "bin" / "python")
+    run.command(["uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", python, str(wheel)], "install")
 
 
 def check_schema(run: Run) -> None:

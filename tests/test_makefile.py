@@ -32,14 +32,16 @@ def test_uv_is_bootstrapped_into_a_venv_of_its_own_when_missing(tmp_path: Path) 
     # a venv, not `pip install` into the system Python, which PEP 668 refuses
     assert f'python3 -m venv "{uv_home}"' in result.stdout
     assert f'"{uv_home}/bin/pip" install --quiet "uv==0.13.8"' in result.stdout
-    assert f"{uv_home}/bin/uv sync --frozen" in result.stdout
+    # compiled at install: where PYTHONDONTWRITEBYTECODE is set, nothing else ever compiles the SDKs
+    assert f"{uv_home}/bin/uv sync --frozen --compile-bytecode" in result.stdout
 
 
 def test_the_policy_pack_gets_its_venv_before_up_and_preview(tmp_path: Path) -> None:
     # as on a fresh checkout, whether or not this one made the venv already
     result = make(tmp_path, "-n", "-W", "policies/requirements.txt", "preview", tools={"uv": "exit 0"})
     assert "venv --quiet --seed --python 3.11 policies/venv" in result.stdout
-    assert "-r policies/requirements.txt" in result.stdout
+    install = next(line for line in result.stdout.splitlines() if "-r policies/requirements.txt" in line)
+    assert "--compile-bytecode" in install
     lines = result.stdout.splitlines()
     preflight = next(i for i, line in enumerate(lines) if "scripts/preflight.sh" in line)
     preview = next(i for i, line in enumerate(lines) if "pulumi --non-interactive preview" in line)
