@@ -38,13 +38,15 @@ for name in ("a", "b"):
 """
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    samples = []
+def median_seconds(*actions: Callable[[], object], runs: int) -> list[float]:
+    """The median time of each action; the actions take turns, so a machine warming up favours none of them."""
+    samples: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        for action, times in zip(actions, samples, strict=True):
+            started = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - started)
+    return [statistics.median(times) for times in samples]
 
 
 def engine_floor(run: Run, work: Path, runs: int) -> float:
@@ -61,7 +63,7 @@ def engine_floor(run: Run, work: Path, runs: int) -> float:
     (tiny / "__main__.py").write_text(TINY)
     small = Run(tiny, run.env, run.logs, run.timings)
     small.pulumi("stack", "init", "--secrets-provider", "passphrase", stack="tiny")
-    return median_seconds(lambda: small.pulumi("preview", stack="tiny"), runs)
+    return median_seconds(lambda: small.pulumi("preview", stack="tiny"), runs=runs)[0]
 
 
 def change_setting(project: Path, stack: str) -> None:
@@ -74,7 +76,7 @@ def change_setting(project: Path, stack: str) -> None:
 
 
 def report(stack: str, first: float, bare: float, changed: float | None, floor: float) -> str:
-    program = measure(stack, evaluate=True)["total"]
+    program = measure(stack)["total"]
     pack = first - bare
     rest = bare - floor - program
     shown = f"{changed:.1f} s" if changed is not None else "not measured"
@@ -87,13 +89,14 @@ def report(stack: str, first: float, bare: float, changed: float | None, floor: 
 def measure_stack(run: Run, stack: str, runs: int, floor: float) -> str:
     run.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
     with_pack = [*run.policy_args(stack)]
-    first = median_seconds(lambda: run.pulumi("preview", *with_pack, stack=stack), runs)
-    bare = median_seconds(lambda: run.pulumi("preview", stack=stack), runs)
+    first, bare = median_seconds(
+        lambda: run.pulumi("preview", *with_pack, stack=stack), lambda: run.pulumi("preview", stack=stack), runs=runs
+    )
     changed = None
     if stack != "dev":  # dev's up needs the stand-in images of make e2e (scripts/e2e_dev.py)
         run.pulumi("up", "--yes", "--skip-preview", *with_pack, stack=stack)
         change_setting(run.project, stack)
-        changed = median_seconds(lambda: run.pulumi("preview", *with_pack, stack=stack), runs)
+        changed = median_seconds(lambda: run.pulumi("preview", *with_pack, stack=stack), runs=runs)[0]
     return report(stack, first, bare, changed, floor)
 
 
