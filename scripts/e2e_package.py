@@ -3,11 +3,12 @@ real engine reads from the provider, and the three consumers of examples/ on the
 policy pack and the secrecy check on its state:
 
 - Python installs the wheel and deploys the cache alone into an existing namespace: up, no-change preview, the
-  plans of a new maxmemory (held to the change table) and of the target's protect and instance, destroy (which
-  leaves the claim);
+  plans of a new maxmemory (held to the change table) and of the target's protect, instance and strictSpread,
+  destroy (which leaves the claim);
 - TypeScript runs `pulumi package add` on the provider and deploys the event bus: preview, then up;
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
-  private dockerd, healthy and published at its port plus the offset; no change, destroy keeping the volume;
+  private dockerd, healthy and published at its port plus the offset; no change, the plans of the target's
+  protect and hostPortOffset, destroy keeping the volume;
 - Pulumi YAML uses the cache and the catalog database: a preview that passes the staging pack, and one that the
   prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS. That pack is
   the wheel's, in a pack folder of two files such as another program would keep.
@@ -27,12 +28,18 @@ from scripts.local_dockerd import Dockerd
 
 STACK = "e2e"
 DOCKER_STACK = "e2e-docker"
-# a target's own argument, a new value, and what its real plan must do to Redis's StatefulSet (README, "Using the
-# components in another program"): the claims stay either way
+# a target's own argument, a new value, and what its real plan must do to Redis's StatefulSet or container (README,
+# "Using the components in another program"): the claims and volumes stay either way
 TARGET_CHANGES = [
     ("protect", "true", ("same", "update")),  # the state alone
     ("instance", "team-cache", ("replace",)),  # in every selector, which the API server keeps
+    ("strictSpread", "true", ("same",)),  # one replica has no spread rule to make strict: nothing changes
 ]
+DOCKER_TARGET_CHANGES = [
+    ("protect", "true", ("same", "update")),  # the volumes' state alone
+    ("hostPortOffset", "2000", ("replace",)),  # a container's published ports are fixed at its creation
+]
+CONTAINER = "docker:index/container:Container"
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
@@ -138,18 +145,7 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack)
             hold(Plan(json.loads(output).get("steps", []), output, failed=False), "cache.maxmemory", "kubernetes")
         )
         run.pulumi("config", "rm", "maxmemory", stack=STACK)
-    for key, value, ops in TARGET_CHANGES:
-        with run.step(f"package, Python: day 2, the target's {key} = {value}: Redis {' or '.join(ops)}") as notes:
-            run.pulumi("config", "set", key, value, stack=STACK)
-            output = run.pulumi("preview", "--json", *pack.args("staging"), stack=STACK, stdout=True)
-            plan = Plan(json.loads(output).get("steps", []), output, failed=False)
-            (redis,) = [step for step in plan.of(STATEFULSET) if plan.name(step) == "redis"]
-            if lost := plan.data_lost():
-                raise StepFailedError(f"{key}: the plan deletes data: {lost}")
-            if redis["op"] not in ops:
-                raise StepFailedError(f"{key}: Redis's StatefulSet is {redis['op']}, not {' or '.join(ops)}")
-            notes.append(f"{redis['op']}, {len(plan.changed())} steps, no claim deleted")
-            run.pulumi("config", "rm", key, stack=STACK)
+    target_changes(run, "Python", STACK, pack=pack.args("staging"), workload=STATEFULSET, changes=TARGET_CHANGES)
     with run.step("package, Python: secrecy of the state") as notes:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
     with run.step("package, Python: destroy, which keeps the claim"):
@@ -157,6 +153,32 @@ def run_python(run: Run, cluster: Cluster, wheel: Path, state: Path, pack: Pack)
         claims = cluster.items(f"/api/v1/namespaces/{NAMESPACES['python']}/persistentvolumeclaims")
         if "data-redis-0" not in [claim["metadata"]["name"] for claim in claims]:
             raise StepFailedError("destroying the consumer's stack deleted Redis's claim")
+
+
+def target_changes(
+    run: Run,
+    consumer: str,
+    stack: str,
+    *,
+    pack: list[str],
+    workload: str,
+    changes: list[tuple[str, str, tuple[str, ...]]],
+) -> None:
+    """Each change's real plan, one at a time: Redis's `workload` does one of the ops given, and nothing that holds
+    data is deleted."""
+    for key, value, ops in changes:
+        with run.step(f"package, {consumer}: day 2, the target's {key} = {value}: Redis {' or '.join(ops)}") as notes:
+            run.pulumi("config", "set", key, value, stack=stack)
+            output = run.pulumi("preview", "--json", *pack, stack=stack, stdout=True)
+            plan = Plan(json.loads(output).get("steps", []), output, failed=False)
+            # the JSON leaves out a resource the plan does not touch
+            op = next((step["op"] for step in plan.of(workload) if plan.name(step) == "redis"), "same")
+            if lost := plan.data_lost():
+                raise StepFailedError(f"{key}: the plan deletes data: {lost}")
+            if op not in ops:
+                raise StepFailedError(f"{key}: Redis's {workload} is {op}, not {' or '.join(ops)}")
+            notes.append(f"{op}, {len(plan.changed())} steps, no claim or volume deleted")
+            run.pulumi("config", "rm", key, stack=stack)
 
 
 def run_typescript(run: Run, state: Path, pack: Pack) -> None:
@@ -203,8 +225,17 @@ def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:
         if state_of.get("Health", {}).get("Status") != "healthy" or "127.0.0.1:7379" not in published:
             raise StepFailedError(f"{redis}: {state_of.get('Health')}, published at {published}, not 127.0.0.1:7379")
         notes.append(f"{count_resources(consumer, DOCKER_STACK)} resources, {redis} healthy on 127.0.0.1:7379")
-    with run.step("package, Python on Docker: no-change preview, secrecy, destroy keeping the volume") as notes:
+    with run.step("package, Python on Docker: no-change preview"):
         consumer.pulumi("preview", "--expect-no-changes", stack=DOCKER_STACK)
+    target_changes(
+        consumer,
+        "Python on Docker",
+        DOCKER_STACK,
+        pack=pack.args("dev"),
+        workload=CONTAINER,
+        changes=DOCKER_TARGET_CHANGES,
+    )
+    with run.step("package, Python on Docker: secrecy, destroy keeping the volume") as notes:
         # the generated passwords and secret outputs: the state marks every upload secret, paths and configs too
         notes.append(f"{check_secrecy(consumer, DOCKER_STACK, state, marked=False)} generated or output secrets")
         consumer.pulumi("destroy", "--yes", stack=DOCKER_STACK)

@@ -8,13 +8,17 @@ from components import Cache, KubernetesTargetArgs, TargetArgs
 
 config = pulumi.Config()
 target: TargetArgs
+protect = config.get_bool("protect") or False  # as in prod: claims, StatefulSets and volumes refuse deletion
 if network := config.get("network"):
-    target = {"docker": {"network": network, "host_port_offset": config.get_int("hostPortOffset") or 0}}
+    target = {
+        "docker": {"network": network, "host_port_offset": config.get_int("hostPortOffset") or 0, "protect": protect}
+    }
 else:
     kubernetes: KubernetesTargetArgs = {
         "namespace": config.require("namespace"),
         "tls": {"enabled": False},
-        "protect": config.get_bool("protect") or False,  # prod: claims and StatefulSets refuse deletion
+        "protect": protect,
+        "strict_spread": config.get_bool("strictSpread") or False,  # replicas on different nodes, not only preferred
     }
     if instance := config.get("instance"):  # unset: dictamesh-<stack>
         kubernetes["instance"] = instance
