@@ -1,6 +1,7 @@
 """The component package: its public API, its generated arguments and schema, and the components deployed alone
 on an explicit target, under the mock engine."""
 
+import ast
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 
 import components
 from components import Cache, CatalogDatabase, EventBus, TargetArgs
@@ -194,3 +196,21 @@ def test_bad_arguments_are_refused_by_name_before_any_resource(component: Any, a
     assert expected in message
     assert f"{component.__name__} 'refused'" in message
     assert not [r for r in recording.resources if r.type != "pulumi:pulumi:Stack"]
+
+
+def test_the_python_example_declares_every_config_key_it_reads() -> None:
+    # an undeclared key still works from `pulumi config set`, but the example's Pulumi.yaml is what a reader sees
+    example = ROOT / "examples" / "python"
+    read = {
+        call.args[0].value
+        for call in ast.walk(ast.parse((example / "__main__.py").read_text()))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "config"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+    }
+    declared = set(yaml.safe_load((example / "Pulumi.yaml").read_text())["config"])
+    assert read == declared
+    assert {"namespace", "network", "strictSpread"} <= read  # the parse finds the calls
