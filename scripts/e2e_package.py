@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.e2e_day2 import STATEFULSET, Plan, hold
+from scripts.e2e_day2 import STATEFULSET, Plan, hold, kind
 from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
 from scripts.local_cluster import Cluster
 from scripts.local_dockerd import Dockerd
@@ -166,6 +166,11 @@ def target_changes(
 ) -> None:
     """Each change's real plan, one at a time: Redis's `workload` does one of the ops given, and nothing that holds
     data is deleted."""
+    exported = json.loads(run.pulumi("stack", "export", stack=stack))
+    held = [r["urn"] for r in exported["deployment"].get("resources", []) if kind(r) == workload]
+    if not any(urn.rsplit("::", 1)[-1] == "redis" for urn in held):
+        # a plan reads an untouched resource as absent: absence only means "same" for one the stack holds
+        raise StepFailedError(f"the {consumer} stack holds no {workload} named redis, only {held}")
     for key, value, ops in changes:
         with run.step(f"package, {consumer}: day 2, the target's {key} = {value}: Redis {' or '.join(ops)}") as notes:
             run.pulumi("config", "set", key, value, stack=stack)
