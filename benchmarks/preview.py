@@ -21,9 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.evaluate import measure
 from scripts import local_cluster
-from scripts.e2e import copy_project, run_env
+from scripts.e2e import copy_project, evaluation_seconds, run_env
 from scripts.e2e_run import Run
 from scripts.engine import engine_env
 from scripts.local_dockerd import Dockerd
@@ -76,7 +75,7 @@ def change_setting(project: Path, stack: str) -> None:
 
 
 def report(stack: str, first: float, bare: float, changed: float | None, floor: float) -> str:
-    program = measure(stack)["total"]
+    program = evaluation_seconds(stack)
     pack = first - bare
     rest = bare - floor - program
     shown = f"{changed:.1f} s" if changed is not None else "not measured"
