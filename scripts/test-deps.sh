@@ -92,7 +92,14 @@ build_apiserver() {
     (cd "$wrapper" && go get "sigs.k8s.io/kwok@${kwok}" &&
         CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$kwok_bin" sigs.k8s.io/kwok/cmd/kwok)
     rm -rf "$wrapper"
-    echo "built: $bin/{kube-apiserver,kube-controller-manager,kube-scheduler,etcd} and $kwok_bin"
+    took "built: $bin/{kube-apiserver,kube-controller-manager,kube-scheduler,etcd} and $kwok_bin"
+}
+
+# each step's time in the log, so a cold run shows which build its minutes go to
+lap=$SECONDS
+took() {
+    echo "$* ($((SECONDS - lap)) s)"
+    lap=$SECONDS
 }
 
 missing=()
@@ -126,7 +133,7 @@ install)
         export DEBIAN_FRONTEND=noninteractive
         $sudo apt-get update -qq
         $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-        echo "installed: ${missing[*]}"
+        took "installed: ${missing[*]}"
     fi
     if [[ ! -x $promtool || ! -x $jaeger_bin || ! -x $weed || ! -f $(httproute_crd) || ! -f $(certificate_crd) ]] ||
         [[ ! -x $oauth2_proxy_bin || ! -x $oidc_bin || ! -x $kube_state_metrics_bin ]] ||
@@ -136,17 +143,17 @@ install)
     fi
     if [[ ! -f $(httproute_crd) ]]; then
         go mod download "sigs.k8s.io/gateway-api@${gateway_api}"
-        echo "downloaded: the Gateway API ${gateway_api} CRDs"
+        took "downloaded: the Gateway API ${gateway_api} CRDs"
     fi
     if [[ ! -f $(certificate_crd) ]]; then
         go mod download "github.com/cert-manager/cert-manager@${cert_manager}"
-        echo "downloaded: cert-manager ${cert_manager}'s CRDs"
+        took "downloaded: cert-manager ${cert_manager}'s CRDs"
     fi
     if ! alertmanager_built; then
         for command in amtool alertmanager; do
             GOBIN=$(dirname "$amtool") go install "github.com/prometheus/alertmanager/cmd/${command}@${alertmanager}"
         done
-        echo "built: $(dirname "$amtool")/{amtool,alertmanager}"
+        took "built: $(dirname "$amtool")/{amtool,alertmanager}"
     fi
     control_plane_built || build_apiserver
     if [[ ! -x $jaeger_bin ]]; then
@@ -157,7 +164,7 @@ install)
             go get "github.com/jaegertracing/jaeger@v1.$((minor + 63)).${patch}" &&
             GOFLAGS=-mod=mod go build -trimpath -o "$jaeger_bin" github.com/jaegertracing/jaeger/cmd/jaeger)
         rm -rf "$wrapper"
-        echo "built: $jaeger_bin"
+        took "built: $jaeger_bin"
     fi
     if [[ ! -x $weed ]]; then
         wrapper=$(mktemp -d)
@@ -169,23 +176,23 @@ install)
         # the module pin must be the image's release: refuse a binary of another version
         "$weed.new" version | grep -qw "$seaweedfs" || { echo "seaweedfs ${seaweedfs_module} is not ${seaweedfs}" >&2; exit 1; }
         mv "$weed.new" "$weed"
-        echo "built: $weed"
+        took "built: $weed"
     fi
     if [[ ! -x $oauth2_proxy_bin ]]; then
         CGO_ENABLED=0 GOBIN=$(dirname "$oauth2_proxy_bin") go install -trimpath \
             -ldflags "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=${oauth2_proxy}" \
             "github.com/oauth2-proxy/oauth2-proxy/v7@${oauth2_proxy}"
-        echo "built: $oauth2_proxy_bin"
+        took "built: $oauth2_proxy_bin"
     fi
     if [[ ! -x $kube_state_metrics_bin ]]; then
         CGO_ENABLED=0 GOBIN=$(dirname "$kube_state_metrics_bin") go install -trimpath \
             -ldflags "-X github.com/prometheus/common/version.Version=${kube_state_metrics#v}" \
             "k8s.io/kube-state-metrics/v2@${kube_state_metrics}"
-        echo "built: $kube_state_metrics_bin"
+        took "built: $kube_state_metrics_bin"
     fi
     if [[ ! -x $oidc_bin ]]; then
         (cd tests/oidc && CGO_ENABLED=0 go build -trimpath -o "$oidc_bin" .)
-        echo "built: $oidc_bin"
+        took "built: $oidc_bin"
     fi
     if [[ ! -x $promtool ]]; then
         # Prometheus v3.X.Y is the Go module version v0.3XX.Y; its go.mod's exclude directives make
@@ -197,7 +204,7 @@ install)
         (cd "$wrapper" &&
             go get "github.com/prometheus/prometheus@v0.$((major * 100 + minor)).${patch}" &&
             GOFLAGS=-mod=mod go build -trimpath -o "$promtool" github.com/prometheus/prometheus/cmd/promtool)
-        echo "built: $promtool"
+        took "built: $promtool"
     fi
     ;;
 *)
