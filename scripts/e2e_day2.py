@@ -188,7 +188,33 @@ def run_cluster_day2(run: Run, stack: str, cluster: Cluster) -> list[str]:
             raise StepFailedError("a new major's claim is not in the plan")
     notes.append(fewer_brokers(run, stack, cluster))
     notes.append(login_proxies(run, stack, cluster))
+    notes.append(backups_off_and_on(run, stack, cluster))
     return notes
+
+
+def backups_off_and_on(run: Run, stack: str, cluster: Cluster) -> str:
+    """Backups on, off, then on again, each for real: the claim that turning them off leaves behind is the one they
+    take back, not a new one (and not an AlreadyExists)."""
+    claim = "postgres-backup-backups"
+
+    def uid() -> str | None:
+        claims = cluster.items(f"/api/v1/namespaces/dictamesh-{stack}/persistentvolumeclaims")
+        return next((c["metadata"]["uid"] for c in claims if c["metadata"]["name"] == claim), None)
+
+    def up(enabled: bool) -> None:
+        with changed(run, stack, {"catalog.backup.enabled": enabled}):
+            run.pulumi("up", "--yes", "--skip-preview", *run.policy_args(stack), stack=stack)
+
+    up(True)
+    first = uid()
+    up(False)
+    cronjobs = cluster.items(f"/apis/batch/v1/namespaces/dictamesh-{stack}/cronjobs")
+    if first is None or uid() != first or any(c["metadata"]["name"] == "postgres-backup" for c in cronjobs):
+        raise StepFailedError(f"backups off: the CronJob must go and the claim stay ({first} -> {uid()})")
+    up(True)
+    if uid() != first:
+        raise StepFailedError(f"backups on again: {claim} is {uid()}, not the claim kept ({first})")
+    return "catalog.backup.enabled on, off, on: the CronJobs went and came back, the same claim kept throughout"
 
 
 # every UI exposed, those without a login behind the login proxies, signing in with an OIDC provider

@@ -31,6 +31,17 @@ def manifest(resource: Registered) -> dict[str, Any]:
     return {key: plain(value) for key, value in resource.inputs.items()}
 
 
+def created(recording: Recording) -> list[dict[str, Any]]:
+    """The objects an `up` makes, as manifests: each plain object, and each patch that makes its object (a claim
+    patch with access modes, which server-side apply creates). A patch without them changes an object that a
+    controller makes, which an apply of manifests never does."""
+    return [
+        manifest(r)
+        for r in kubernetes_objects(recording)
+        if not r.type.endswith("Patch") or "accessModes" in r.inputs.get("spec", {})
+    ]
+
+
 def write_manifests(recording: Recording, directory: Path, builtin: bool = False) -> list[Path]:
     """Every Kubernetes object as a file; with `builtin`, only those of Kubernetes' own API groups."""
     paths = []

@@ -10,11 +10,9 @@ import pytest
 
 from scripts.local_cluster import Cluster, RefusedError, start
 from tests.harness import Recording
-from tests.manifests import kubernetes_objects, manifest
+from tests.manifests import created, kubernetes_objects, manifest
 from tests.servers import wait_until
 from tests.test_exposure import GATEWAY_MODE, INGRESS_MODE, exposed
-
-PATCHES = ("Patch",)  # patch resources change objects that a dry run never created
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 def send(server: Cluster, recording: Recording) -> dict[str, list[str]]:
     """The namespace for real, then every other object as a dry run; warnings by object."""
-    objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
+    objects = created(recording)
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
     found = {f"Namespace/{ns['metadata']['name']}": server.apply(ns, dry_run=False) for ns in namespaces}
     for attempt in range(40):  # a custom resource's API appears a moment after its CRD
@@ -107,7 +105,7 @@ def test_every_pod_is_admitted_scheduled_and_ready(server: Cluster, stacks: dict
     is bound, the scheduler places every pod (the brokers one per node), and every Service gets ready
     endpoints once KWOK reports the pods ready; the topic Job completes."""
     recording = stacks[stack]
-    objects = [manifest(r) for r in kubernetes_objects(recording) if not r.type.endswith(PATCHES)]
+    objects = created(recording)
     for obj in sorted(objects, key=lambda o: o["kind"] != "Namespace"):
         server.apply(obj, dry_run=False)
     jobs = sum(1 for o in objects if o["kind"] == "Job")
@@ -247,7 +245,7 @@ def test_every_certificate_a_pod_mounts_is_one_the_cluster_holds(
     a pod the controllers made names the Secret of a Certificate in the namespace, and every Certificate's
     Secret is mounted by its server."""
     namespace = f"dictamesh-{stack}"
-    objects = [manifest(r) for r in kubernetes_objects(stacks[stack]) if not r.type.endswith(PATCHES)]
+    objects = created(stacks[stack])
     for obj in sorted(objects, key=lambda o: o["kind"] != "Namespace"):
         server.apply(obj, dry_run=False)
     held = server.items(f"/apis/cert-manager.io/v1/namespaces/{namespace}/certificates")

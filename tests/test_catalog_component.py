@@ -70,7 +70,7 @@ def test_backups_run_daily_to_their_own_claim(stacks: dict[str, Recording], stac
     assert env["PGUSER"] == "dictamesh_backup"
     assert env["RETENTION_DAYS"] == {"staging": "7", "prod": "14"}[stack]
     assert env["PGHOST"] == f"postgres.dictamesh-{stack}.svc.cluster.local"
-    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaim", "postgres-backup-backups")
+    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaimPatch", "postgres-backup-backups")
     assert claim.protect is (stack == "prod")
     assert {"name": "backups", "persistentVolumeClaim": {"claimName": "postgres-backup-backups"}} in pod["volumes"]
 

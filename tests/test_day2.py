@@ -149,7 +149,7 @@ def test_an_image_of_another_major_than_the_data_directorys_is_refused() -> None
 def test_a_new_storage_class_is_not_forced_on_claims_that_cannot_change_it(stacks: dict[str, Recording]) -> None:
     moved = run_stack("staging", changed("staging", "kubernetes.storageClass", "fast"), previous=stacks["staging"])
     assert any("kubernetes.storageClass 'standard' -> 'fast'" in w and "keeps the class" in w for w in moved.warnings)
-    claim = moved.one("kubernetes:core/v1:PersistentVolumeClaim", "postgres-backup-backups")
+    claim = moved.one("kubernetes:core/v1:PersistentVolumeClaimPatch", "postgres-backup-backups")
     # pulumi-kubernetes would replace a claim whose class changed, deleting it (and its dumps) first
     assert claim.retain_on_delete and "spec.storageClassName" in claim.ignore_changes
 
@@ -242,7 +242,7 @@ def test_the_nightly_backup_holds_no_superuser_and_a_restore_job_waits_for_an_op
     }
     assert not [
         r
-        for r in recording.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+        for r in recording.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
         if r.name.startswith("postgres-restore")
     ]
 

@@ -41,7 +41,10 @@ def registered_footprint(recording: Recording) -> Footprint:
         total += pod_requests(job.inputs["spec"]["template"], 1)
     for cron in recording.of_type(CRONJOB):
         total += pod_requests(cron.inputs["spec"]["jobTemplate"]["spec"]["template"], 1)
-    for claim in recording.of_type("kubernetes:core/v1:PersistentVolumeClaim"):
+    # a patch with access modes makes a job's claim; one without only resizes a StatefulSet's (counted above)
+    for claim in recording.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch"):
+        if "accessModes" not in claim.inputs["spec"]:
+            continue
         total += Footprint(
             storage_mib=memory_bytes(claim.inputs["spec"]["resources"]["requests"]["storage"]) // 2**20, claims=1
         )

@@ -153,7 +153,7 @@ def test_kubernetes_jobs_and_scheduled_jobs() -> None:
     assert migrate.inputs["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     cron = recording.one("kubernetes:batch/v1:CronJob", "nightly").inputs["spec"]
     assert cron["schedule"] == "@daily" and cron["concurrencyPolicy"] == "Forbid"
-    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaim", "nightly-out")
+    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaimPatch", "nightly-out")
     assert claim.protect and claim.inputs["spec"]["resources"]["requests"]["storage"] == "5Gi"
     assert "readinessProbe" not in cron["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
 

@@ -307,14 +307,24 @@ class KubernetesRuntime:
         for key, volume in workload.volumes.items():
             if volume.borrowed_from:
                 continue  # the other job's claim
-            claim = k8s.core.v1.PersistentVolumeClaim(
+            # A patch, which server-side apply creates when missing and adopts when a change left it behind
+            # (backups off, then on again): pulumi-kubernetes 4.32.0 creates a plain claim client-side, and the
+            # retained one would fail that with AlreadyExists. The alias keeps a claim made as a plain one.
+            claim = k8s.core.v1.PersistentVolumeClaimPatch(
                 f"{workload.name}-{key}",
-                metadata={**metadata, "name": f"{workload.name}-{key}"},
+                metadata={
+                    **metadata,
+                    "name": f"{workload.name}-{key}",
+                    "annotations": {"pulumi.com/patchForce": "true"},  # the stack's claim: its fields are ours
+                },
                 spec=self._claim(volume.size, workload.name),
                 opts=pulumi.ResourceOptions.merge(
                     opts,
                     pulumi.ResourceOptions(
-                        protect=self._protect, retain_on_delete=True, ignore_changes=["spec.storageClassName"]
+                        protect=self._protect,
+                        retain_on_delete=True,
+                        ignore_changes=["spec.storageClassName"],
+                        aliases=[pulumi.Alias(type_="kubernetes:core/v1:PersistentVolumeClaim")],
                     ),
                 ),
             )
