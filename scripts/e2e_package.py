@@ -16,6 +16,7 @@ policy pack and the secrecy check on its state:
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,9 +205,12 @@ def run_typescript(run: Run, state: Path, pack: Pack) -> None:
 
 
 def run_yaml(run: Run, pack: Pack) -> None:
-    with run.step("package, YAML: preview of the cache and the catalog database with the pack") as notes:
+    with run.step("package, YAML: preview of the cache and the catalog database, with backups, with the pack") as notes:
         output = run.pulumi("preview", *pack.args("staging"), stack=STACK)
-        notes.append(f"{change_count(output)} resources")
+        for cronjob in ("postgres-backup", "postgres-restore"):
+            if not re.search(rf"kubernetes:batch/v1:CronJob {cronjob} +create", output):
+                raise StepFailedError(f"the catalog's backup.enabled made no CronJob {cronjob}:\n{output[-3000:]}")
+        notes.append(f"{change_count(output)} resources, the backup and restore CronJobs among them")
     with run.step("package, YAML: the prod pack refuses the consumer's plain-text datastores"):
         output = run.pulumi("preview", *pack.args("prod"), stack=STACK, ok=False)
         for workload in ("redis", "postgres"):

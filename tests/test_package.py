@@ -54,7 +54,7 @@ def test_a_stale_schema_fails_the_check(tmp_path: Path, monkeypatch: pytest.Monk
 def test_the_public_api_is_what_the_package_exports() -> None:
     assert components.__all__ == sorted(components.__all__)
     assert {c.__name__ for c in COMPONENTS} <= set(components.__all__)
-    assert components.__version__ == "0.2.0"
+    assert components.__version__ == "0.3.0"
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert f"## {components.__version__}" in changelog, "CHANGELOG.md has no entry for this version"
 
@@ -127,6 +127,23 @@ def test_the_catalog_and_event_bus_alone() -> None:
     assert brokers.inputs["spec"]["replicas"] == 3
 
 
+def test_the_catalogs_scheduled_backups_keep_their_claim() -> None:
+    backup = {"enabled": True, "schedule": "30 3 * * *", "retention_days": 14, "storage": "50Gi"}
+    recording = deployed((CatalogDatabase, "catalog", {"target": KUBERNETES, "backup": backup}))
+    dumps = recording.one("kubernetes:batch/v1:CronJob", "postgres-backup")
+    assert dumps.inputs["spec"]["schedule"] == "30 3 * * *"
+    assert {"name": "RETENTION_DAYS", "value": "14"} in dumps.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]["env"]
+    assert recording.one("kubernetes:batch/v1:CronJob", "postgres-restore").inputs["spec"]["suspend"] is True
+    claim = recording.one("kubernetes:core/v1:PersistentVolumeClaimPatch", "postgres-backup-backups")
+    assert claim.inputs["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    assert claim.retain_on_delete  # turning backups off leaves the dumps in the namespace
+    # a server-side apply, which adopts the claim left behind when backups are turned on again
+    assert claim.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
+    assert not deployed((CatalogDatabase, "catalog", {"target": KUBERNETES})).of_type("kubernetes:batch/v1:CronJob")
+
+
 def test_generated_passwords_stay_secret_in_the_outputs() -> None:
     def program() -> None:
         cache = Cache("cache", {"target": KUBERNETES})
@@ -178,8 +195,8 @@ def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> N
         (EventBus, {"target": KUBERNETES, "brokers": 3, "topics": [{"name": "t", "replicas": 5}]}, "replicas = 5"),
         (
             CatalogDatabase,
-            {"target": KUBERNETES, "backup": {"enabled": True}},
-            "backup: not an argument of CatalogDatabase",
+            {"target": {"docker": {"network": "n"}}, "backup": {"enabled": True}},
+            "backup.enabled = True: scheduled backups are a CronJob of the kubernetes target",
         ),
         (Cache, {"target": {"docker": {"instance": "team"}}}, "target.docker.network: required"),
         (Cache, {"target": {"docker": {"network": "n", "hostPortOffset": 1}}}, "target.docker.hostPortOffset: unknown"),

@@ -48,14 +48,36 @@ class PostgresTuning(Section):
 
 
 class BackupSettings(Section):
-    enabled: bool = False
-    schedule: Cron = "0 2 * * *"
-    retention_days: int = Field(default=7, ge=1, le=365)
-    storage: ClaimSize = "20Gi"
+    """Scheduled dumps of the catalog (pg_dump, as the read-only backup role) into a claim of their own."""
+
+    enabled: Annotated[
+        bool,
+        OnChange(
+            "live",
+            "none",
+            "off: the CronJobs go, the claim stays with its dumps, out of the stack (refused while protected: prod); "
+            "on again: the claim left behind is taken back",
+        ),
+    ] = Field(
+        default=False,
+        description="a CronJob dumps the catalog on the schedule, and a suspended one restores a dump "
+        "(docs/runbook.md); the kubernetes target only",
+    )
+    schedule: Cron = Field(
+        default="0 2 * * *",
+        description="when a backup starts, in kube-controller-manager's time zone (UTC on most clusters)",
+    )
+    retention_days: int = Field(
+        default=7, ge=1, le=365, description="older dumps are deleted before a new one is written; the newest stays"
+    )
+    storage: ClaimSize = Field(default="20Gi", description="the backups' claim")
     timeout_minutes: int = Field(
         default=60, ge=5, le=1440, description="a backup still running after this is stopped and counted failed"
     )
-    resources: Resources = Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi")
+    resources: Resources = Field(
+        default=Resources(cpu="250m", memory="512Mi", ephemeral_storage="1Gi"),
+        description="the backup and restore jobs' container",
+    )
 
 
 FIRST_MAJOR = 16  # the major every stack was founded on
@@ -137,7 +159,9 @@ class CatalogSettings(Section):
     tuning: PostgresTuning = Field(
         default=PostgresTuning(), description="memory and connection settings of postgresql.conf"
     )
-    backup: Annotated[BackupSettings, OnChange("live", "none")] = BackupSettings()
+    backup: Annotated[BackupSettings, OnChange("live", "none")] = Field(
+        default=BackupSettings(), description="scheduled dumps, on the kubernetes target"
+    )
     converge_resources: Annotated[Resources, STATELESS] = Field(
         default=Resources(cpu="100m", memory="128Mi", ephemeral_storage="256Mi"),
         description="the converge job's container, which keeps the roles, passwords and extensions in step",

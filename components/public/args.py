@@ -146,6 +146,26 @@ class PostgresTuningArgs(TypedDict, total=False):
     """at least 30; at most 5000; the application's role may open all but 20 of them. Default: `100`."""
 
 
+class BackupArgs(TypedDict, total=False):
+    """Scheduled dumps of the catalog (pg_dump, as the read-only backup role) into a claim of their own."""
+
+    enabled: bool
+    """a CronJob dumps the catalog on the schedule, and a suspended one restores a dump (docs/runbook.md); the
+    kubernetes target only. Default: `false`."""
+    schedule: str
+    """a cron schedule of five fields, or @hourly, @daily, @weekly, @monthly or @yearly; when a backup starts, in
+    kube-controller-manager's time zone (UTC on most clusters). Default: `0 2 * * *`."""
+    retention_days: int
+    """at least 1; at most 365; older dumps are deleted before a new one is written; the newest stays. Default: `7`."""
+    storage: str
+    """a Kubernetes quantity such as 512Mi or 2Gi; the backups' claim. Default: `20Gi`."""
+    timeout_minutes: int
+    """at least 5; at most 1440; a backup still running after this is stopped and counted failed. Default: `60`."""
+    resources: ResourcesArgs
+    """the backup and restore jobs' container. Default: `{"cpu": "250m", "memory": "512Mi", "ephemeralStorage":
+    "1Gi"}`."""
+
+
 class CatalogDatabaseArgs(TypedDict, total=False):
     """The arguments of CatalogDatabase: where it runs, and its settings."""
 
@@ -178,6 +198,10 @@ class CatalogDatabaseArgs(TypedDict, total=False):
     tuning: PostgresTuningArgs
     """memory and connection settings of postgresql.conf. Default: `{"sharedBuffers": "256MB", "effectiveCacheSize":
     "1GB", "workMem": "16MB", "maintenanceWorkMem": "64MB", "maxConnections": 100}`."""
+    backup: BackupArgs
+    """scheduled dumps, on the kubernetes target. Default: `{"enabled": false, "schedule": "0 2 * * *",
+    "retentionDays": 7, "storage": "20Gi", "timeoutMinutes": 60, "resources": {"cpu": "250m", "memory": "512Mi",
+    "ephemeralStorage": "1Gi"}}`."""
     converge_resources: ResourcesArgs
     """the converge job's container, which keeps the roles, passwords and extensions in step. Default: `{"cpu":
     "100m", "memory": "128Mi", "ephemeralStorage": "256Mi"}`."""

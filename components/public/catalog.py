@@ -6,7 +6,7 @@ import pulumi
 from components.catalog import component
 from components.catalog.settings import CatalogSettings
 from components.public.args import CatalogDatabaseArgs
-from components.public.target import publish, runtime_of, settings_of
+from components.public.target import ArgsError, publish, runtime_of, settings_of
 
 
 class CatalogDatabase(pulumi.ComponentResource):
@@ -28,5 +28,10 @@ class CatalogDatabase(pulumi.ComponentResource):
     def __init__(self, name: str, args: CatalogDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings = settings_of(CatalogSettings, CatalogDatabaseArgs, args, "CatalogDatabase", name)
         runtime = runtime_of(args, "CatalogDatabase", name, opts)  # both refuse bad arguments before any resource
+        if settings.backup.enabled and args["target"].get("docker") is not None:
+            raise ArgsError(
+                f"CatalogDatabase {name!r}: backup.enabled = True: scheduled backups are a CronJob of the kubernetes "
+                "target; on docker, take dumps with pg_dump at host_address"
+            )
         super().__init__("dictamesh:index:CatalogDatabase", name, {}, opts)
         publish(self, component.CatalogDatabase(name, settings, runtime, pulumi.ResourceOptions(parent=self)))
