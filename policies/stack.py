@@ -18,7 +18,6 @@ STATEFUL = {
     "kubernetes:core/v1:PersistentVolumeClaim",
     "docker:index/volume:Volume",
 }
-CLAIM_PATCH = "kubernetes:core/v1:PersistentVolumeClaimPatch"
 
 
 def _namespace(resource: PolicyResource) -> Any:
@@ -66,17 +65,9 @@ def _default_deny(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
-def _holds_state(resource: PolicyResource) -> bool:
-    """A StatefulSet, a volume or a claim, or a claim patch with access modes: one that makes its claim, where one
-    without them only resizes a StatefulSet's."""
-    if resource.resource_type == CLAIM_PATCH:
-        return "accessModes" in (resource.props.get("spec") or {})
-    return resource.resource_type in STATEFUL
-
-
 def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
     for resource in args.resources:
-        if _holds_state(resource) and not resource.opts.protect:
+        if resource.resource_type in STATEFUL and not resource.opts.protect:
             report(
                 f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name} holds state but is not protected: "
                 "`pulumi destroy` or a replacement would delete its data. Set protect=True.",

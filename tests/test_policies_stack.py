@@ -81,13 +81,6 @@ def test_stateful_resources_must_be_protected() -> None:
         "would delete its data. Set protect=True."
     ]
     assert violations(policy, [resource("docker:index/volume:Volume", {"name": "v"}, protect=True)]) == []
-    patch = "kubernetes:core/v1:PersistentVolumeClaimPatch"
-    makes = resource(patch, {"spec": {"accessModes": ["ReadWriteOnce"]}}, name="postgres-backup-backups")
-    resizes = resource(patch, {"spec": {"resources": {"requests": {"storage": "2Gi"}}}}, name="data-redis-0")
-    assert violations(policy, [makes, resizes]) == [
-        "PersistentVolumeClaimPatch postgres-backup-backups holds state but is not protected: `pulumi destroy` or a "
-        "replacement would delete its data. Set protect=True."
-    ]
 
 
 def test_the_event_bus_needs_enough_brokers() -> None:
