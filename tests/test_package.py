@@ -59,6 +59,13 @@ def test_the_public_api_is_what_the_package_exports() -> None:
     assert f"## {components.__version__}" in changelog, "CHANGELOG.md has no entry for this version"
 
 
+@pytest.mark.parametrize("folder", ["provider", "examples/python"])
+def test_what_installs_the_wheel_pins_this_version(folder: str) -> None:
+    """The provider's and the Python example's venvs install the wheel `make package` builds: its version alone."""
+    pins = (ROOT / folder / "requirements.txt").read_text().split()
+    assert f"dictamesh-infra=={components.__version__}" in pins
+
+
 def test_every_input_and_output_of_the_schema_is_documented() -> None:
     schema = json.loads(package_schema.render_schema())
     undocumented = []
