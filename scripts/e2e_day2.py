@@ -193,8 +193,8 @@ def run_cluster_day2(run: Run, stack: str, cluster: Cluster) -> list[str]:
 
 
 def backups_off_and_on(run: Run, stack: str, cluster: Cluster) -> str:
-    """Backups on, off, then on again, each for real: the claim that turning them off leaves behind is the one they
-    take back, not a new one (and not an AlreadyExists)."""
+    """Backups off, then on again, each for real: the claim that turning them off leaves behind is the one they take
+    back, not a new one (and not an AlreadyExists)."""
     claim = "postgres-backup-backups"
 
     def uid() -> str | None:
@@ -215,7 +215,7 @@ def backups_off_and_on(run: Run, stack: str, cluster: Cluster) -> str:
     up(True)
     if uid() != first:
         raise StepFailedError(f"backups on again: {claim} is {uid()}, not the claim kept ({first})")
-    return "catalog.backup.enabled on, off, on: the CronJobs went and came back, the same claim kept throughout"
+    return "catalog.backup.enabled off, then on: the CronJobs went and came back, the same claim kept throughout"
 
 
 # every UI exposed, those without a login behind the login proxies, signing in with an OIDC provider
