@@ -90,6 +90,9 @@ class Broker:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGTERM)
+        return self.ended()
+
+    def ended(self) -> tuple[int, str]:
         output, _ = self.process.communicate(timeout=20)
         return self.process.returncode, output
 
@@ -149,6 +152,22 @@ def test_a_restarted_broker_leaves_maintenance_once_it_is_ready(tmp_path: Path) 
         assert not admin.calls("DELETE", "/v1/brokers/1/maintenance")  # not while it catches up
         admin.update(status="ready")
         until(lambda: admin.state()["maintenance"] is None)
+
+
+def test_a_broker_still_starting_when_it_is_stopped_stays_in_maintenance_through_its_drain(tmp_path: Path) -> None:
+    """The start's wait to leave maintenance ends before the drain: the cluster turning healthy mid-drain made it
+    take the broker out of maintenance, and the drain never finished (first seen as a flaky CI run)."""
+    with run(tmp_path, {"brokers": THREE, "healthy": False, "drain_polls": 3}, {"DRAIN_SECONDS": "10"}) as (
+        broker,
+        admin,
+    ):
+        until(lambda: bool(admin.calls("GET", "/v1/cluster/health_overview")))  # waiting for a healthy cluster
+        broker.process.send_signal(signal.SIGTERM)
+        until(lambda: bool(admin.calls("PUT", "/v1/brokers/1/maintenance")))
+        admin.update(healthy=True)
+        code, output = broker.ended()
+        assert code == 0 and "moved its leadership" in output, output
+        assert not admin.calls("DELETE", "/v1/brokers/1/maintenance")
 
 
 def test_under_sasl_the_drain_logs_in_without_a_password_on_any_command_line(tmp_path: Path) -> None:

@@ -69,9 +69,12 @@ drain() {
 }
 
 # once this broker is ready and the cluster healthy again (its replicas caught up), or at the latest
-# HEALTHY_WAIT seconds after it is ready: a broker left in maintenance would hold the one slot
+# HEALTHY_WAIT seconds after it is ready: a broker left in maintenance would hold the one slot. On SIGTERM it
+# ends after its current command, so a request in flight lands before the drain starts (a DELETE landing after
+# the drain's PUT took the broker out of maintenance mid-drain: found by a flaky test)
 leave_maintenance() {
     local id deadline
+    trap 'exit 0' TERM
     until public "$ADMIN_URL/v1/status/ready" | grep -q '"ready"'; do sleep 2; done
     deadline=$((SECONDS + ${HEALTHY_WAIT:-600}))
     until public "$ADMIN_URL/v1/cluster/health_overview" | grep -Eq '"is_healthy": ?true' ||
@@ -85,15 +88,17 @@ leave_maintenance() {
 
 stop() {
     trap '' TERM INT
+    kill -TERM "$leaver" 2>/dev/null
+    wait "$leaver"
     drain
     kill -TERM "$broker" 2>/dev/null
 }
 
+leave_maintenance &
+leaver=$!
 rpk "$@" &
 broker=$!
 trap stop TERM INT
-leave_maintenance &
-leaver=$!
 code=0
 while kill -0 "$broker" 2>/dev/null; do
     wait "$broker"
