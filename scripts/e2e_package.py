@@ -23,7 +23,14 @@ from pathlib import Path
 import yaml
 
 from scripts.e2e_day2 import STATEFULSET, Plan, hold, kind
-from scripts.e2e_run import Run, StepFailedError, change_count, check_secrecy, count_resources
+from scripts.e2e_run import (
+    Run,
+    StepFailedError,
+    change_count,
+    check_secrecy,
+    count_resources,
+    state_resources,
+)
 from scripts.local_cluster import Cluster
 from scripts.local_dockerd import Dockerd
 
@@ -167,8 +174,7 @@ def target_changes(
 ) -> None:
     """Each change's real plan, one at a time: Redis's `workload` does one of the ops given, and nothing that holds
     data is deleted."""
-    exported = json.loads(run.pulumi("stack", "export", stack=stack))
-    held = [r["urn"] for r in exported["deployment"].get("resources", []) if kind(r) == workload]
+    held = [r["urn"] for r in state_resources(run, stack) if kind(r) == workload]
     if not any(urn.rsplit("::", 1)[-1] == "redis" for urn in held):
         # a plan reads an untouched resource as absent: absence only means "same" for one the stack holds
         raise StepFailedError(f"the {consumer} stack holds no {workload} named redis, only {held}")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scripts import state_secrecy
 
@@ -92,9 +93,15 @@ def change_count(output: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def count_resources(run: Run, stack: str) -> int:
+def state_resources(run: Run, stack: str) -> list[dict[str, Any]]:
+    """The resources the stack's state holds, as `stack export` gives them (secrets encrypted)."""
     exported = json.loads(run.pulumi("stack", "export", stack=stack))
-    return len(exported["deployment"].get("resources", []))
+    resources: list[dict[str, Any]] = exported["deployment"].get("resources", [])
+    return resources
+
+
+def count_resources(run: Run, stack: str) -> int:
+    return len(state_resources(run, stack))
 
 
 def check_idempotent(run: Run, stack: str) -> None:

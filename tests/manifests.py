@@ -31,15 +31,16 @@ def manifest(resource: Registered) -> dict[str, Any]:
     return {key: plain(value) for key, value in resource.inputs.items()}
 
 
+def makes_its_object(resource: Registered) -> bool:
+    """Whether an `up` makes this object: a plain object does, and so does a claim patch with access modes (a
+    job's claim, which server-side apply creates). A patch without them changes an object that a controller
+    makes (a StatefulSet's claim, resized)."""
+    return not resource.type.endswith("Patch") or "accessModes" in resource.inputs.get("spec", {})
+
+
 def created(recording: Recording) -> list[dict[str, Any]]:
-    """The objects an `up` makes, as manifests: each plain object, and each patch that makes its object (a claim
-    patch with access modes, which server-side apply creates). A patch without them changes an object that a
-    controller makes, which an apply of manifests never does."""
-    return [
-        manifest(r)
-        for r in kubernetes_objects(recording)
-        if not r.type.endswith("Patch") or "accessModes" in r.inputs.get("spec", {})
-    ]
+    """The objects an `up` makes, as manifests, which an apply of manifests makes alike."""
+    return [manifest(r) for r in kubernetes_objects(recording) if makes_its_object(r)]
 
 
 def write_manifests(recording: Recording, directory: Path, builtin: bool = False) -> list[Path]:

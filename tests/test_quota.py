@@ -9,6 +9,7 @@ from components.config import ConfigError, parse
 from components.footprint import Footprint
 from components.quantity import cpu_cores, memory_bytes
 from tests.harness import Recording, run_stack, stack_config
+from tests.manifests import makes_its_object
 from tests.test_exposure import INGRESS_MODE, exposed
 
 QUOTA = "kubernetes:core/v1:ResourceQuota"
@@ -41,9 +42,9 @@ def registered_footprint(recording: Recording) -> Footprint:
         total += pod_requests(job.inputs["spec"]["template"], 1)
     for cron in recording.of_type(CRONJOB):
         total += pod_requests(cron.inputs["spec"]["jobTemplate"]["spec"]["template"], 1)
-    # a patch with access modes makes a job's claim; one without only resizes a StatefulSet's (counted above)
+    # a job's claim; a StatefulSet's, only resized by a patch, is counted above
     for claim in recording.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch"):
-        if "accessModes" not in claim.inputs["spec"]:
+        if not makes_its_object(claim):
             continue
         total += Footprint(
             storage_mib=memory_bytes(claim.inputs["spec"]["resources"]["requests"]["storage"]) // 2**20, claims=1
