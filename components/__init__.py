@@ -13,11 +13,13 @@ from components.public.args import (
     DockerTargetArgs,
     EventBusArgs,
     KubernetesTargetArgs,
+    SentryArgs,
     TargetArgs,
 )
 from components.public.cache import Cache
 from components.public.catalog import CatalogDatabase
 from components.public.event_bus import EventBus
+from components.public.sentry import Sentry
 from components.public.target import ArgsError
 
 __version__ = version("dictamesh-infra")  # pyproject.toml's, of the installed distribution
@@ -32,5 +34,7 @@ __all__ = [
     "EventBus",
     "EventBusArgs",
     "KubernetesTargetArgs",
+    "Sentry",
+    "SentryArgs",
     "TargetArgs",
 ]

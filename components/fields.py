@@ -3,7 +3,8 @@
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import pulumi
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic.alias_generators import to_camel
 
 from components.change import CLAIM_SIZE, HOST_PORT
@@ -45,6 +46,17 @@ def _cron(schedule: str) -> str:
 Cron = Annotated[str, AfterValidator(_cron)]
 
 
+def _secret(value: object) -> object:
+    """a secret: encrypted in the stack's config (`pulumi config set --secret --path`), or an Output (secret or
+    not) of a program that uses the package; it reaches the workload as a mounted secret file alone"""
+    if isinstance(value, pulumi.Output) or (isinstance(value, str) and value):
+        return value
+    raise ValueError("expected a secret: a non-empty string, or an Output of one")
+
+
+# An Output stays one: a consumer's secret arrives through the component provider as an Output of its own
+# (nested in its argument, the rest plain), and the settings never need its text, only its place in a Secret.
+SecretText = Annotated[str | pulumi.Output[str], PlainValidator(_secret)]
 Image = Annotated[str, AfterValidator(_pinned_image)]
 Memory = Annotated[str, matching(MEMORY_PATTERN, "a Kubernetes quantity such as 512Mi or 2Gi")]
 ClaimSize = Annotated[Memory, CLAIM_SIZE]  # the size of a persistent claim

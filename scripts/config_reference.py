@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
+from pulumi import Output
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -48,7 +49,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 
 def _union(args: tuple[Any, ...]) -> str:
-    names = " or ".join(_type_name(arg) for arg in args if arg is not type(None))
+    # a secret's Output is a package consumer's form of it (components.fields.SecretText), not the config's
+    names = " or ".join(_type_name(arg) for arg in args if arg is not type(None) and get_origin(arg) is not Output)
     return f"{names} (optional)" if type(None) in args else names
 
 
@@ -75,7 +77,10 @@ def _type_name(annotation: Any) -> str:
 
 def constraints(field: FieldInfo) -> list[str]:
     found = []
-    for item in field.metadata:
+    # an optional field's validators sit on the union's member (`SecretText | None`)
+    union = get_origin(field.annotation) in (Union, types.UnionType)
+    members = [get_args(arg)[1:] for arg in get_args(field.annotation) if union and hasattr(arg, "__metadata__")]
+    for item in [*field.metadata, *(item for member in members for item in member)]:
         if isinstance(item, annotated_types.Ge):
             found.append(f"at least {item.ge}")
         elif isinstance(item, annotated_types.Le):
@@ -84,7 +89,7 @@ def constraints(field: FieldInfo) -> list[str]:
             unit = "character(s)" if field.annotation is str else "item(s)"
             found.append(f"at least {item.min_length} {unit}")
         elif getattr(item, "func", None) is not None and item.func.__doc__:
-            found.append(item.func.__doc__.strip())
+            found.append(" ".join(item.func.__doc__.split()))
     if field.description:
         found.append(field.description)
     return found

@@ -9,14 +9,17 @@ policy pack and the secrecy check on its state:
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
   private dockerd, healthy and published at its port plus the offset; no change, the plans of the target's
   protect and hostPortOffset, destroy keeping the volume;
-- Pulumi YAML uses the cache and the catalog database: a preview that passes the staging pack, and one that the
-  prod pack refuses, since the consumer's Redis and PostgreSQL inside the components serve no TLS. That pack is
-  the wheel's, in a pack folder of two files such as another program would keep.
+- Pulumi YAML uses the cache, the catalog database with backups, and Sentry with an SMTP password from the
+  consumer's secret config: a preview that passes the staging pack, and one that the prod pack refuses, since the
+  consumer's Redis and PostgreSQL inside the components serve no TLS; then up, the secrecy check (the password
+  among the secrets), destroy. That pack is the wheel's, in a pack folder of two files such as another program
+  would keep.
 """
 
 import json
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +51,7 @@ DOCKER_TARGET_CHANGES = [
     ("hostPortOffset", "2000", ("replace",)),  # a container's published ports are fixed at its creation
 ]
 CONTAINER = "docker:index/container:Container"
-NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-data"}
+NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-apps"}
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
 NPM_CACHE = Path(os.environ.get("DICTAMESH_NPM_CACHE", Path.home() / ".cache" / "dictamesh" / "npm"))
@@ -65,7 +68,7 @@ def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, dry_run=False)
     run_python(example(run, "python"), cluster, wheel, state, checkout_pack(run))
     run_typescript(example(run, "typescript"), state, checkout_pack(run))
-    run_yaml(example(run, "yaml"), wheel_pack(scratch))
+    run_yaml(example(run, "yaml"), state, wheel_pack(scratch))
 
 
 def example(run: Run, name: str, stack: str = STACK) -> Run:
@@ -74,7 +77,7 @@ def example(run: Run, name: str, stack: str = STACK) -> Run:
     consumer.pulumi("stack", "init", "--secrets-provider", "passphrase", stack=stack)
     if stack == STACK:
         consumer.pulumi("config", "set", "namespace", NAMESPACES[name], stack=stack)
-    if stack == STACK and name != "yaml":  # which previews alone: no claim to bind
+    if stack == STACK and name != "yaml":  # whose claims take the cluster's default class
         consumer.pulumi("config", "set", "storageClass", STORAGE_CLASS, stack=stack)
     return consumer
 
@@ -210,18 +213,29 @@ def run_typescript(run: Run, state: Path, pack: Pack) -> None:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
 
 
-def run_yaml(run: Run, pack: Pack) -> None:
-    with run.step("package, YAML: preview of the cache and the catalog database, with backups, with the pack") as notes:
+def run_yaml(run: Run, state: Path, pack: Pack) -> None:
+    smtp_password = f"smtp-{secrets.token_hex(12)}"
+    run.pulumi("config", "set", "--secret", "smtpPassword", stack=STACK, stdin=smtp_password)
+    with run.step("package, YAML: preview of the cache, the catalog with backups and Sentry, with the pack") as notes:
         output = run.pulumi("preview", *pack.args("staging"), stack=STACK)
-        for cronjob in ("postgres-backup", "postgres-restore"):
+        for cronjob in ("postgres-backup", "postgres-restore", "sentry-cleanup"):
             if not re.search(rf"kubernetes:batch/v1:CronJob {cronjob} +create", output):
-                raise StepFailedError(f"the catalog's backup.enabled made no CronJob {cronjob}:\n{output[-3000:]}")
-        notes.append(f"{change_count(output)} resources, the backup and restore CronJobs among them")
+                raise StepFailedError(f"the example's arguments made no CronJob {cronjob}:\n{output[-3000:]}")
+        notes.append(f"{change_count(output)} resources, the backups' and Sentry's CronJobs among them")
     with run.step("package, YAML: the prod pack refuses the consumer's plain-text datastores"):
         output = run.pulumi("preview", *pack.args("prod"), stack=STACK, ok=False)
         for workload in ("redis", "postgres"):
             if f"datastores-encrypted-in-transit  (kubernetes:apps/v1:StatefulSet: {workload})" not in output:
                 raise StepFailedError(f"the prod pack did not stop the consumer's {workload}:\n{output[-3000:]}")
+    with run.step("package, YAML: up with the pack, the claims in the cluster's default class") as notes:
+        run.pulumi("up", "--yes", "--skip-preview", *pack.args("staging"), stack=STACK)
+        notes.append(f"{count_resources(run, STACK)} resources")
+    with run.step("package, YAML: secrecy of the state, the consumer's SMTP password among its secrets") as notes:
+        # the password crosses the provider as an Output nested in `smtp`, and must reach Sentry's Secret
+        given = {smtp_password: "the config's smtpPassword"}
+        notes.append(f"{check_secrecy(run, STACK, state, given=given)} secret values, none in plain text")
+    with run.step("package, YAML: destroy"):
+        run.pulumi("destroy", "--yes", stack=STACK)
 
 
 def run_python_on_docker(run: Run, dockerd: Dockerd, state: Path) -> None:

@@ -1,10 +1,11 @@
 """How the real-engine tier runs the CLI: the project copy, its environment, timed steps."""
 
+import base64
 import json
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,9 +121,12 @@ def up_with_policies(run: Run, stack: str, *extra: str) -> int:
     return count_resources(run, stack)
 
 
-def check_secrecy(run: Run, stack: str, state: Path, *, marked: bool = True) -> int:
+def check_secrecy(
+    run: Run, stack: str, state: Path, *, marked: bool = True, given: Mapping[str, str] | None = None
+) -> int:
     """No secret value in `stack export` without secrets, nor in any file of the state backend (`marked`:
-    state_secrecy.secret_values)."""
+    state_secrecy.secret_values). `given`: values a consumer passed in as secrets, by name; each must be in the
+    state as a secret, as itself or in base64 (a Secret's data), and neither form in plain text."""
     secrets = state_secrecy.secret_values(
         json.loads(run.pulumi("stack", "export", "--show-secrets", stack=stack)),
         json.loads(run.pulumi("stack", "export", stack=stack)),
@@ -132,6 +136,11 @@ def check_secrecy(run: Run, stack: str, state: Path, *, marked: bool = True) -> 
     )
     if not secrets:
         raise StepFailedError(f"{stack}: found no secret to look for: the check would prove nothing")
+    for value, name in (given or {}).items():
+        forms = {value, base64.b64encode(value.encode()).decode()}
+        if not forms & secrets.keys():
+            raise StepFailedError(f"{stack}: {name} is nowhere in the state as a secret: it reached no resource")
+        secrets.update(dict.fromkeys(forms, name))
     places = {"stack export": run.pulumi("stack", "export", stack=stack)}
     for path in sorted(state.rglob("*")):
         if path.is_file():

@@ -37,6 +37,7 @@ CERT_MANAGER_CRDS = ("certificates", "issuers")
 # the Gateway API release whose CRDs the cluster serves: the Gateways routes attach to, the HTTPRoutes
 GATEWAY_API_VERSION = "v1.4.0"
 GATEWAY_API_CRDS = ("gateways", "httproutes")
+DEFAULT_STORAGE_CLASS = "standard"  # staging's, and the class of claims that name none (the YAML example's)
 # a Gateway as a platform team keeps it, whose listener names say nothing of their protocols: one HTTPS, one plain
 # (no controller programs it here). make e2e puts it in this cluster; the mock engine's cluster holds it too.
 EDGE_GATEWAY: dict[str, Any] = {
@@ -303,13 +304,15 @@ class Cluster:
                 dry_run=False,
             )
 
-    def add_storage_class(self, name: str, volumes: int) -> None:
-        """A class without a provisioner and a pool of volumes the controller manager binds claims to."""
+    def add_storage_class(self, name: str, volumes: int, default: bool = False) -> None:
+        """A class without a provisioner and a pool of volumes the controller manager binds claims to; the
+        `default` class is the one of claims that name none."""
+        annotations = {"storageclass.kubernetes.io/is-default-class": "true"} if default else {}
         self.apply(
             {
                 "apiVersion": "storage.k8s.io/v1",
                 "kind": "StorageClass",
-                "metadata": {"name": name},
+                "metadata": {"name": name, "annotations": annotations},
                 "provisioner": "kubernetes.io/no-provisioner",
                 "volumeBindingMode": "Immediate",
                 "allowVolumeExpansion": True,
@@ -402,8 +405,9 @@ def start(work: Path) -> Cluster:
                 raise
     try:
         cluster.add_nodes(["zone-a", "zone-b", "zone-c"])  # prod spreads its brokers over three
+        # retained claims keep their volumes bound: staging's and prod's, and the package's consumers'
         for storage_class in sorted(stack_settings("storageClass")):
-            cluster.add_storage_class(storage_class, volumes=24)
+            cluster.add_storage_class(storage_class, volumes=48, default=storage_class == DEFAULT_STORAGE_CLASS)
         cluster.add_crds(cert_manager_crds() + [gateway_api_crd(name) for name in GATEWAY_API_CRDS])
     except BaseException:
         cluster.stop()

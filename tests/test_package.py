@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import pulumi
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 import components
-from components import Cache, CatalogDatabase, EventBus, TargetArgs
+from components import Cache, CatalogDatabase, EventBus, Sentry, TargetArgs
 from provider.__main__ import COMPONENTS
 from scripts import package_args, package_schema
 from tests.harness import ROOT, Recording, run_program
@@ -166,6 +167,38 @@ def test_generated_passwords_stay_secret_in_the_outputs() -> None:
             assert resource.secret_paths(), resource.urn  # a Secret's data, say: sent and kept as a secret
 
 
+@pytest.mark.parametrize("wrap", [pulumi.Output.secret, pulumi.Output.from_input], ids=["secret", "plain-output"])
+def test_sentry_alone_mounts_a_consumers_smtp_password_as_a_secret(wrap: Any) -> None:
+    """Through the component provider a consumer's secret arrives as an Output nested in its argument (seen with
+    the engine's YAML and Node.js hosts); Sentry only mounts it, and keeps it secret either way."""
+    password = f"smtp-{token_hex(8)}"
+    smtp = {"host": "smtp.example.com", "port": 2525, "username": "sentry", "sender": "s@example.com"}
+    recording = deployed((Sentry, "sentry", {"target": KUBERNETES, "smtp": {**smtp, "password": wrap(password)}}))
+    holders = [r for r in recording.resources if password in json.dumps(r.inputs)]
+    assert {r.type for r in holders} == {"kubernetes:core/v1:Secret"}
+    for holder in holders:
+        path = next(f"stringData.{key}" for key, value in holder.inputs["stringData"].items() if value == password)
+        assert holder.is_secret(path), holder.name
+    policy = recording.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "sentry-web-egress")
+    assert [port["port"] for port in policy.inputs["spec"]["egress"][0]["ports"]] == [443, 2525]
+    assert recording.one("kubernetes:batch/v1:CronJob", "sentry-cleanup").inputs["spec"]["schedule"] == "0 0 * * *"
+
+
+def test_sentry_alone_on_docker_publishes_its_front_door() -> None:
+    def program() -> None:
+        sentry = Sentry("sentry", {"target": {"docker": {"network": "team-net", "instance": "team"}}})
+        pulumi.export("url", sentry.url)
+        pulumi.export("admin", sentry.admin_password)
+
+    recording = run_program("consumer", program)
+    nginx = recording.one("docker:index/container:Container", "sentry-nginx")
+    assert nginx.inputs["name"] == "dictamesh-team-sentry-nginx"
+    assert nginx.inputs["ports"][0]["external"] == 9000 and nginx.inputs["ports"][0]["ip"] == "127.0.0.1"
+    assert recording.outputs["url"] == "http://127.0.0.1:9000"
+    assert recording.secret_outputs == {"admin"}
+    assert not [r for r in recording.resources if r.name == "sentry-cleanup"]  # no CronJob on docker
+
+
 def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> None:
     recording = deployed(
         (
@@ -204,6 +237,17 @@ def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> N
             CatalogDatabase,
             {"target": {"docker": {"network": "n"}}, "backup": {"enabled": True}},
             "backup.enabled = True: scheduled backups are a CronJob of the kubernetes target",
+        ),
+        (
+            Sentry,
+            {"target": {"docker": {"network": "n"}}, "cleanup_schedule": "0 3 * * *"},
+            "cleanup_schedule = '0 3 * * *': the docker target runs no scheduled jobs",
+        ),
+        (Sentry, {"target": KUBERNETES, "enabled": False}, "enabled: not an argument of Sentry"),
+        (
+            Sentry,
+            {"target": KUBERNETES, "smtp": {"host": "smtp.example.com", "sender": "s@example.com", "password": 7}},
+            "smtp.password = 7: expected a secret",
         ),
         (Cache, {"target": {"docker": {"instance": "team"}}}, "target.docker.network: required"),
         (Cache, {"target": {"docker": {"network": "n", "hostPortOffset": 1}}}, "target.docker.hostPortOffset: unknown"),

@@ -3,6 +3,8 @@ models; do not edit by hand. Keys are snake_case here and camelCase in the packa
 
 from typing import Required, TypedDict
 
+import pulumi
+
 
 class InTransitArgs(TypedDict, total=False):
     """TLS between the workloads: every datastore listener, certificates from cert-manager."""
@@ -14,8 +16,8 @@ class InTransitArgs(TypedDict, total=False):
     stack's own in its namespace; else the name of a cert-manager ClusterIssuer that puts its CA in the Secrets it
     issues (ca.crt), as CA and Vault issuers do. Default: `selfSigned`."""
     certificate_lifetime: str
-    """hours and minutes as cert-manager takes them: 2160h, 90m; how long a server's certificate is valid (cert-
-    manager's duration). Default: `2160h`."""
+    """hours and minutes as cert-manager takes them: 2160h, 90m; how long a server's certificate is valid
+    (cert-manager's duration). Default: `2160h`."""
     renew_before: str
     """hours and minutes as cert-manager takes them: 2160h, 90m; how long before it expires a certificate is renewed;
     at least 3h, which leaves the hourly reload jobs three runs to make PostgreSQL and Redis serve the renewal.
@@ -184,8 +186,8 @@ class CatalogDatabaseArgs(TypedDict, total=False):
     database: str
     """a lower-case SQL identifier, e.g. dictamesh. Default: `dictamesh_catalog`."""
     rename_from: str
-    """the deployed database to rename to `database`: the converge job closes its sessions and renames it (a no-op
-    once done)."""
+    """a lower-case SQL identifier, e.g. dictamesh; the deployed database to rename to `database`: the converge job
+    closes its sessions and renames it (a no-op once done)."""
     app_user: str
     """a lower-case SQL identifier, e.g. dictamesh; not postgres, dictamesh_monitor, dictamesh_backup,
     dictamesh_tls_reload or pg_*. Default: `dictamesh`."""
@@ -279,3 +281,169 @@ class EventBusArgs(TypedDict, total=False):
     """the topics the topics job keeps: created, grown and reconfigured. Default: `[]`."""
     clients: list[str]
     """workloads allowed to connect. Default: `["metadata-catalog", "graphql-gateway", "event-router"]`."""
+
+
+class SmtpArgs(TypedDict, total=False):
+    """Outgoing mail; off by default. Set the password with `pulumi config set --secret --path`."""
+
+    host: Required[str]
+    """a host name such as smtp.example.com; the SMTP server."""
+    port: int
+    """at least 1; at most 65535; the SMTP server's port, let out of the namespace. Default: `587`."""
+    username: str
+    """the SMTP user; unset: send without a login."""
+    password: pulumi.Input[str]
+    """a secret: encrypted in the stack's config (`pulumi config set --secret --path`), or an Output (secret or not)
+    of a program that uses the package; it reaches the workload as a mounted secret file alone; the SMTP user's
+    password."""
+    use_tls: bool
+    """STARTTLS on the connection. Default: `true`."""
+    sender: Required[str]
+    """an email address such as admin@example.com; the From address of Sentry's mail."""
+
+
+class SentryImagesArgs(TypedDict, total=False):
+    """As release 26.8.0 of getsentry/self-hosted pins them; what each image is: components/sentry/images.py."""
+
+    sentry: str
+    """an image pinned to a version tag or a digest. Default: `ghcr.io/getsentry/sentry:26.8.0`."""
+    snuba: str
+    """an image pinned to a version tag or a digest. Default: `ghcr.io/getsentry/snuba:26.8.0`."""
+    relay: str
+    """an image pinned to a version tag or a digest. Default: `ghcr.io/getsentry/relay:26.8.0`."""
+    symbolicator: str
+    """an image pinned to a version tag or a digest. Default: `ghcr.io/getsentry/symbolicator:26.8.0`."""
+    taskbroker: str
+    """an image pinned to a version tag or a digest. Default: `ghcr.io/getsentry/taskbroker:26.8.0`."""
+    postgres: str
+    """an image pinned to a version tag or a digest. Default: `postgres:14.24-bookworm`."""
+    redis: str
+    """an image pinned to a version tag or a digest. Default: `valkey/valkey:8.1.9-alpine`."""
+    kafka: str
+    """an image pinned to a version tag or a digest. Default: `confluentinc/cp-kafka:7.6.13`."""
+    clickhouse: str
+    """an image pinned to a version tag or a digest. Default:
+    `altinity/clickhouse-server:25.3.6.10034.altinitystable`."""
+    memcached: str
+    """an image pinned to a version tag or a digest. Default: `memcached:1.6.45-alpine`."""
+    nginx: str
+    """an image pinned to a version tag or a digest. Default: `nginx:1.31.3-alpine`."""
+    objectstore: str
+    """an image pinned to a version tag or a digest. Default:
+    `chrislusf/seaweedfs:4.40_large_disk@sha256:d07aa1dae03c687e0737b86130ded1b18474211a09e85d737fbe5508b8805139`."""
+
+
+class SentryResourcesArgs(TypedDict, total=False):
+    """Limits per container; each consumer and each snuba consumer gets its own."""
+
+    web: ResourcesArgs
+    """Default: `{"cpu": "1", "memory": "896Mi", "ephemeralStorage": "1Gi"}`."""
+    taskworker: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "640Mi", "ephemeralStorage": "1Gi"}`."""
+    taskscheduler: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "256Mi", "ephemeralStorage": "1Gi"}`."""
+    consumer: ResourcesArgs
+    """Default: `{"cpu": "250m", "memory": "384Mi", "ephemeralStorage": "1Gi"}`."""
+    events_consumer: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "448Mi", "ephemeralStorage": "1Gi"}`."""
+    snuba_api: ResourcesArgs
+    """Default: `{"cpu": "250m", "memory": "256Mi", "ephemeralStorage": "1Gi"}`."""
+    snuba_consumer: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "160Mi", "ephemeralStorage": "1Gi"}`."""
+    relay: ResourcesArgs
+    """Default: `{"cpu": "250m", "memory": "192Mi", "ephemeralStorage": "1Gi"}`."""
+    symbolicator: ResourcesArgs
+    """Default: `{"cpu": "250m", "memory": "192Mi", "ephemeralStorage": "1Gi"}`."""
+    taskbroker: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "1Gi"}`."""
+    nginx: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "64Mi", "ephemeralStorage": "256Mi"}`."""
+    postgres: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "384Mi", "ephemeralStorage": "1Gi"}`."""
+    redis: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "256Mi", "ephemeralStorage": "1Gi"}`."""
+    kafka: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "768Mi", "ephemeralStorage": "1Gi"}`."""
+    clickhouse: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "768Mi", "ephemeralStorage": "1Gi"}`."""
+    memcached: ResourcesArgs
+    """Default: `{"cpu": "100m", "memory": "64Mi", "ephemeralStorage": "256Mi"}`."""
+    objectstore: ResourcesArgs
+    """Default: `{"cpu": "250m", "memory": "192Mi", "ephemeralStorage": "1Gi"}`."""
+    bootstrap: ResourcesArgs
+    """Default: `{"cpu": "500m", "memory": "1Gi", "ephemeralStorage": "1Gi"}`."""
+
+
+class SentryStorageArgs(TypedDict, total=False):
+    """The `SentryStorage` section."""
+
+    postgres: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `10Gi`."""
+    redis: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `1Gi`."""
+    kafka: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `10Gi`."""
+    clickhouse: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `20Gi`."""
+    objectstore: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `10Gi`."""
+    symbolicator: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `5Gi`."""
+    taskbroker: str
+    """a Kubernetes quantity such as 512Mi or 2Gi. Default: `1Gi`."""
+
+
+class SentryArgs(TypedDict, total=False):
+    """The arguments of Sentry: where it runs, and its settings."""
+
+    target: Required[TargetArgs]
+    """Where it runs: a Docker network or a Kubernetes namespace."""
+    url_prefix: str
+    """an http:// or https:// URL; the URL users reach Sentry at; default: http://127.0.0.1:<hostPort> on docker, the
+    exposed URL on kubernetes, else the in-cluster address of its nginx."""
+    admin_email: str
+    """an email address such as admin@example.com. Default: `admin@dictamesh.local`."""
+    event_retention_days: int
+    """at least 1; at most 3650; events older than this are purged. Default: `90`."""
+    cleanup_schedule: str
+    """a cron schedule of five fields, or @hourly, @daily, @weekly, @monthly or @yearly; when `sentry cleanup`
+    deletes what is older than eventRetentionDays (a CronJob; none on docker: run `make sentry-cleanup`). Default: `0
+    0 * * *`."""
+    smtp: SmtpArgs
+    """outgoing mail (invitations, alerts); unset: none."""
+    taskworker_concurrency: int
+    """at least 1; at most 32; task processes per taskworker. Default: `2`."""
+    egress_ports: list[int]
+    """ports Sentry's own processes may reach outside the cluster: HTTPS for Slack and other integrations and for
+    source maps published on the web; SMTP's port is added when smtp is set. Default: `[443]`."""
+    host_port: int
+    """at least 1024; at most 65535. Default: `9000`."""
+    cache_size: str
+    """a Kubernetes quantity such as 512Mi or 2Gi; each Sentry process's scratch at /data, where it caches release
+    and debug files (upstream keeps them on its sentry-data volume): on Kubernetes an emptyDir of that size, on
+    Docker a tmpfs. Default: `512Mi`."""
+    images: SentryImagesArgs
+    """Default: `{"sentry": "ghcr.io/getsentry/sentry:26.8.0", "snuba": "ghcr.io/getsentry/snuba:26.8.0", "relay":
+    "ghcr.io/getsentry/relay:26.8.0", "symbolicator": "ghcr.io/getsentry/symbolicator:26.8.0", "taskbroker":
+    "ghcr.io/getsentry/taskbroker:26.8.0", "postgres": "postgres:14.24-bookworm", "redis":
+    "valkey/valkey:8.1.9-alpine", "kafka": "confluentinc/cp-kafka:7.6.13", "clickhouse":
+    "altinity/clickhouse-server:25.3.6.10034.altinitystable", "memcached": "memcached:1.6.45-alpine", "nginx":
+    "nginx:1.31.3-alpine", "objectstore":
+    "chrislusf/seaweedfs:4.40_large_disk@sha256:d07aa1dae03c687e0737b86130ded1b18474211a09e85d737fbe5508b8805139"}`."""
+    resources: SentryResourcesArgs
+    """Default: `{"web": {"cpu": "1", "memory": "896Mi", "ephemeralStorage": "1Gi"}, "taskworker": {"cpu": "500m",
+    "memory": "640Mi", "ephemeralStorage": "1Gi"}, "taskscheduler": {"cpu": "100m", "memory": "256Mi",
+    "ephemeralStorage": "1Gi"}, "consumer": {"cpu": "250m", "memory": "384Mi", "ephemeralStorage": "1Gi"},
+    "eventsConsumer": {"cpu": "500m", "memory": "448Mi", "ephemeralStorage": "1Gi"}, "snubaApi": {"cpu": "250m",
+    "memory": "256Mi", "ephemeralStorage": "1Gi"}, "snubaConsumer": {"cpu": "100m", "memory": "160Mi",
+    "ephemeralStorage": "1Gi"}, "relay": {"cpu": "250m", "memory": "192Mi", "ephemeralStorage": "1Gi"},
+    "symbolicator": {"cpu": "250m", "memory": "192Mi", "ephemeralStorage": "1Gi"}, "taskbroker": {"cpu": "100m",
+    "memory": "128Mi", "ephemeralStorage": "1Gi"}, "nginx": {"cpu": "100m", "memory": "64Mi", "ephemeralStorage":
+    "256Mi"}, "postgres": {"cpu": "500m", "memory": "384Mi", "ephemeralStorage": "1Gi"}, "redis": {"cpu": "100m",
+    "memory": "256Mi", "ephemeralStorage": "1Gi"}, "kafka": {"cpu": "500m", "memory": "768Mi", "ephemeralStorage":
+    "1Gi"}, "clickhouse": {"cpu": "500m", "memory": "768Mi", "ephemeralStorage": "1Gi"}, "memcached": {"cpu": "100m",
+    "memory": "64Mi", "ephemeralStorage": "256Mi"}, "objectstore": {"cpu": "250m", "memory": "192Mi",
+    "ephemeralStorage": "1Gi"}, "bootstrap": {"cpu": "500m", "memory": "1Gi", "ephemeralStorage": "1Gi"}}`."""
+    storage: SentryStorageArgs
+    """Default: `{"postgres": "10Gi", "redis": "1Gi", "kafka": "10Gi", "clickhouse": "20Gi", "objectstore": "10Gi",
+    "symbolicator": "5Gi", "taskbroker": "1Gi"}`."""

@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.change import SWITCHED, OnChange, Verdict
-from components.fields import ClaimSize, Cron, HostPort, Image, Memory, Resources, Section, matching
+from components.fields import ClaimSize, Cron, HostPort, Image, Memory, Resources, SecretText, Section, matching
 from components.footprint import Footprint, pods
 from components.image_facts import postgres_major
 from components.model import SCRATCH_SIZE
@@ -81,11 +81,11 @@ class SentryStorage(Section):
 class Smtp(Section):
     """Outgoing mail; off by default. Set the password with `pulumi config set --secret --path`."""
 
-    host: Hostname
-    port: int = Field(default=587, ge=1, le=65535)
-    username: str | None = None
-    password: str | None = None
-    use_tls: bool = True
+    host: Hostname = Field(description="the SMTP server")
+    port: int = Field(default=587, ge=1, le=65535, description="the SMTP server's port, let out of the namespace")
+    username: str | None = Field(default=None, description="the SMTP user; unset: send without a login")
+    password: SecretText | None = Field(default=None, description="the SMTP user's password")
+    use_tls: bool = Field(default=True, description="STARTTLS on the connection")
     sender: Email = Field(description="the From address of Sentry's mail")
 
 
@@ -103,7 +103,7 @@ class SentrySettings(Section):
         description="when `sentry cleanup` deletes what is older than eventRetentionDays (a CronJob; "
         "none on docker: run `make sentry-cleanup`)",
     )
-    smtp: Smtp | None = None
+    smtp: Smtp | None = Field(default=None, description="outgoing mail (invitations, alerts); unset: none")
     taskworker_concurrency: int = Field(default=2, ge=1, le=32, description="task processes per taskworker")
     egress_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
         default=[443],
