@@ -285,6 +285,7 @@ class Runtime(Protocol):
         """The URL users will reach a UI at through `expose`, known before anything is deployed."""
         ...
 
-    def expose(self, uis: Sequence[WebUi]) -> Exposed:
-        """Makes the UIs the settings name reachable from outside the target."""
+    def expose(self, uis: Sequence[WebUi], owner: pulumi.Resource | None = None) -> Exposed:
+        """Makes the UIs the settings name reachable from outside the target; `owner`: the component whose UIs
+        they are, when not the whole stack's."""
         ...

@@ -5,7 +5,8 @@ policy pack and the secrecy check on its state:
 - Python installs the wheel and deploys the cache alone into an existing namespace: up, no-change preview, the
   plans of a new maxmemory (held to the change table) and of the target's protect, instance and strictSpread,
   destroy (which leaves the claim);
-- TypeScript runs `pulumi package add` on the provider and deploys the event bus: preview, then up;
+- TypeScript runs `pulumi package add` on the provider and deploys the event bus with its Console exposed through
+  an Ingress and behind the login proxy: preview, up, no-change preview;
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
   private dockerd, healthy and published at its port plus the offset; no change, the plans of the target's
   protect and hostPortOffset, destroy keeping the volume;
@@ -52,6 +53,7 @@ DOCKER_TARGET_CHANGES = [
 ]
 CONTAINER = "docker:index/container:Container"
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-apps"}
+CONSOLE_DOMAIN = "team.example.com"  # the TypeScript example's Console at console.<domain>
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
 NPM_CACHE = Path(os.environ.get("DICTAMESH_NPM_CACHE", Path.home() / ".cache" / "dictamesh" / "npm"))
@@ -67,7 +69,7 @@ def run_package(run: Run, cluster: Cluster, scratch: Path, state: Path) -> None:
     for namespace in sorted(set(NAMESPACES.values())):
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, dry_run=False)
     run_python(example(run, "python"), cluster, wheel, state, checkout_pack(run))
-    run_typescript(example(run, "typescript"), state, checkout_pack(run))
+    run_typescript(example(run, "typescript"), cluster, state, checkout_pack(run))
     run_yaml(example(run, "yaml"), state, wheel_pack(scratch))
 
 
@@ -196,19 +198,33 @@ def target_changes(
             run.pulumi("config", "rm", key, stack=stack)
 
 
-def run_typescript(run: Run, state: Path, pack: Pack) -> None:
+def run_typescript(run: Run, cluster: Cluster, state: Path, pack: Pack) -> None:
     npm = {"npm_config_cache": str(NPM_CACHE), "npm_config_audit": "false", "npm_config_fund": "false"}
     run = Run(run.project, {**run.env, **npm}, run.logs, run.timings)
+    run.pulumi("config", "set", "domain", CONSOLE_DOMAIN, stack=STACK)  # the Console exposed, behind the login
     with run.step("package, TypeScript: `pulumi package add` on the provider, then npm install"):
         run.command(["pulumi", "package", "add", "../../provider"], "package-add")
         if not (run.project / "sdks" / "dictamesh" / "eventBus.ts").is_file():
             raise StepFailedError("`pulumi package add` generated no EventBus in sdks/dictamesh")
-    with run.step("package, TypeScript: preview of the event bus with the pack") as notes:
+    with run.step("package, TypeScript: preview of the event bus, its Console exposed, with the pack") as notes:
         output = run.pulumi("preview", *pack.args("staging"), stack=STACK)
         notes.append(f"{change_count(output)} resources")
-    with run.step("package, TypeScript: up with the pack") as notes:
+    with run.step("package, TypeScript: up with the pack, the Console behind its login proxy") as notes:
         run.pulumi("up", "--yes", "--skip-preview", *pack.args("staging"), stack=STACK)
-        notes.append(f"{count_resources(run, STACK)} resources")
+        namespace = NAMESPACES["typescript"]
+        routes = cluster.items(f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses")
+        backends = {
+            rule["host"]: path["backend"]["service"]["name"]
+            for route in routes
+            for rule in route["spec"]["rules"]
+            for path in rule["http"]["paths"]
+        }
+        url = json.loads(run.pulumi("stack", "output", "--json", stack=STACK, stdout=True)).get("consoleUrl")
+        if backends != {f"console.{CONSOLE_DOMAIN}": "console-login"} or url != f"https://console.{CONSOLE_DOMAIN}/":
+            raise StepFailedError(f"the Console is not exposed through its login: ingresses {backends}, url {url}")
+        notes.append(f"{count_resources(run, STACK)} resources, {url} through console-login")
+    with run.step("package, TypeScript: no-change preview (the login's generated secrets stay as they are)"):
+        run.pulumi("preview", "--expect-no-changes", stack=STACK)
     with run.step("package, TypeScript: secrecy of the state") as notes:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
 

@@ -37,9 +37,9 @@ COMPONENTS: dict[type[BaseModel], str] = {
     SentrySettings: "SentryArgs",
 }
 # What a component deployed alone does not choose: the namespace's owner does (the provider's kubeconfig, the
-# quota). Not offered yet: exposing UIs (the Console's, Sentry's), which the whole platform does once for all.
+# quota).
 LEFT_OUT: dict[type[BaseModel], set[str]] = {
-    KubernetesSettings: {"context", "render_dir", "namespace", "quota", "quota_headroom_percent", "exposure"},
+    KubernetesSettings: {"context", "render_dir", "namespace", "quota", "quota_headroom_percent"},
     SentrySettings: {"enabled"},  # this program's switch; a consumer that wants no Sentry builds none
 }
 

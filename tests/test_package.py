@@ -199,6 +199,54 @@ def test_sentry_alone_on_docker_publishes_its_front_door() -> None:
     assert not [r for r in recording.resources if r.name == "sentry-cleanup"]  # no CronJob on docker
 
 
+def test_a_components_uis_are_exposed_through_its_target_behind_the_login() -> None:
+    """The Console behind the sign-in proxy with a consumer's OIDC client secret, Sentry with its own login; each
+    component's exposure under the component, so that two of them fit in one program."""
+    client_secret = f"oidc-{token_hex(8)}"
+    idp = "https://login.example.com/realms/team"
+    oidc = {
+        "issuer_url": idp,
+        "client_id": "team-uis",
+        "client_secret": pulumi.Output.secret(client_secret),
+        "authorization_url": f"{idp}/auth",
+        "token_url": f"{idp}/token",
+        "jwks_url": f"{idp}/certs",
+    }
+    exposure = {
+        "mode": "ingress",
+        "domain": "team.example.com",
+        "ingress_class": "nginx",
+        "controller_namespace": "ingress-nginx",
+        "tls": {"cluster_issuer": "letsencrypt"},
+        "uis": ["console", "sentry"],
+        "login": {"oidc": oidc},
+    }
+    target: Any = {"kubernetes": {**KUBERNETES["kubernetes"], "exposure": exposure}}
+
+    def program() -> None:
+        bus = EventBus("event-bus", {"target": target})
+        for output in ("public_urls", "login_callbacks", "ui_basic_auth_user", "ui_basic_auth_password"):
+            pulumi.export(output, getattr(bus, output))
+        pulumi.export("sentry_url", Sentry("sentry", {"target": target}).url)
+
+    recording = run_program("consumer", program)
+    ingresses = {r.name: r.inputs for r in recording.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
+    assert set(ingresses) == {"console-ui", "sentry-ui"}
+    console_backend = ingresses["console-ui"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert console_backend["name"] == "console-login"  # through the proxy; Sentry signs its users in itself
+    assert recording.outputs["public_urls"] == {"console": "https://console.team.example.com/"}
+    assert recording.outputs["login_callbacks"] == ["https://console.team.example.com/oauth2/callback"]
+    assert recording.outputs["sentry_url"] == "https://sentry.team.example.com"  # without the slash, as Sentry wants
+    assert recording.secret_outputs == {"ui_basic_auth_password"}
+    holders = [r for r in recording.resources if client_secret in json.dumps(r.inputs)]
+    assert [r.name for r in holders] == ["console-login-secrets"]
+    assert holders[0].is_secret("stringData.client-secret")
+    owners = {r.parent for r in recording.of_type("dictamesh:platform:Exposure")}
+    assert owners == {
+        recording.one(f"dictamesh:index:{c}", n).urn for c, n in (("EventBus", "event-bus"), ("Sentry", "sentry"))
+    }
+
+
 def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> None:
     recording = deployed(
         (
@@ -248,6 +296,15 @@ def test_the_docker_target_names_containers_by_instance_and_offsets_ports() -> N
             Sentry,
             {"target": KUBERNETES, "smtp": {"host": "smtp.example.com", "sender": "s@example.com", "password": 7}},
             "smtp.password = 7: expected a secret",
+        ),
+        (
+            EventBus,
+            {
+                "target": {
+                    "kubernetes": {**KUBERNETES["kubernetes"], "exposure": {"mode": "ingress", "uis": ["console"]}}
+                }
+            },
+            "target.kubernetes.exposure.domain: required to name the hosts of console",
         ),
         (Cache, {"target": {"docker": {"instance": "team"}}}, "target.docker.network: required"),
         (Cache, {"target": {"docker": {"network": "n", "hostPortOffset": 1}}}, "target.docker.hostPortOffset: unknown"),

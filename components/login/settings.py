@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from components.fields import Image, Resources, Section, matching
+from components.fields import Image, Resources, SecretText, Section, matching
 from components.login import images
 
 HttpsUrl = Annotated[str, matching(r"https://[^\s/$.?#][^\s]*", "an https:// URL")]
@@ -28,9 +28,7 @@ class Oidc(Section):
 
     issuer_url: HttpsUrl = Field(description="the provider's issuer, as its ID tokens name it (`iss`)")
     client_id: str = Field(min_length=1)
-    client_secret: str = Field(
-        min_length=1, description="a secret: set it with `pulumi config set --secret --path ...clientSecret`"
-    )
+    client_secret: SecretText = Field(description="the client's secret at the provider")
     authorization_url: HttpsUrl = Field(description="`authorization_endpoint` of the discovery document")
     token_url: HttpsUrl = Field(description="`token_endpoint` of the discovery document")
     jwks_url: HttpsUrl = Field(description="`jwks_uri` of the discovery document")
@@ -53,7 +51,9 @@ class Login(Section):
     it, that user alone signs in, on a form.
     """
 
-    oidc: Oidc | None = None
+    oidc: Oidc | None = Field(
+        default=None, description="the provider users sign in with; unset: the generated user alone"
+    )
     admin_groups: list[Group] = Field(
         default=["dictamesh-admins"],
         min_length=1,

@@ -6,6 +6,129 @@ from typing import Required, TypedDict
 import pulumi
 
 
+class GatewayRefArgs(TypedDict, total=False):
+    """A Gateway that exists, which the UIs' HTTPRoutes attach to."""
+
+    name: Required[str]
+    """a DNS label: lower-case letters, digits and '-'; the Gateway's name."""
+    namespace: Required[str]
+    """a DNS label: lower-case letters, digits and '-'; the Gateway's namespace."""
+    listener: str
+    """the Gateway listener (sectionName) routes attach to; its protocol is read from the Gateway at each run and
+    must be HTTPS. Default: `https`."""
+
+
+class TlsArgs(TypedDict, total=False):
+    """The exposed UIs' certificate, in ingress mode: issued by cert-manager, or a Secret that exists."""
+
+    cluster_issuer: str
+    """cert-manager ClusterIssuer that issues the certificates."""
+    secret_name: str
+    """an existing TLS Secret in the namespace instead."""
+
+
+class OidcArgs(TypedDict, total=False):
+    """An OpenID Connect provider that signs users in (Keycloak, Dex, Okta, Entra ID, Google...). The proxies skip
+    discovery and take the provider's endpoints from here: oauth2-proxy discovers at start and exits when the
+    provider cannot be reached, so an outage of the provider would crash-loop every proxy. Copy the endpoints from
+    `<issuerUrl>/.well-known/openid-configuration`."""
+
+    issuer_url: Required[str]
+    """an https:// URL; the provider's issuer, as its ID tokens name it (`iss`)."""
+    client_id: Required[str]
+    """at least 1 character(s)."""
+    client_secret: Required[pulumi.Input[str]]
+    """a secret: encrypted in the stack's config (`pulumi config set --secret --path`), or an Output (secret or not)
+    of a program that uses the package; it reaches the workload as a mounted secret file alone; the client's secret
+    at the provider."""
+    authorization_url: Required[str]
+    """an https:// URL; `authorization_endpoint` of the discovery document."""
+    token_url: Required[str]
+    """an https:// URL; `token_endpoint` of the discovery document."""
+    jwks_url: Required[str]
+    """an https:// URL; `jwks_uri` of the discovery document."""
+    scope: str
+    """what the proxies ask for; add `groups` where the provider wants it for the groups claim (Dex, Okta). Default:
+    `openid email profile`."""
+    groups_claim: str
+    """the ID-token claim that lists the user's groups. Default: `groups`."""
+    email_domains: list[str]
+    """at least 1 item(s); whose e-mail may sign in: domains, or * for every user it signs in. Default: `["*"]`."""
+
+
+class ResourcesArgs(TypedDict, total=False):
+    """Requests equal limits: the scheduler reserves what the container may use."""
+
+    cpu: str
+    """cores such as 250m, 1 or 1.5; CPU, requested and the limit. Default: `250m`."""
+    memory: str
+    """a Kubernetes quantity such as 512Mi or 2Gi; memory, requested and the limit. Default: `256Mi`."""
+    ephemeral_storage: str
+    """a Kubernetes quantity such as 512Mi or 2Gi; node disk for logs and scratch paths, requested and the limit.
+    Default: `1Gi`."""
+
+
+class LoginArgs(TypedDict, total=False):
+    """Who may open the UIs without a login of their own (Prometheus, Alertmanager, Jaeger, the Console). With
+    `oidc`, users sign in with the provider, and a generated user (`uiBasicAuthUser` and `uiBasicAuthPassword`
+    outputs) stays for API clients and emergencies, through HTTP basic auth. Without it, that user alone signs in, on
+    a form."""
+
+    oidc: OidcArgs
+    """the provider users sign in with; unset: the generated user alone."""
+    admin_groups: list[str]
+    """at least 1 item(s); who may open the UIs that change the platform: the Console (topics, ACLs) and Alertmanager
+    (silences). Default: `["dictamesh-admins"]`."""
+    viewer_groups: list[str]
+    """who may open the read-only UIs (Prometheus, Jaeger) besides the admin groups; empty: every user the provider
+    signs in. Default: `[]`."""
+    groups: dict[str, list[str]]
+    """groups for one UI instead of the above, e.g. {console: [data-platform]}; [] lets every signed-in user in.
+    Default: `{}`."""
+    image: str
+    """an image pinned to a version tag or a digest. Default: `quay.io/oauth2-proxy/oauth2-proxy:v7.15.6`."""
+    resources: ResourcesArgs
+    """of each UI's proxy (about 21 MiB idle). Default: `{"cpu": "100m", "memory": "64Mi", "ephemeralStorage":
+    "64Mi"}`."""
+    session: str
+    """a duration in hours and minutes, e.g. 12h or 90m; how long a sign-in lasts; a user removed from a group keeps
+    access until then. Default: `12h`."""
+
+
+class ExposureArgs(TypedDict, total=False):
+    """How the UIs are reached from outside the cluster: an Ingress or an HTTPRoute per UI, those without a login of
+    their own behind a sign-in proxy."""
+
+    mode: str
+    """one of `none`, `ingress`, `gateway`; none: the UIs stay inside the cluster; ingress: an Ingress per UI;
+    gateway: an HTTPRoute per UI on a Gateway. Default: `none`."""
+    domain: str
+    """a DNS name such as dictamesh.example.com, without wildcards; each UI is served at <ui>.<domain>."""
+    hosts: dict[str, str]
+    """one of `grafana`, `console`, `jaeger`, `prometheus`, `alertmanager`, `sentry`; a host per UI, instead of
+    <ui>.<domain>. Default: `{}`."""
+    ingress_class: str
+    """ingress mode: the IngressClass (any controller)."""
+    gateway: GatewayRefArgs
+    """gateway mode: the Gateway routes attach to."""
+    tls: TlsArgs
+    """Default: `{"clusterIssuer": null, "secretName": null}`."""
+    controller_namespace: str
+    """a DNS label: lower-case letters, digits and '-'; namespace of the ingress controller or gateway, admitted to
+    the exposed UIs."""
+    controller_ip_blocks: list[str]
+    """addresses of proxies no namespace selects (host-network controllers, cloud load balancers' proxies), admitted
+    besides controllerNamespace; the login proxies trust their X-Forwarded headers. Default: `[]`."""
+    uis: list[str]
+    """one of `grafana`, `console`, `jaeger`, `prometheus`, `alertmanager`, `sentry`; the UIs to expose. Default:
+    `["grafana", "console", "jaeger"]`."""
+    login: LoginArgs
+    """the sign-in in front of the UIs without one (console, jaeger, prometheus, alertmanager). Default: `{"oidc":
+    null, "adminGroups": ["dictamesh-admins"], "viewerGroups": [], "groups": {}, "image":
+    "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6", "resources": {"cpu": "100m", "memory": "64Mi", "ephemeralStorage":
+    "64Mi"}, "session": "12h"}`."""
+
+
 class InTransitArgs(TypedDict, total=False):
     """TLS between the workloads: every datastore listener, certificates from cert-manager."""
 
@@ -48,6 +171,12 @@ class KubernetesTargetArgs(TypedDict, total=False):
     client_namespaces: dict[str, str]
     """client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus. Default:
     `{}`."""
+    exposure: ExposureArgs
+    """how the UIs are reached from outside the cluster. Default: `{"mode": "none", "domain": null, "hosts": {},
+    "ingressClass": null, "gateway": null, "tls": {"clusterIssuer": null, "secretName": null}, "controllerNamespace":
+    null, "controllerIpBlocks": [], "uis": ["grafana", "console", "jaeger"], "login": {"oidc": null, "adminGroups":
+    ["dictamesh-admins"], "viewerGroups": [], "groups": {}, "image": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6",
+    "resources": {"cpu": "100m", "memory": "64Mi", "ephemeralStorage": "64Mi"}, "session": "12h"}}`."""
     tls: InTransitArgs
     """TLS on every datastore listener, between workloads. Default: `{"enabled": true, "issuer": "selfSigned",
     "certificateLifetime": "2160h", "renewBefore": "720h"}`."""
@@ -78,18 +207,6 @@ class TargetArgs(TypedDict, total=False):
     """A local Docker engine (the provider's host, or DOCKER_HOST)."""
     kubernetes: KubernetesTargetArgs
     """An existing Kubernetes namespace."""
-
-
-class ResourcesArgs(TypedDict, total=False):
-    """Requests equal limits: the scheduler reserves what the container may use."""
-
-    cpu: str
-    """cores such as 250m, 1 or 1.5; CPU, requested and the limit. Default: `250m`."""
-    memory: str
-    """a Kubernetes quantity such as 512Mi or 2Gi; memory, requested and the limit. Default: `256Mi`."""
-    ephemeral_storage: str
-    """a Kubernetes quantity such as 512Mi or 2Gi; node disk for logs and scratch paths, requested and the limit.
-    Default: `1Gi`."""
 
 
 class CacheArgs(TypedDict, total=False):

@@ -3,7 +3,7 @@
 import pulumi
 
 from components.public.args import SentryArgs
-from components.public.target import ArgsError, publish, runtime_of, settings_of
+from components.public.target import ArgsError, expose, publish, runtime_of, settings_of
 from components.sentry import component
 from components.sentry.settings import SentrySettings
 
@@ -13,8 +13,8 @@ class Sentry(pulumi.ComponentResource):
     Kafka, ClickHouse, Memcached and an object store; their data outlives any replacement."""
 
     url: pulumi.Output[str]
-    """Where users open Sentry: `url_prefix`, else `http://127.0.0.1:<host_port>` on docker, else the in-cluster
-    address of its nginx."""
+    """Where users open Sentry: `url_prefix`, else its public URL (`target.kubernetes.exposure` with `sentry` among
+    its `uis`), else `http://127.0.0.1:<host_port>` on docker, else the in-cluster address of its nginx."""
     relay_endpoint: pulumi.Output[str]
     """Relay's URL, where SDKs send events from workloads on the target."""
     admin_email: pulumi.Output[str]
@@ -35,4 +35,5 @@ class Sentry(pulumi.ComponentResource):
                     "container"
                 )
         super().__init__("dictamesh:index:Sentry", name, {}, opts)
-        publish(self, component.Sentry(name, settings, runtime, pulumi.ResourceOptions(parent=self)))
+        sentry = component.Sentry(name, settings, runtime, pulumi.ResourceOptions(parent=self))
+        publish(self, sentry, expose(runtime, sentry.uis, self))

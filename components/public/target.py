@@ -1,6 +1,6 @@
 """How a public component turns its arguments into settings and a runtime, refusing bad ones by name."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypeVar, get_args, get_origin, get_type_hints
 
 import pulumi
@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_snake
 
 from components.config import describe
-from components.model import Runtime
+from components.model import Runtime, WebUi
 from components.public.args import DockerTargetArgs, KubernetesTargetArgs
 from components.runtime.kubernetes.settings import KubernetesSettings
 
@@ -41,13 +41,29 @@ def settings_of(
     return settings
 
 
-def publish(component: pulumi.ComponentResource, inner: object) -> None:
-    """Sets each output the public class declares from the attribute of that name of the component it wraps, and
-    registers them; secret values stay secret."""
-    outputs = {name: pulumi.Output.from_input(getattr(inner, name)) for name in type(component).__annotations__}
+def publish(component: pulumi.ComponentResource, inner: object, extra: Mapping[str, Any] | None = None) -> None:
+    """Sets each output the public class declares from `extra`, else from the attribute of that name of the
+    component it wraps, and registers them; secret values stay secret."""
+    extra = extra or {}
+    outputs = {
+        name: pulumi.Output.from_input(extra[name] if name in extra else getattr(inner, name))
+        for name in type(component).__annotations__
+    }
     for name, output in outputs.items():
         setattr(component, name, output)
     component.register_outputs(outputs)
+
+
+def expose(runtime: Runtime, uis: Sequence[WebUi], owner: pulumi.Resource) -> dict[str, Any]:
+    """The outputs of a component's UIs that the kubernetes target's `exposure` serves (none on docker)."""
+    exposed = runtime.expose(uis, owner)
+    password = exposed.basic_auth_password
+    return {
+        "public_urls": dict(exposed.urls),
+        "login_callbacks": list(exposed.callbacks),
+        "ui_basic_auth_user": exposed.basic_auth_user,
+        "ui_basic_auth_password": None if password is None else pulumi.Output.secret(password),
+    }
 
 
 def runtime_of(args: Mapping[str, Any], component: str, name: str, opts: pulumi.ResourceOptions | None) -> Runtime:

@@ -74,7 +74,7 @@ class DockerRuntime:
     def public_url(self, ui: str) -> str | None:
         return None
 
-    def expose(self, uis: Sequence[WebUi]) -> Exposed:
+    def expose(self, uis: Sequence[WebUi], owner: pulumi.Resource | None = None) -> Exposed:
         """A developer's UIs are already on 127.0.0.1: nothing more to expose."""
         return Exposed()
 

@@ -116,13 +116,15 @@ class KubernetesRuntime:
         exposed = settings.mode != "none" and ui in settings.uis
         return exposure.url(ui, settings) if exposed else None
 
-    def expose(self, uis: Sequence[WebUi]) -> Exposed:
+    def expose(self, uis: Sequence[WebUi], owner: pulumi.Resource | None = None) -> Exposed:
         settings = self._kubernetes.exposure
         urls = {ui.name: url for ui in uis if (url := self.public_url(ui.name))}
         chosen = [ui for ui in uis if ui.name in urls]
         if not chosen:
             return Exposed()
-        parent = pulumi.ComponentResource("dictamesh:platform:Exposure", "exposure")
+        parent = pulumi.ComponentResource(
+            "dictamesh:platform:Exposure", "exposure", opts=pulumi.ResourceOptions(parent=owner)
+        )
         opts = pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(parent=parent))
         labels = {"app.kubernetes.io/component": "exposure", **self._platform_labels}
         instance = self._platform_labels["app.kubernetes.io/instance"]

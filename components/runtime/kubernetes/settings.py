@@ -63,6 +63,8 @@ STATEFUL_WORKLOADS = (
 
 
 class Tls(Section):
+    """The exposed UIs' certificate, in ingress mode: issued by cert-manager, or a Secret that exists."""
+
     cluster_issuer: str | None = Field(
         default=None, description="cert-manager ClusterIssuer that issues the certificates"
     )
@@ -154,8 +156,10 @@ def retired(values: Any, key: str, why: str) -> Any:
 
 
 class GatewayRef(Section):
-    name: DnsLabel
-    namespace: DnsLabel
+    """A Gateway that exists, which the UIs' HTTPRoutes attach to."""
+
+    name: DnsLabel = Field(description="the Gateway's name")
+    namespace: DnsLabel = Field(description="the Gateway's namespace")
     listener: str = Field(
         default="https",
         description="the Gateway listener (sectionName) routes attach to; its protocol is read from the Gateway "
@@ -169,7 +173,14 @@ class GatewayRef(Section):
 
 
 class Exposure(Section):
-    mode: Literal["none", "ingress", "gateway"] = "none"
+    """How the UIs are reached from outside the cluster: an Ingress or an HTTPRoute per UI, those without a login
+    of their own behind a sign-in proxy."""
+
+    mode: Literal["none", "ingress", "gateway"] = Field(
+        default="none",
+        description="none: the UIs stay inside the cluster; ingress: an Ingress per UI; gateway: an "
+        "HTTPRoute per UI on a Gateway",
+    )
     domain: Hostname | None = Field(default=None, description="each UI is served at <ui>.<domain>")
     hosts: dict[Ui, Hostname] = Field(default_factory=dict, description="a host per UI, instead of <ui>.<domain>")
     ingress_class: str | None = Field(default=None, description="ingress mode: the IngressClass (any controller)")
@@ -306,7 +317,7 @@ class KubernetesSettings(Section):
         default_factory=dict,
         description="client name -> namespace it also runs in, e.g. {prometheus: monitoring} for a cluster Prometheus",
     )
-    exposure: Exposure = Exposure()
+    exposure: Exposure = Field(default=Exposure(), description="how the UIs are reached from outside the cluster")
     tls: InTransit = Field(default=InTransit(), description="TLS on every datastore listener, between workloads")
     quota: Quota = Quota()
     quota_headroom_percent: int = Field(
