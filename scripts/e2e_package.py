@@ -6,7 +6,8 @@ policy pack and the secrecy check on its state:
   plans of a new maxmemory (held to the change table) and of the target's protect, instance and strictSpread,
   destroy (which leaves the claim);
 - TypeScript runs `pulumi package add` on the provider and deploys the event bus with its Console exposed through
-  an Ingress and behind the login proxy: preview, up, no-change preview;
+  an Ingress and behind the login proxy: preview, up, no-change preview, then the plans of another domain and of
+  no exposure, which touch the exposure's objects alone;
 - Python again, once dev's stage has made the stand-in images: the cache on an existing Docker network of the
   private dockerd, healthy and published at its port plus the offset; no change, the plans of the target's
   protect and hostPortOffset, destroy keeping the volume;
@@ -54,6 +55,7 @@ DOCKER_TARGET_CHANGES = [
 CONTAINER = "docker:index/container:Container"
 NAMESPACES = {"python": "team-data", "typescript": "team-events", "yaml": "team-apps"}
 CONSOLE_DOMAIN = "team.example.com"  # the TypeScript example's Console at console.<domain>
+EXPOSURE_TYPE = "dictamesh:platform:Exposure"  # the component that holds a public component's exposed UIs
 STORAGE_CLASS = "standard"  # one of the local cluster's (its claims bind at once)
 # npm's downloads, kept between runs beside the engine's (content-addressed: the lock file's pins pick from it)
 NPM_CACHE = Path(os.environ.get("DICTAMESH_NPM_CACHE", Path.home() / ".cache" / "dictamesh" / "npm"))
@@ -227,6 +229,17 @@ def run_typescript(run: Run, cluster: Cluster, state: Path, pack: Pack) -> None:
         run.pulumi("preview", "--expect-no-changes", stack=STACK)
     with run.step("package, TypeScript: secrecy of the state") as notes:
         notes.append(f"{check_secrecy(run, STACK, state)} secret values, none in plain text")
+    for domain, change in ((f"events.{CONSOLE_DOMAIN}", "another domain"), ("", "no exposure")):
+        with run.step(f"package, TypeScript: day 2, {change}: the exposure's objects alone change") as notes:
+            run.pulumi("config", "set", "domain", domain, stack=STACK)
+            output = run.pulumi("preview", "--json", stack=STACK, stdout=True)
+            plan = Plan(json.loads(output).get("steps", []), output, failed=False)
+            # the Ingress, the login proxy, its policies and generated secrets: all children of the exposure
+            outside = [f"{s['op']} {plan.name(s)}" for s in plan.changed() if EXPOSURE_TYPE not in s["urn"]]
+            if not plan.changed() or outside or plan.data_lost():
+                raise StepFailedError(f"{change}: {len(plan.changed())} steps, beyond the exposure {outside}")
+            notes.append(", ".join(sorted({f"{s['op']} {plan.name(s)}" for s in plan.changed()})))
+    run.pulumi("config", "set", "domain", CONSOLE_DOMAIN, stack=STACK)
 
 
 def run_yaml(run: Run, state: Path, pack: Pack) -> None:
